@@ -1,0 +1,334 @@
+//! A fresh, fully migrated database per test, cloned from a template built once per migration set.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+
+use crate::postgres::{PostgresServer, ProvisionError};
+use crate::workdir::stable_hash;
+use crate::{config, redact};
+
+/// Why a test database could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DatabaseError {
+    /// No server.
+    #[error(transparent)]
+    Provision(#[from] ProvisionError),
+    /// The server refused a connection.
+    #[error("cannot connect to {url}")]
+    Connect {
+        /// The URL, password redacted.
+        url: String,
+        /// The cause.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A statement of the harness's own failed.
+    #[error("`{statement}` failed on {server}")]
+    Statement {
+        /// The statement.
+        statement: String,
+        /// The server.
+        server: String,
+        /// The cause.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A migration failed while building the template.
+    #[error("migration {version} ({description}) failed while building template {template}")]
+    Migration {
+        /// The failing migration's version.
+        version: i64,
+        /// Its description (file name without version).
+        description: String,
+        /// The template being built.
+        template: String,
+        /// The SQL error.
+        #[source]
+        source: MigrateError,
+    },
+    /// The migrations could not be applied for a reason tied to no single migration.
+    #[error("cannot apply the migrations to template {template}")]
+    Migrate {
+        /// The template being built.
+        template: String,
+        /// The cause.
+        #[source]
+        source: MigrateError,
+    },
+}
+
+/// A database of its own for one test: a clone of the migrated template, dropped when the test
+/// ends. If the test panics it is kept (unless `HARNESS_KEEP_FAILED_DB=0`) and its name printed.
+pub struct TestDatabase {
+    name: String,
+    url: String,
+    pool: PgPool,
+    server: PostgresServer,
+    closed: bool,
+}
+
+impl std::fmt::Debug for TestDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestDatabase")
+            .field("name", &self.name)
+            .field("url", &redact(&self.url))
+            .finish()
+    }
+}
+
+impl TestDatabase {
+    /// A fresh database with `migrator`'s migrations applied, on the run's shared server.
+    pub async fn new(migrator: &Migrator) -> Result<TestDatabase, DatabaseError> {
+        let server = PostgresServer::shared().await?;
+        TestDatabase::on(server, migrator).await
+    }
+
+    /// A fresh migrated database on a given server.
+    pub async fn on(server: &PostgresServer, migrator: &Migrator) -> Result<TestDatabase, DatabaseError> {
+        let template = template_for(server, migrator).await?;
+        let name = database_name(&current_test_name());
+        let mut admin = connect(&server.admin_url()).await?;
+        // FILE_COPY (Postgres 15+) copies files instead of WAL-logging every block: faster when
+        // durability is off, as on the harness's own servers.
+        let file_copy: bool = sqlx::query_scalar("SELECT current_setting('server_version_num')::int >= 150000")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap_or(false);
+        let strategy = if file_copy { " STRATEGY FILE_COPY" } else { "" };
+        let create = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"{strategy}");
+        run(&mut admin, server, &create).await?;
+        let _ = admin.close().await;
+        let url = server.url_for(&name);
+        let pool = PgPoolOptions::new()
+            .max_connections(5)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(&url)
+            .await
+            .map_err(|source| DatabaseError::Connect { url: redact(&url), source })?;
+        Ok(TestDatabase { name, url, pool, server: server.clone(), closed: false })
+    }
+
+    /// A pool of connections to this database (at most 5).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The database's URL, with credentials, for a service under test.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The server it lives on.
+    pub fn server(&self) -> &PostgresServer {
+        &self.server
+    }
+
+    /// Drop the database now, waiting for it.
+    pub async fn close(mut self) -> Result<(), DatabaseError> {
+        self.closed = true;
+        self.pool.close().await;
+        drop_database(&self.server, &self.name).await
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
+        if std::thread::panicking() && config::keep_failed_db() {
+            eprintln!(
+                "harness: test failed; kept database {} on {} ({}) until the run ends; URL {}",
+                self.name,
+                self.server.description(),
+                self.server.backend(),
+                redact(&self.url)
+            );
+            return;
+        }
+        // Drop cannot await, and blocking this runtime's thread on work that needs it would hang a
+        // current-thread runtime: the drop runs on a thread of its own with its own runtime.
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(drop_database(&server, &name)).err()
+        })
+        .join();
+        if let Ok(Some(e)) = dropped {
+            eprintln!("harness: cannot drop test database {}: {}", self.name, crate::error_chain(&e));
+        }
+    }
+}
+
+async fn connect(url: &str) -> Result<PgConnection, DatabaseError> {
+    PgConnection::connect(url)
+        .await
+        .map_err(|source| DatabaseError::Connect { url: redact(url), source })
+}
+
+async fn run(conn: &mut PgConnection, server: &PostgresServer, statement: &str) -> Result<(), DatabaseError> {
+    sqlx::raw_sql(statement)
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(|source| DatabaseError::Statement {
+            statement: statement.to_owned(),
+            server: server.description().to_owned(),
+            source,
+        })
+}
+
+async fn drop_database(server: &PostgresServer, name: &str) -> Result<(), DatabaseError> {
+    let mut admin = connect(&server.admin_url()).await?;
+    run(&mut admin, server, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await?;
+    let _ = admin.close().await;
+    Ok(())
+}
+
+/// The template's name: a hash of every migration's version and checksum, so that changed
+/// migrations get a new template and unchanged ones reuse it.
+pub(crate) fn template_name(migrator: &Migrator) -> String {
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    for migration in migrator.iter() {
+        parts.push(migration.version.to_le_bytes().to_vec());
+        parts.push(migration.checksum.to_vec());
+    }
+    let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    format!("harness_tpl_{:016x}", stable_hash(&parts))
+}
+
+/// Build the template once per server, under an advisory lock so that parallel test processes
+/// wait for one builder instead of racing.
+async fn template_for(server: &PostgresServer, migrator: &Migrator) -> Result<String, DatabaseError> {
+    static BUILT: Mutex<Option<HashMap<(String, u16), ()>>> = Mutex::new(None);
+    let template = template_name(migrator);
+    let key = (template.clone(), server.port());
+    if BUILT.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_default().contains_key(&key) {
+        return Ok(template);
+    }
+    let mut admin = connect(&server.admin_url()).await?;
+    let lock_id = stable_hash(&[b"harness template", template.as_bytes()]) as i64;
+    let statement = |s: &str, source| DatabaseError::Statement {
+        statement: s.to_owned(),
+        server: server.description().to_owned(),
+        source,
+    };
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(lock_id)
+        .execute(&mut admin)
+        .await
+        .map_err(|e| statement("SELECT pg_advisory_lock", e))?;
+    let result = build_template(&mut admin, server, migrator, &template).await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(lock_id).execute(&mut admin).await;
+    let _ = admin.close().await;
+    result?;
+    BUILT.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_default().insert(key, ());
+    Ok(template)
+}
+
+async fn build_template(
+    admin: &mut PgConnection,
+    server: &PostgresServer,
+    migrator: &Migrator,
+    template: &str,
+) -> Result<(), DatabaseError> {
+    let complete: Option<bool> = sqlx::query_scalar("SELECT datistemplate FROM pg_database WHERE datname = $1")
+        .bind(template)
+        .fetch_optional(&mut *admin)
+        .await
+        .map_err(|source| DatabaseError::Statement {
+            statement: "SELECT datistemplate FROM pg_database".into(),
+            server: server.description().to_owned(),
+            source,
+        })?;
+    match complete {
+        Some(true) => return Ok(()),
+        // Half-built by a process that died: start over.
+        Some(false) => run(admin, server, &format!("DROP DATABASE \"{template}\" WITH (FORCE)")).await?,
+        None => {}
+    }
+    run(admin, server, &format!("CREATE DATABASE \"{template}\"")).await?;
+    let mut conn = connect(&server.url_for(template)).await?;
+    let migrated = migrator.run(&mut conn).await;
+    let failed_version = match &migrated {
+        Err(MigrateError::ExecuteMigration(_, version)) => Some(*version),
+        Err(MigrateError::Execute(_)) => first_unapplied(&mut conn, migrator).await,
+        _ => None,
+    };
+    let _ = conn.close().await;
+    if let Err(source) = migrated {
+        let _ = run(admin, server, &format!("DROP DATABASE IF EXISTS \"{template}\" WITH (FORCE)")).await;
+        let template = template.to_owned();
+        return Err(match failed_version {
+            Some(version) => DatabaseError::Migration {
+                version,
+                description: migrator
+                    .iter()
+                    .find(|m| m.version == version)
+                    .map(|m| m.description.to_string())
+                    .unwrap_or_default(),
+                template,
+                source,
+            },
+            None => DatabaseError::Migrate { template, source },
+        });
+    }
+    // Nobody may connect to a template: a connection would make every clone fail.
+    let seal = format!("ALTER DATABASE \"{template}\" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false");
+    run(admin, server, &seal).await
+}
+
+async fn first_unapplied(conn: &mut PgConnection, migrator: &Migrator) -> Option<i64> {
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+        .fetch_all(conn)
+        .await
+        .unwrap_or_default();
+    migrator.iter().map(|m| m.version).find(|v| !applied.contains(v))
+}
+
+/// The running test's name: libtest names each test's thread after it.
+fn current_test_name() -> String {
+    match std::thread::current().name() {
+        Some(name) if name != "main" && !name.starts_with("tokio-runtime") => name.to_owned(),
+        _ => std::env::var("NEXTEST_TEST_NAME").unwrap_or_else(|_| "test".to_owned()),
+    }
+}
+
+/// `t_<the test's last path segments>_<random>`, at most 63 bytes (Postgres' limit), lower case.
+pub(crate) fn database_name(test: &str) -> String {
+    let clean: String = test
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    let clean = clean.trim_matches('_');
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    const BUDGET: usize = 63 - 2 - 1 - 8;
+    let tail = &clean[clean.len().saturating_sub(BUDGET)..];
+    format!("t_{}_{suffix}", tail.trim_start_matches('_'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_fit_postgres_and_keep_the_test_name() {
+        let name = database_name("api::traces::posting_a_valid_trace_returns_201_and_its_id_which_is_long");
+        assert!(name.len() <= 63, "{name}");
+        assert!(name.starts_with("t_"), "{name}");
+        assert!(name.contains("which_is_long_"), "{name}");
+        assert!(name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+        assert_ne!(database_name("a"), database_name("a"));
+    }
+}

@@ -1,0 +1,412 @@
+//! The keeper: a small detached process that owns one shared resource of a run (a Postgres
+//! server, a container, a WebDriver server) and removes it once the run is over.
+//!
+//! It is the test binary itself, re-executed with [`KEEPER_ENV`] set: a constructor that runs
+//! before `main` sees the variable and runs [`keeper_main`] instead of the tests. It needs nothing
+//! but std, so it works in any binary that links the harness (test binaries, a service's `main`).
+//!
+//! The run is over when its runner is gone and no process holds a lease (a shared lock on the
+//! lease file, which the OS drops with its holder, even on SIGKILL).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{docker_engine, process};
+
+/// Set to the path of a [`KeeperSpec`] to turn a harness binary into a keeper.
+pub(crate) const KEEPER_ENV: &str = "HARNESS_KEEPER_SPEC";
+
+const POLL: Duration = Duration::from_millis(25);
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// What a keeper owns and how to remove it. Written by the process that spawns the keeper.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct KeeperSpec {
+    /// The process whose death ends the run; `None` when it is already gone.
+    pub(crate) runner: Option<u32>,
+    pub(crate) files: ResourceFiles,
+    /// A process the keeper starts and stops.
+    pub(crate) child: Option<ChildSpec>,
+    /// Containers carrying this `key=value` label are removed at the end.
+    pub(crate) docker_label: Option<String>,
+    /// Removed at the end besides the resource directory.
+    pub(crate) remove: Vec<PathBuf>,
+}
+
+/// A process started by the keeper.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ChildSpec {
+    pub(crate) program: PathBuf,
+    pub(crate) args: Vec<String>,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) log: PathBuf,
+    /// Stop by SIGINT (Postgres' fast shutdown) rather than SIGTERM.
+    pub(crate) interrupt_to_stop: bool,
+    /// Unix uid/gid to run as (Postgres refuses to run as root).
+    pub(crate) run_as: Option<(u32, u32)>,
+}
+
+/// What the keeper reports once it runs: written to `keeper.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct KeeperReport {
+    pub(crate) keeper_pid: u32,
+    pub(crate) child_pid: Option<u32>,
+}
+
+/// The files of one shared resource of one run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ResourceFiles {
+    pub(crate) run_dir: PathBuf,
+    pub(crate) key: String,
+}
+
+impl ResourceFiles {
+    pub(crate) fn new(run_dir: PathBuf, key: &str) -> Self {
+        ResourceFiles { run_dir, key: key.to_owned() }
+    }
+    fn lock(&self, what: &str) -> PathBuf {
+        self.run_dir.join(format!("{}.{what}.lock", self.key))
+    }
+    /// Held exclusively by whoever is starting the resource.
+    pub(crate) fn start_lock(&self) -> PathBuf {
+        self.lock("start")
+    }
+    /// Held shared by every process using the resource.
+    pub(crate) fn lease_lock(&self) -> PathBuf {
+        self.lock("lease")
+    }
+    /// Held exclusively by the keeper for its whole life: free means no keeper.
+    pub(crate) fn keeper_lock(&self) -> PathBuf {
+        self.lock("keeper")
+    }
+    /// Everything else: spec, reports, logs, data.
+    pub(crate) fn dir(&self) -> PathBuf {
+        self.run_dir.join(&self.key)
+    }
+    pub(crate) fn spec(&self) -> PathBuf {
+        self.dir().join("keeper-spec.json")
+    }
+    pub(crate) fn report(&self) -> PathBuf {
+        self.dir().join("keeper.json")
+    }
+    pub(crate) fn keeper_log(&self) -> PathBuf {
+        self.dir().join("keeper.log")
+    }
+    /// Its appearance asks the keeper to remove the resource now.
+    pub(crate) fn quit(&self) -> PathBuf {
+        self.dir().join("quit")
+    }
+    /// Written by the starter once the resource is ready for use.
+    pub(crate) fn state(&self) -> PathBuf {
+        self.dir().join("state.json")
+    }
+}
+
+/// Open (creating) a lock file.
+pub(crate) fn open_lock(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)
+}
+
+/// Whether some process holds this lock file (exclusively or shared).
+pub(crate) fn is_locked(path: &Path) -> bool {
+    let Ok(file) = open_lock(path) else { return false };
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.unlock();
+            false
+        }
+        Err(_) => true,
+    }
+}
+
+/// Write a file so that readers see all of it or none of it.
+pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    fs::write(&tmp, contents)?;
+    fs::rename(&tmp, path)
+}
+
+/// Record what a keeper will own before creating any of it, so that a later run can remove it
+/// should this process die before the keeper runs.
+pub(crate) fn write_spec(spec: &KeeperSpec) -> std::io::Result<()> {
+    fs::create_dir_all(spec.files.dir())?;
+    let bytes = serde_json::to_vec_pretty(spec).map_err(std::io::Error::other)?;
+    write_atomically(&spec.files.spec(), &bytes)
+}
+
+/// Start a keeper for `spec`, detached from this process, and return once it has either started
+/// its child (the report) or failed (its log). The caller holds the resource's start lock.
+pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperReport, String> {
+    // Referencing the constructor keeps the linker from dropping it from the test binary.
+    std::hint::black_box(keeper_dispatch as fn());
+    let files = &spec.files;
+    write_spec(spec).map_err(|e| format!("cannot write the keeper's spec in {}: {e}", files.dir().display()))?;
+    let _ = fs::remove_file(files.report());
+    let _ = fs::remove_file(files.quit());
+    let log = File::create(files.keeper_log()).map_err(|e| format!("cannot create the keeper's log: {e}"))?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find the running executable: {e}"))?;
+    let mut command = Command::new(exe);
+    // Arguments a libtest binary or a CLI rejects or matches nothing with: should the constructor
+    // be missing, the re-executed binary exits instead of running the tests again.
+    command
+        .args(["__harness_keeper__", "--exact"])
+        .env(KEEPER_ENV, files.spec())
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2);
+    process::detach(&mut command);
+    let mut keeper = command.spawn().map_err(|e| format!("cannot start the keeper process: {e}"))?;
+    let started = Instant::now();
+    loop {
+        if let Ok(bytes) = fs::read(files.report())
+            && let Ok(report) = serde_json::from_slice::<KeeperReport>(&bytes)
+        {
+            // The keeper lives on detached; nothing waits for it here.
+            drop(keeper);
+            return Ok(report);
+        }
+        if let Ok(Some(status)) = keeper.try_wait() {
+            let log = fs::read_to_string(files.keeper_log()).unwrap_or_default();
+            return Err(format!("the keeper exited ({status}) before it was ready; its log:\n{}", log.trim()));
+        }
+        if started.elapsed() > deadline {
+            let _ = keeper.kill();
+            return Err(format!("the keeper was not ready after {deadline:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[ctor::ctor(unsafe)]
+fn keeper_dispatch() {
+    if let Some(spec) = std::env::var_os(KEEPER_ENV) {
+        let code = keeper_main(Path::new(&spec));
+        std::process::exit(code);
+    }
+}
+
+fn log(message: impl AsRef<str>) {
+    // The keeper's stderr is its log file.
+    let _ = writeln!(std::io::stderr(), "harness keeper {}: {}", std::process::id(), message.as_ref());
+}
+
+#[derive(Debug, PartialEq)]
+enum Ending {
+    RunOver,
+    Asked,
+    ChildExited,
+}
+
+fn keeper_main(spec_path: &Path) -> i32 {
+    let spec: KeeperSpec = match fs::read(spec_path).map_err(|e| e.to_string()).and_then(|b| {
+        serde_json::from_slice(&b).map_err(|e| e.to_string())
+    }) {
+        Ok(spec) => spec,
+        Err(e) => {
+            log(format!("cannot read spec {}: {e}", spec_path.display()));
+            return 2;
+        }
+    };
+    let files = &spec.files;
+    let Ok(keeper_lock) = open_lock(&files.keeper_lock()) else {
+        log("cannot open the keeper lock");
+        return 2;
+    };
+    if keeper_lock.try_lock().is_err() {
+        log("another keeper holds this resource");
+        return 0;
+    }
+    let mut child = match spec.child.as_ref().map(start_child).transpose() {
+        Ok(child) => child,
+        Err(e) => {
+            log(e);
+            clean_up(&spec, None);
+            return 1;
+        }
+    };
+    let report = KeeperReport {
+        keeper_pid: std::process::id(),
+        child_pid: child.as_ref().map(Child::id),
+    };
+    let bytes = serde_json::to_vec(&report).expect("a report serializes");
+    if let Err(e) = write_atomically(&files.report(), &bytes) {
+        log(format!("cannot write the report: {e}"));
+        clean_up(&spec, child.as_mut());
+        return 1;
+    }
+    let lease = match open_lock(&files.lease_lock()) {
+        Ok(lease) => lease,
+        Err(e) => {
+            log(format!("cannot open the lease file: {e}"));
+            clean_up(&spec, child.as_mut());
+            return 1;
+        }
+    };
+    let ending = loop {
+        std::thread::sleep(POLL);
+        if files.quit().exists() {
+            break Ending::Asked;
+        }
+        if let Some(child) = child.as_mut()
+            && let Ok(Some(status)) = child.try_wait()
+        {
+            log(format!("the child exited by itself: {status}"));
+            break Ending::ChildExited;
+        }
+        // An exclusive lock succeeds only when no process holds a lease.
+        if lease.try_lock().is_ok() {
+            if spec.runner.is_none_or(|pid| !process::is_alive(pid)) {
+                // Keep the lease locked while cleaning so no process starts using a dying resource.
+                break Ending::RunOver;
+            }
+            let _ = lease.unlock();
+        }
+    };
+    log(format!("ending: {ending:?}"));
+    clean_up(&spec, child.as_mut());
+    if ending == Ending::RunOver {
+        drop(lease);
+        drop(keeper_lock);
+        remove_run_files(files);
+    }
+    0
+}
+
+fn start_child(spec: &ChildSpec) -> Result<Child, String> {
+    let log = File::create(&spec.log).map_err(|e| format!("cannot create {}: {e}", spec.log.display()))?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    let mut command = Command::new(&spec.program);
+    command
+        .args(&spec.args)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env_remove(KEEPER_ENV)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2);
+    #[cfg(unix)]
+    if let Some((uid, gid)) = spec.run_as {
+        use std::os::unix::process::CommandExt;
+        command.uid(uid).gid(gid);
+    }
+    command
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", spec.program.display()))
+}
+
+/// Stop the child, remove containers and files. Best effort: every failure is logged, none stops
+/// the rest of the cleanup.
+fn clean_up(spec: &KeeperSpec, child: Option<&mut Child>) {
+    let files = &spec.files;
+    let _ = fs::remove_file(files.state());
+    if let Some(child) = child {
+        stop_child(child, spec.child.as_ref().is_some_and(|c| c.interrupt_to_stop));
+    }
+    if let Some(label) = &spec.docker_label {
+        match docker_engine::remove_labelled(label) {
+            Ok(0) => {}
+            Ok(n) => log(format!("removed {n} container(s) labelled {label}")),
+            Err(e) => log(format!("cannot remove containers labelled {label}: {e}")),
+        }
+    }
+    for path in spec.remove.iter().chain(std::iter::once(&files.dir())) {
+        remove_path(path);
+    }
+}
+
+pub(crate) fn stop_child(child: &mut Child, interrupt: bool) {
+    if matches!(child.try_wait(), Ok(Some(_))) {
+        return;
+    }
+    process::request_stop(child.id(), interrupt);
+    let asked = Instant::now();
+    while asked.elapsed() < STOP_GRACE {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    log(format!("the child did not stop within {STOP_GRACE:?}: killing it"));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn remove_path(path: &Path) {
+    let result = if path.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) };
+    if let Err(e) = result
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        log(format!("cannot remove {}: {e}", path.display()));
+    }
+}
+
+/// Once the run is over: its lock files, and the run directory when no other resource is in it.
+pub(crate) fn remove_run_files(files: &ResourceFiles) {
+    for lock in [files.start_lock(), files.lease_lock(), files.keeper_lock()] {
+        let _ = fs::remove_file(lock);
+    }
+    let _ = fs::remove_dir(&files.run_dir);
+}
+
+/// Remove what a keeper that died left behind (its child, containers, files). Called by a later
+/// process that found the keeper lock free and took the start lock.
+pub(crate) fn clean_after_dead_keeper(files: &ResourceFiles) -> Vec<String> {
+    let mut removed = Vec::new();
+    let spec: Option<KeeperSpec> = fs::read(files.spec()).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let report: Option<KeeperReport> = fs::read(files.report()).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    if let (Some(spec), Some(pid)) = (&spec, report.and_then(|r| r.child_pid))
+        && let Some(child) = &spec.child
+        && process::is_alive(pid)
+        && process_runs(pid, &child.program)
+    {
+        process::request_stop(pid, child.interrupt_to_stop);
+        let asked = Instant::now();
+        while process::is_alive(pid) && asked.elapsed() < STOP_GRACE {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if process::is_alive(pid) {
+            process::kill(pid);
+        }
+        removed.push(format!("process {pid} ({})", child.program.display()));
+    }
+    if let Some(label) = spec.as_ref().and_then(|s| s.docker_label.as_ref())
+        && let Ok(n) = docker_engine::remove_labelled(label)
+        && n > 0
+    {
+        removed.push(format!("{n} container(s)"));
+    }
+    for path in spec.iter().flat_map(|s| s.remove.iter()).chain(std::iter::once(&files.dir())) {
+        if path.exists() {
+            remove_path(path);
+            removed.push(path.display().to_string());
+        }
+    }
+    removed
+}
+
+/// Guards against a recycled pid: on Linux, the process must still run the program we started.
+fn process_runs(pid: u32, program: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let Some(name) = program.file_name() else { return false };
+        fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|cmdline| {
+                let first = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+                Path::new(std::ffi::OsStr::from_bytes(first)).file_name() == Some(name)
+            })
+            .unwrap_or(false)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (pid, program);
+        true
+    }
+}
+
+#[cfg(target_os = "linux")]
+use std::os::unix::ffi::OsStrExt;

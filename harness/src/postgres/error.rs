@@ -1,0 +1,148 @@
+//! Why a Postgres server could not be provided.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::Backend;
+use crate::probe::ProbeError;
+use crate::shared::SharedError;
+
+/// One backend that `auto` tried, and why it could not be used.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The backend.
+    pub backend: Backend,
+    /// Why it failed.
+    pub reason: String,
+    /// What would fix it.
+    pub hint: String,
+}
+
+/// The attempts, one per line, for the `NoBackend` message.
+pub(crate) struct Attempts<'a>(pub(crate) &'a [Attempt]);
+
+impl fmt::Display for Attempts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for attempt in self.0 {
+            write!(f, "\n  - {}: {} (hint: {})", attempt.backend, attempt.reason, attempt.hint)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why no Postgres server could be provided.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProvisionError {
+    /// `auto` found no backend that works.
+    #[error("no Postgres backend could be used; tried:{}", Attempts(.attempts))]
+    NoBackend {
+        /// Each backend tried, in order.
+        attempts: Vec<Attempt>,
+    },
+    /// `HARNESS_POSTGRES` holds something else than a backend's name.
+    #[error("HARNESS_POSTGRES={value} is not a backend (hint: use auto, local, docker or external)")]
+    UnknownBackend {
+        /// The value found.
+        value: String,
+    },
+    /// No `initdb` + `postgres` pair was found.
+    #[error("no Postgres binaries found (looked in {looked}) (hint: {hint})")]
+    NoBinaries {
+        /// Where the harness looked.
+        looked: String,
+        /// How to install them here.
+        hint: String,
+    },
+    /// `initdb` failed while building the cached data directory.
+    #[error("initdb failed for {dir}:\n{output}")]
+    Initdb {
+        /// The directory being initialized.
+        dir: PathBuf,
+        /// What initdb printed.
+        output: String,
+    },
+    /// A local server did not come up.
+    #[error("postgres in {data_dir} did not come up: {reason}\n--- server log ---\n{log}")]
+    LocalStart {
+        /// Its data directory.
+        data_dir: PathBuf,
+        /// What went wrong.
+        reason: String,
+        /// The end of the server's log.
+        log: String,
+    },
+    /// The Docker engine did not answer.
+    #[error("the Docker engine is not reachable: {reason} (hint: start Docker, or set HARNESS_POSTGRES=local)")]
+    DockerUnreachable {
+        /// What the connection attempt said.
+        reason: String,
+    },
+    /// The image is not in the engine and no registry served it.
+    #[error(
+        "image {image} is not present and cannot be pulled (hint: build it offline with scripts/build-postgres-image, or set HARNESS_POSTGRES_IMAGE to an image you have)"
+    )]
+    ImageMissing {
+        /// The image.
+        image: String,
+        /// What the engine said.
+        #[source]
+        source: testcontainers::TestcontainersError,
+    },
+    /// The container could not be started.
+    #[error("cannot start a container from {image}")]
+    Container {
+        /// The image.
+        image: String,
+        /// What testcontainers said.
+        #[source]
+        source: testcontainers::TestcontainersError,
+    },
+    /// `HARNESS_POSTGRES=external` without `HARNESS_POSTGRES_URL`.
+    #[error("the external backend needs HARNESS_POSTGRES_URL (hint: set it to postgres://user:password@host:port/db)")]
+    NoExternalUrl,
+    /// `HARNESS_POSTGRES_URL` is not a Postgres URL.
+    #[error("HARNESS_POSTGRES_URL is not a postgres:// URL: {reason}")]
+    BadExternalUrl {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The server was started but did not answer.
+    #[error("the {backend} server did not become ready{}", log_suffix(.log))]
+    NotReady {
+        /// The backend.
+        backend: Backend,
+        /// The probe's report.
+        #[source]
+        probe: ProbeError,
+        /// The server's log, where there is one.
+        log: String,
+    },
+    /// The keeper that owns the server could not be started.
+    #[error("cannot start the harness keeper for {what}: {reason}")]
+    Keeper {
+        /// The resource.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// A file or directory of the harness could not be used.
+    #[error("cannot use {path}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The run's shared files could not be used.
+    #[error(transparent)]
+    Shared(#[from] SharedError),
+    /// A port could not be allocated.
+    #[error(transparent)]
+    Port(#[from] crate::net::PortError),
+}
+
+fn log_suffix(log: &str) -> String {
+    if log.trim().is_empty() { String::new() } else { format!("\n--- server log ---\n{}", log.trim_end()) }
+}

@@ -1,0 +1,10 @@
+//! Postgres servers for tests, from three backends behind one API.
+
+mod docker;
+mod error;
+mod external;
+pub(crate) mod local;
+mod server;
+
+pub use error::{Attempt, ProvisionError};
+pub use server::{Backend, PostgresServer};

@@ -1,0 +1,215 @@
+//! A Postgres server for tests, from whichever backend the configuration chooses.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+
+use super::error::{Attempt, ProvisionError};
+use super::{docker, external, local};
+use crate::config;
+
+/// Where a server comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Backend {
+    /// Postgres binaries on this machine, started in a private data directory.
+    Local,
+    /// A container started through testcontainers.
+    Docker,
+    /// A server given by `HARNESS_POSTGRES_URL`.
+    External,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Local => "local",
+            Backend::Docker => "docker",
+            Backend::External => "external",
+        })
+    }
+}
+
+/// The value of `HARNESS_POSTGRES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Choice {
+    Auto,
+    Only(Backend),
+}
+
+pub(crate) fn choice() -> Result<Choice, ProvisionError> {
+    match config::var(config::POSTGRES).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("auto") => Ok(Choice::Auto),
+        Some("local") => Ok(Choice::Only(Backend::Local)),
+        Some("docker") => Ok(Choice::Only(Backend::Docker)),
+        Some("external") => Ok(Choice::Only(Backend::External)),
+        Some(other) => Err(ProvisionError::UnknownBackend { value: other.to_owned() }),
+    }
+}
+
+/// A running Postgres server, shared by every test process of the run for the local and docker
+/// backends. Every URL it gives names `127.0.0.1` (or the external server's own host).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PostgresServer {
+    pub(crate) backend: Backend,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) user: String,
+    pub(crate) password: String,
+    /// For the external backend: the URL as given, whose path and query are kept.
+    pub(crate) base_url: Option<String>,
+    pub(crate) description: String,
+}
+
+impl fmt::Debug for PostgresServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresServer")
+            .field("backend", &self.backend)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .field("description", &self.description)
+            .finish()
+    }
+}
+
+impl PostgresServer {
+    /// The server of this run for the backend `HARNESS_POSTGRES` chooses (default `auto`),
+    /// started by the first test process that asks.
+    pub async fn shared() -> Result<&'static PostgresServer, ProvisionError> {
+        static SERVER: OnceCell<&'static PostgresServer> = OnceCell::const_new();
+        SERVER.get_or_try_init(|| async { start_chosen(choice()?).await }).await.copied()
+    }
+
+    /// The server of this run for one backend, whatever `HARNESS_POSTGRES` says.
+    pub async fn shared_with(backend: Backend) -> Result<&'static PostgresServer, ProvisionError> {
+        static SERVERS: [OnceCell<PostgresServer>; 3] =
+            [OnceCell::const_new(), OnceCell::const_new(), OnceCell::const_new()];
+        let slot = match backend {
+            Backend::Local => &SERVERS[0],
+            Backend::Docker => &SERVERS[1],
+            Backend::External => &SERVERS[2],
+        };
+        slot.get_or_try_init(|| start(backend)).await
+    }
+
+    /// A server given by URL (what the external backend does with `HARNESS_POSTGRES_URL`),
+    /// checked with a real connection.
+    pub async fn external(url: &str) -> Result<PostgresServer, ProvisionError> {
+        external::server_at(url).await
+    }
+
+    /// Which backend runs this server.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A human description: version and binaries, or container and image.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The URL of one database on this server, with credentials.
+    pub fn url_for(&self, database: &str) -> String {
+        if let Some(base) = &self.base_url
+            && let Ok(mut url) = url::Url::parse(base)
+        {
+            url.set_path(&format!("/{database}"));
+            return url.to_string();
+        }
+        format!(
+            "postgres://{}:{}@{}:{}/{}",
+            self.user, self.password, self.host, self.port, database
+        )
+    }
+
+    /// The URL of the maintenance database, for creating and dropping databases.
+    pub fn admin_url(&self) -> String {
+        self.url_for("postgres")
+    }
+}
+
+fn announce(backend: Backend, why: &str, server: &PostgresServer) {
+    // Once per process, into the captured output of the test, which nextest shows on failure.
+    static SAID: OnceLock<()> = OnceLock::new();
+    SAID.get_or_init(|| {
+        eprintln!(
+            "harness: postgres backend {backend} ({why}): {} on 127.0.0.1:{}",
+            server.description, server.port
+        );
+    });
+}
+
+async fn start(backend: Backend) -> Result<PostgresServer, ProvisionError> {
+    match backend {
+        Backend::Local => local::shared_server().await,
+        Backend::Docker => docker::shared_server().await,
+        Backend::External => external::server().await,
+    }
+}
+
+async fn start_chosen(choice: Choice) -> Result<&'static PostgresServer, ProvisionError> {
+    if let Choice::Only(backend) = choice {
+        let server = PostgresServer::shared_with(backend).await?;
+        announce(backend, &format!("{}={backend}", config::POSTGRES), server);
+        return Ok(server);
+    }
+    // auto: the first backend that is available and starts; every failure is kept for the report.
+    let mut attempts = Vec::new();
+    if config::var(config::POSTGRES_URL).is_some() {
+        let server = PostgresServer::shared_with(Backend::External).await?;
+        announce(Backend::External, &format!("{} is set", config::POSTGRES_URL), server);
+        return Ok(server);
+    }
+    attempts.push(Attempt {
+        backend: Backend::External,
+        reason: format!("{} is not set", config::POSTGRES_URL),
+        hint: format!("set {} to a server where the harness may create databases", config::POSTGRES_URL),
+    });
+    match local::find_binaries() {
+        Ok(binaries) => match PostgresServer::shared_with(Backend::Local).await {
+            Ok(server) => {
+                let why = format!("found postgres {} in {}", binaries.version, binaries.dir.display());
+                announce(Backend::Local, &why, server);
+                return Ok(server);
+            }
+            Err(e) => attempts.push(Attempt {
+                backend: Backend::Local,
+                reason: crate::error_chain(&e),
+                hint: "see the error above; set HARNESS_POSTGRES=docker to skip this backend".into(),
+            }),
+        },
+        Err(e) => attempts.push(Attempt {
+            backend: Backend::Local,
+            reason: e.to_string(),
+            hint: local::install_hint().into(),
+        }),
+    }
+    match crate::docker_engine::ping() {
+        Ok(()) => match PostgresServer::shared_with(Backend::Docker).await {
+            Ok(server) => {
+                announce(Backend::Docker, "no usable Postgres binaries; the Docker engine answers", server);
+                return Ok(server);
+            }
+            Err(e) => attempts.push(Attempt {
+                backend: Backend::Docker,
+                reason: crate::error_chain(&e),
+                hint: docker::image_hint(),
+            }),
+        },
+        Err(reason) => attempts.push(Attempt {
+            backend: Backend::Docker,
+            reason,
+            hint: "start the Docker engine (or Docker Desktop)".into(),
+        }),
+    }
+    Err(ProvisionError::NoBackend { attempts })
+}

@@ -1,0 +1,186 @@
+//! Readiness probes: poll a condition with backoff until it holds or a deadline passes.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// What to wait for.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Probe {
+    /// A TCP connection is accepted.
+    Tcp(SocketAddr),
+    /// `GET <url>` answers 2xx. Plain `http://` URLs only.
+    Http(String),
+    /// A real Postgres connection with this URL runs `SELECT 1`. (A TCP connect is not enough:
+    /// Docker's port proxy accepts before Postgres listens.)
+    Postgres(String),
+}
+
+impl fmt::Display for Probe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Probe::Tcp(addr) => write!(f, "TCP {addr}"),
+            Probe::Http(url) => write!(f, "HTTP GET {url}"),
+            Probe::Postgres(url) => write!(f, "Postgres {}", crate::redact(url)),
+        }
+    }
+}
+
+/// A probe that did not succeed in time.
+#[derive(Debug, thiserror::Error)]
+#[error("{probe} was not ready after {elapsed:.2?} ({attempts} attempts); last error: {last_error}")]
+pub struct ProbeError {
+    /// What was probed.
+    pub probe: String,
+    /// How long it was probed.
+    pub elapsed: Duration,
+    /// How many attempts were made.
+    pub attempts: u32,
+    /// The last failure seen.
+    pub last_error: String,
+}
+
+impl Probe {
+    /// One attempt.
+    pub async fn check(&self) -> Result<(), String> {
+        match self {
+            Probe::Tcp(addr) => tokio::net::TcpStream::connect(addr)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Probe::Http(url) => http_get_status(url).await.and_then(|status| {
+                if (200..300).contains(&status) {
+                    Ok(())
+                } else {
+                    Err(format!("answered HTTP {status}"))
+                }
+            }),
+            Probe::Postgres(url) => {
+                let mut conn = sqlx::PgConnection::connect(url).await.map_err(|e| e.to_string())?;
+                sqlx::query("SELECT 1").execute(&mut conn).await.map_err(|e| e.to_string())?;
+                let _ = conn.close().await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Poll until the probe succeeds or `timeout` passes.
+    pub async fn wait(&self, timeout: Duration) -> Result<(), ProbeError> {
+        self.wait_unless(timeout, || None).await
+    }
+
+    /// Like [`Probe::wait`], but gives up at once when `gone` reports a reason (e.g. the process
+    /// being probed has exited), so a dead server fails fast instead of at the deadline.
+    pub async fn wait_unless(
+        &self,
+        timeout: Duration,
+        mut gone: impl FnMut() -> Option<String>,
+    ) -> Result<(), ProbeError> {
+        let started = Instant::now();
+        let mut attempts = 0;
+        let mut pause = Duration::from_millis(2);
+        loop {
+            attempts += 1;
+            let attempt_budget = timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(50));
+            let last_error = match tokio::time::timeout(attempt_budget, self.check()).await {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(e)) => e,
+                Err(_) => format!("no answer within {attempt_budget:.2?}"),
+            };
+            let fail = |last_error| ProbeError {
+                probe: self.to_string(),
+                elapsed: started.elapsed(),
+                attempts,
+                last_error,
+            };
+            if let Some(reason) = gone() {
+                return Err(fail(format!("{last_error}; and {reason}")));
+            }
+            if started.elapsed() + pause > timeout {
+                return Err(fail(last_error));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The status code of `GET url`, with a hand-written HTTP/1.1 request: the harness does not need a
+/// full HTTP client for a readiness check.
+async fn http_get_status(url: &str) -> Result<u16, String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("only http:// URLs can be probed, not {url}"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let mut stream = tokio::net::TcpStream::connect(authority).await.map_err(|e| e.to_string())?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+    let mut head = Vec::with_capacity(256);
+    let mut buf = [0u8; 256];
+    while !head.windows(2).any(|w| w == b"\r\n") {
+        let n = stream.read(&mut buf).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("connection closed before a status line".into());
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let line = String::from_utf8_lossy(&head);
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("not an HTTP status line: {}", line.lines().next().unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_closed_port_fails_with_attempts_and_the_last_error() {
+        let port = crate::free_loopback_port().unwrap();
+        let err = Probe::Tcp(port.addr()).wait(Duration::from_millis(200)).await.unwrap_err();
+        assert!(err.attempts > 1, "{err}");
+        assert!(err.elapsed >= Duration::from_millis(150), "{err}");
+        let text = err.to_string();
+        assert!(text.contains(&format!("TCP 127.0.0.1:{}", port.port())), "{text}");
+        assert!(text.contains("refused"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn http_probe_needs_a_2xx() {
+        let listener = crate::loopback_listener().await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 1024];
+                let n = socket.read(&mut buf).await.unwrap();
+                let ok = String::from_utf8_lossy(&buf[..n]).starts_with("GET /up ");
+                let status = if ok { "204 No Content" } else { "503 Service Unavailable" };
+                let _ = socket.write_all(format!("HTTP/1.1 {status}\r\n\r\n").as_bytes()).await;
+            }
+        });
+        Probe::Http(format!("http://{addr}/up")).wait(Duration::from_secs(2)).await.unwrap();
+        let err = Probe::Http(format!("http://{addr}/down")).wait(Duration::from_millis(100)).await.unwrap_err();
+        assert!(err.last_error.contains("HTTP 503"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn gone_stops_waiting_at_once() {
+        let port = crate::free_loopback_port().unwrap();
+        let started = Instant::now();
+        let err = Probe::Tcp(port.addr())
+            .wait_unless(Duration::from_secs(30), || Some("the server exited".into()))
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(err.last_error.ends_with("the server exited"), "{err}");
+    }
+}

@@ -1,0 +1,123 @@
+//! Where the harness keeps its files, and which run a test process belongs to.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::config;
+
+/// The directory holding everything the harness writes: `HARNESS_DIR`, else `<target dir>/harness`,
+/// else a folder in the system's temp dir.
+pub(crate) fn harness_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(dir) = config::harness_dir_override() {
+            return dir;
+        }
+        if let Some(target) = target_dir() {
+            return target.join("harness");
+        }
+        std::env::temp_dir().join(format!("harness-{}", user_tag()))
+    })
+}
+
+/// Cargo's target directory, found from the running executable (`target/debug/deps/it-…` or
+/// `target/debug/tunix-rt`): the nearest ancestor holding the `CACHEDIR.TAG` cargo writes there.
+pub(crate) fn target_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        let dir = PathBuf::from(dir);
+        if dir.is_absolute() {
+            return Some(dir);
+        }
+    }
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_path_buf)
+}
+
+/// The run this process belongs to. Under nextest every test process of one `cargo nextest run`
+/// shares `NEXTEST_RUN_ID`, and the runner is our parent; elsewhere (plain `cargo test`, an editor)
+/// the process is a run of its own.
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    pub(crate) id: String,
+    /// The process whose death ends the run.
+    pub(crate) runner: Option<u32>,
+}
+
+impl Run {
+    pub(crate) fn current() -> &'static Run {
+        static RUN: OnceLock<Run> = OnceLock::new();
+        RUN.get_or_init(|| match std::env::var("NEXTEST_RUN_ID") {
+            Ok(id) if !id.is_empty() => Run {
+                id: sanitize(&id),
+                // An orphaned test process (its runner killed) has been re-parented to init or a
+                // subreaper: no runner holds the run open any more, only leases.
+                runner: crate::process::parent_pid().filter(|pid| *pid > 1),
+            },
+            _ => Run {
+                id: format!("proc-{}", std::process::id()),
+                runner: Some(std::process::id()),
+            },
+        })
+    }
+
+    pub(crate) fn dir(&self) -> PathBuf {
+        runs_dir().join(&self.id)
+    }
+}
+
+pub(crate) fn runs_dir() -> PathBuf {
+    harness_dir().join("runs")
+}
+
+fn sanitize(id: &str) -> String {
+    id.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .collect()
+}
+
+/// Distinguishes users sharing one temp dir.
+fn user_tag() -> String {
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() }.to_string()
+    }
+    #[cfg(not(unix))]
+    {
+        std::env::var("USERNAME").unwrap_or_else(|_| "user".into())
+    }
+}
+
+/// A stable 64-bit FNV-1a hash: names derived from it (templates, labels) must agree between
+/// processes and across builds, which `DefaultHasher` does not promise.
+pub(crate) fn stable_hash(parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.iter().chain(std::iter::once(&0xff)) {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_hash_is_stable_and_separates_parts() {
+        assert_eq!(stable_hash(&[b"abc"]), stable_hash(&[b"abc"]));
+        assert_ne!(stable_hash(&[b"ab", b"c"]), stable_hash(&[b"a", b"bc"]));
+        // Pinned: a change here would orphan every template built by an older harness.
+        assert_eq!(stable_hash(&[b"harness"]), 0x9c38_82be_275c_d1bc);
+    }
+
+    #[test]
+    fn run_ids_are_path_safe() {
+        assert_eq!(sanitize("a1b2-c3/..\\x"), "a1b2-c3____x");
+    }
+}

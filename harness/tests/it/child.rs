@@ -1,0 +1,208 @@
+//! Helpers that re-run this test binary as a child process, and the `#[ignore]`d helper "tests"
+//! those children run. A child gets its own environment (a backend choice, a private
+//! `HARNESS_DIR`), and can be killed without killing the test that watches it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use harness::{Backend, PostgresServer, TestDatabase};
+
+/// The docker backend's server, unless `HARNESS_TEST_DOCKER=skip` says this machine has no Docker
+/// (then the skip is printed, never silent).
+pub async fn docker_server_or_skip() -> Option<&'static PostgresServer> {
+    if std::env::var("HARNESS_TEST_DOCKER").as_deref() == Ok("skip") {
+        eprintln!("SKIPPED: docker backend test (HARNESS_TEST_DOCKER=skip)");
+        return None;
+    }
+    Some(PostgresServer::shared_with(Backend::Docker).await.unwrap())
+}
+
+/// This test binary, set to run one helper.
+pub fn helper(name: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args(["--exact", &format!("child::{name}"), "--ignored", "--nocapture", "--test-threads=1"])
+        .env_remove("NEXTEST_RUN_ID")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// A private harness directory for a child, removed when dropped.
+pub struct ScratchDir(pub PathBuf);
+
+impl ScratchDir {
+    pub fn new(tag: &str) -> ScratchDir {
+        let dir = std::env::temp_dir().join(format!("harness-it-{tag}-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        ScratchDir(dir)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Read lines from a child until one starts with `prefix`; everything read is returned on failure.
+pub fn wait_for_line(out: &mut BufReader<ChildStdout>, prefix: &str, within: Duration) -> Result<String, String> {
+    let started = Instant::now();
+    let mut seen = String::new();
+    // The deadline is checked between lines; a helper that prints nothing is killed by the caller.
+    while started.elapsed() < within {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap_or(0) == 0 {
+            return Err(format!("the child closed its output before `{prefix}`; it printed:\n{seen}"));
+        }
+        // libtest prints the test's name without a newline before the test's own output.
+        if let Some(at) = line.find(prefix) {
+            return Ok(line[at + prefix.len()..].trim().to_owned());
+        }
+        seen.push_str(&line);
+    }
+    Err(format!("no `{prefix}` within {within:?}; the child printed:\n{seen}"))
+}
+
+/// Run a child to its end and return (stdout, stderr).
+pub fn output_of(mut command: Command) -> (String, String) {
+    let output = command.stdin(Stdio::null()).output().unwrap();
+    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// Wait until `condition` holds, or fail with what it last said.
+pub fn eventually(within: Duration, mut condition: impl FnMut() -> Result<(), String>) {
+    let started = Instant::now();
+    loop {
+        match condition() {
+            Ok(()) => return,
+            Err(e) if started.elapsed() > within => panic!("not so after {within:?}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+/// Processes whose command line or environment mentions `path` (Linux): what a harness run
+/// under that directory started.
+#[cfg(target_os = "linux")]
+pub fn processes_mentioning(path: &Path) -> Vec<String> {
+    let needle = path.to_string_lossy().into_owned();
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_string_lossy().into_owned();
+            if !pid.chars().all(|c| c.is_ascii_digit()) || pid == me {
+                return None;
+            }
+            let read = |what: &str| {
+                let mut bytes = Vec::new();
+                std::fs::File::open(entry.path().join(what)).and_then(|mut f| f.read_to_end(&mut bytes)).ok()?;
+                Some(String::from_utf8_lossy(&bytes).replace('\0', " "))
+            };
+            let stat = read("stat").unwrap_or_default();
+            if stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')) {
+                return None;
+            }
+            let cmdline = read("cmdline").unwrap_or_default();
+            let environ = read("environ").unwrap_or_default();
+            (cmdline.contains(&needle) || environ.contains(&needle)).then(|| format!("{pid}: {cmdline}"))
+        })
+        .collect()
+}
+
+// ---- the helpers, run only as children ----
+
+/// Take a database and hold it until stdin closes; prints `READY <server port>`.
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_hold_database() {
+    let db = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
+    println!("READY {}", db.server().port());
+    std::io::stdout().flush().unwrap();
+    tokio::task::spawn_blocking(|| {
+        let mut sink = String::new();
+        let _ = std::io::stdin().read_to_string(&mut sink);
+    })
+    .await
+    .unwrap();
+    db.close().await.unwrap();
+}
+
+/// Ask for a database and print `OK` or `ERROR <the error chain>` (what a user would read).
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_report_provision_error() {
+    let started = Instant::now();
+    match TestDatabase::new(&crate::MIGRATOR).await {
+        // A line of its own: libtest prints the test's name before its output.
+        Ok(_) => println!("\nRESULT OK"),
+        Err(e) => println!("\nRESULT ERROR after {:?}: {}", started.elapsed(), harness::error_chain(&e)),
+    }
+}
+
+/// Stand in for nextest: start two database-holding workers with this run's id and relay what
+/// they print; wait for them.
+#[test]
+#[ignore = "helper run by other tests as a child process"]
+fn helper_fake_runner() {
+    let mut workers: Vec<Child> = (0..2)
+        .map(|_| {
+            let mut worker = helper("helper_hold_database");
+            worker.env("NEXTEST_RUN_ID", std::env::var("HELPER_RUN_ID").unwrap());
+            worker.stdin(Stdio::null()).stderr(Stdio::inherit());
+            // Workers wait on stdin; a pipe that nobody writes keeps them holding their lease.
+            worker.stdin(Stdio::piped());
+            worker.spawn().unwrap()
+        })
+        .collect();
+    for worker in &mut workers {
+        let mut out = BufReader::new(worker.stdout.take().unwrap());
+        let port = wait_for_line(&mut out, "READY ", Duration::from_secs(60)).unwrap();
+        println!("WORKER {} {port}", worker.id());
+        std::mem::forget(out);
+    }
+    std::io::stdout().flush().unwrap();
+    for worker in &mut workers {
+        let _ = worker.wait();
+    }
+}
+
+/// A tiny HTTP server on `HELPER_FORCE_ADDR` if set (to play a service whose port is taken),
+/// else on `HELPER_LISTEN` (set by the harness).
+#[test]
+#[ignore = "helper run by other tests as a child process"]
+fn helper_serve_http() {
+    let addr = std::env::var("HELPER_FORCE_ADDR").or_else(|_| std::env::var("HELPER_LISTEN")).unwrap();
+    let listener = match std::net::TcpListener::bind(&addr) {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("cannot listen on {addr}: {e}");
+            std::process::exit(3);
+        }
+    };
+    println!("listening on {addr}");
+    for stream in listener.incoming().flatten() {
+        let mut stream = stream;
+        let mut buf = [0u8; 1024];
+        let _ = std::io::Read::read(&mut stream, &mut buf);
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    }
+}
+
+/// Reserve `HELPER_PORTS` ports, print them, hold them until stdin closes.
+#[test]
+#[ignore = "helper run by other tests as a child process"]
+fn helper_hold_ports() {
+    let count: usize = std::env::var("HELPER_PORTS").unwrap().parse().unwrap();
+    let held: Vec<_> = (0..count).map(|_| harness::free_loopback_port().unwrap()).collect();
+    let ports: Vec<String> = held.iter().map(|p| p.port().to_string()).collect();
+    println!("PORTS {}", ports.join(" "));
+    std::io::stdout().flush().unwrap();
+    let mut sink = String::new();
+    let _ = std::io::stdin().read_to_string(&mut sink);
+}

@@ -1,0 +1,145 @@
+//! One server per run, and nothing left once the run is over, however its processes end.
+#![cfg(target_os = "linux")]
+
+use std::io::BufReader;
+use std::net::TcpStream;
+use std::process::Child;
+use std::time::Duration;
+
+use crate::child::{ScratchDir, eventually, helper, processes_mentioning, wait_for_line};
+
+const CLEANUP: Duration = Duration::from_secs(10);
+
+fn kill9(child: &mut Child) {
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+}
+
+fn signal(child: &mut Child, signal: i32) {
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let _ = child.wait();
+}
+
+/// Nothing of the harness runs or remains under `dir`: no process, no run directory.
+fn assert_nothing_left(dir: &std::path::Path, port: u16) {
+    eventually(CLEANUP, || {
+        let procs = processes_mentioning(dir);
+        if !procs.is_empty() {
+            return Err(format!("still running: {procs:?}"));
+        }
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Err(format!("something still listens on 127.0.0.1:{port}"));
+        }
+        let runs: Vec<_> = std::fs::read_dir(dir.join("runs"))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if !runs.is_empty() {
+            return Err(format!("run directories left: {runs:?}"));
+        }
+        Ok(())
+    });
+}
+
+fn start_holder(scratch: &ScratchDir) -> (Child, u16) {
+    let mut child = helper("helper_hold_database").env("HARNESS_DIR", &scratch.0).spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let port = wait_for_line(&mut out, "READY ", Duration::from_secs(60)).unwrap().parse().unwrap();
+    std::mem::forget(out);
+    (child, port)
+}
+
+#[test]
+fn a_normal_exit_leaves_nothing() {
+    let scratch = ScratchDir::new("exit");
+    let (mut child, port) = start_holder(&scratch);
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+    assert_nothing_left(&scratch.0, port);
+}
+
+#[test]
+fn sigkill_of_the_only_test_process_leaves_nothing() {
+    let scratch = ScratchDir::new("kill");
+    let (mut child, port) = start_holder(&scratch);
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok(), "the server runs while its test does");
+    kill9(&mut child);
+    assert_nothing_left(&scratch.0, port);
+}
+
+#[test]
+fn sigterm_and_sigint_leave_nothing() {
+    for sig in [libc::SIGTERM, libc::SIGINT] {
+        let scratch = ScratchDir::new("term");
+        let (mut child, port) = start_holder(&scratch);
+        signal(&mut child, sig);
+        assert_nothing_left(&scratch.0, port);
+    }
+}
+
+/// Under nextest: processes of one run share one server, which outlives a killed runner while
+/// its orphaned test processes still hold leases, and goes once they are gone too.
+#[test]
+fn one_server_per_run_survives_its_users_and_goes_with_the_run() {
+    let scratch = ScratchDir::new("run");
+    let mut runner = helper("helper_fake_runner")
+        .env("HARNESS_DIR", &scratch.0)
+        .env("HELPER_RUN_ID", uuid::Uuid::new_v4().to_string())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(runner.stdout.take().unwrap());
+    let mut workers = Vec::new();
+    for _ in 0..2 {
+        let line = wait_for_line(&mut out, "WORKER ", Duration::from_secs(60)).unwrap();
+        let (pid, port) = line.split_once(' ').unwrap();
+        workers.push((pid.parse::<i32>().unwrap(), port.parse::<u16>().unwrap()));
+    }
+    assert_eq!(workers[0].1, workers[1].1, "both test processes of the run use one server");
+    let port = workers[0].1;
+    let keepers = std::fs::read_dir(scratch.0.join("runs")).unwrap().count();
+    assert_eq!(keepers, 1, "one run directory");
+
+    // SIGKILL to the runner: its test processes live on (orphaned), and so does their server.
+    kill9(&mut runner);
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok(), "the server went while leases were held");
+
+    for (pid, _) in &workers {
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    assert_nothing_left(&scratch.0, port);
+}
+
+#[test]
+fn leftovers_of_a_run_whose_keeper_died_are_removed_by_the_next_run() {
+    let scratch = ScratchDir::new("stale");
+    let (mut child, port) = start_holder(&scratch);
+    // Kill the keeper first, then its test: the server is orphaned, as after a machine's OOM kill.
+    let keeper = find_keeper(&scratch.0);
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(keeper, libc::SIGKILL) };
+    kill9(&mut child);
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok(), "the orphaned server should still run");
+    // The next run (another process) finds it and says so.
+    let mut next = helper("helper_report_provision_error");
+    next.env("HARNESS_DIR", &scratch.0);
+    let (out, err) = crate::child::output_of(next);
+    assert!(out.contains("RESULT OK"), "{out}\n{err}");
+    assert!(err.contains("removed leftovers of an earlier run"), "{err}");
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the orphaned server was not stopped");
+    assert_nothing_left(&scratch.0, port);
+}
+
+fn find_keeper(dir: &std::path::Path) -> i32 {
+    for run in std::fs::read_dir(dir.join("runs")).unwrap().flatten() {
+        for entry in std::fs::read_dir(run.path()).unwrap().flatten() {
+            let report = entry.path().join("keeper.json");
+            if let Ok(text) = std::fs::read_to_string(&report) {
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                return value["keeper_pid"].as_i64().unwrap() as i32;
+            }
+        }
+    }
+    panic!("no keeper report under {}", dir.display());
+}

@@ -1,0 +1,11 @@
+//! The harness's own integration tests: one binary (see matklad's "delete cargo integration
+//! tests"); nextest still runs every test in its own process.
+
+mod child;
+mod databases;
+mod errors;
+mod lifecycle;
+mod ports;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("tests/it/migrations");
+pub static BROKEN_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("tests/it/broken_migrations");
