@@ -1,0 +1,19 @@
+//! Integration tests of tunix-rt: the real router served in-process on 127.0.0.1 and driven over
+//! HTTP with reqwest, each test on its own harness database; plus the compiled binary as a child.
+//!
+//! One test binary (rather than one per file) keeps link times down; nextest still runs every
+//! test in its own process.
+
+mod binary;
+mod cors;
+mod database_outage;
+mod get_trace;
+mod health;
+mod list_traces;
+mod page;
+mod post_trace;
+mod properties;
+mod rediai;
+mod rediai_stub;
+mod tcp_proxy;
+mod test_app;
