@@ -23,7 +23,9 @@ pub const STARTUP_TIMEOUT: &str = "HARNESS_STARTUP_TIMEOUT";
 pub const DEFAULT_POSTGRES_IMAGE: &str = "postgres:17";
 
 pub(crate) fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
 }
 
 pub(crate) fn harness_dir_override() -> Option<PathBuf> {

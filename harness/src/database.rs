@@ -90,16 +90,20 @@ impl TestDatabase {
     }
 
     /// A fresh migrated database on a given server.
-    pub async fn on(server: &PostgresServer, migrator: &Migrator) -> Result<TestDatabase, DatabaseError> {
+    pub async fn on(
+        server: &PostgresServer,
+        migrator: &Migrator,
+    ) -> Result<TestDatabase, DatabaseError> {
         let template = template_for(server, migrator).await?;
         let name = database_name(&current_test_name());
         let mut admin = connect(&server.admin_url()).await?;
         // FILE_COPY (Postgres 15+) copies files instead of WAL-logging every block: faster when
         // durability is off, as on the harness's own servers.
-        let file_copy: bool = sqlx::query_scalar("SELECT current_setting('server_version_num')::int >= 150000")
-            .fetch_one(&mut admin)
-            .await
-            .unwrap_or(false);
+        let file_copy: bool =
+            sqlx::query_scalar("SELECT current_setting('server_version_num')::int >= 150000")
+                .fetch_one(&mut admin)
+                .await
+                .unwrap_or(false);
         let strategy = if file_copy { " STRATEGY FILE_COPY" } else { "" };
         let create = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"{strategy}");
         run(&mut admin, server, &create).await?;
@@ -110,8 +114,17 @@ impl TestDatabase {
             .acquire_timeout(Duration::from_secs(10))
             .connect(&url)
             .await
-            .map_err(|source| DatabaseError::Connect { url: redact(&url), source })?;
-        Ok(TestDatabase { name, url, pool, server: server.clone(), closed: false })
+            .map_err(|source| DatabaseError::Connect {
+                url: redact(&url),
+                source,
+            })?;
+        Ok(TestDatabase {
+            name,
+            url,
+            pool,
+            server: server.clone(),
+            closed: false,
+        })
     }
 
     /// A pool of connections to this database (at most 5).
@@ -161,12 +174,19 @@ impl Drop for TestDatabase {
         // current-thread runtime: the drop runs on a thread of its own with its own runtime.
         let (server, name) = (self.server.clone(), self.name.clone());
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(drop_database(&server, &name)).err()
         })
         .join();
         if let Ok(Some(e)) = dropped {
-            eprintln!("harness: cannot drop test database {}: {}", self.name, crate::error_chain(&e));
+            eprintln!(
+                "harness: cannot drop test database {}: {}",
+                self.name,
+                crate::error_chain(&e)
+            );
         }
     }
 }
@@ -174,10 +194,17 @@ impl Drop for TestDatabase {
 async fn connect(url: &str) -> Result<PgConnection, DatabaseError> {
     PgConnection::connect(url)
         .await
-        .map_err(|source| DatabaseError::Connect { url: redact(url), source })
+        .map_err(|source| DatabaseError::Connect {
+            url: redact(url),
+            source,
+        })
 }
 
-async fn run(conn: &mut PgConnection, server: &PostgresServer, statement: &str) -> Result<(), DatabaseError> {
+async fn run(
+    conn: &mut PgConnection,
+    server: &PostgresServer,
+    statement: &str,
+) -> Result<(), DatabaseError> {
     sqlx::raw_sql(statement)
         .execute(conn)
         .await
@@ -191,7 +218,12 @@ async fn run(conn: &mut PgConnection, server: &PostgresServer, statement: &str) 
 
 async fn drop_database(server: &PostgresServer, name: &str) -> Result<(), DatabaseError> {
     let mut admin = connect(&server.admin_url()).await?;
-    run(&mut admin, server, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await?;
+    run(
+        &mut admin,
+        server,
+        &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+    )
+    .await?;
     let _ = admin.close().await;
     Ok(())
 }
@@ -210,11 +242,19 @@ pub(crate) fn template_name(migrator: &Migrator) -> String {
 
 /// Build the template once per server, under an advisory lock so that parallel test processes
 /// wait for one builder instead of racing.
-async fn template_for(server: &PostgresServer, migrator: &Migrator) -> Result<String, DatabaseError> {
+async fn template_for(
+    server: &PostgresServer,
+    migrator: &Migrator,
+) -> Result<String, DatabaseError> {
     static BUILT: Mutex<Option<HashMap<(String, u16), ()>>> = Mutex::new(None);
     let template = template_name(migrator);
     let key = (template.clone(), server.port());
-    if BUILT.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_default().contains_key(&key) {
+    if BUILT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_default()
+        .contains_key(&key)
+    {
         return Ok(template);
     }
     let mut admin = connect(&server.admin_url()).await?;
@@ -230,10 +270,17 @@ async fn template_for(server: &PostgresServer, migrator: &Migrator) -> Result<St
         .await
         .map_err(|e| statement("SELECT pg_advisory_lock", e))?;
     let result = build_template(&mut admin, server, migrator, &template).await;
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(lock_id).execute(&mut admin).await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(lock_id)
+        .execute(&mut admin)
+        .await;
     let _ = admin.close().await;
     result?;
-    BUILT.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_default().insert(key, ());
+    BUILT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_default()
+        .insert(key, ());
     Ok(template)
 }
 
@@ -243,19 +290,27 @@ async fn build_template(
     migrator: &Migrator,
     template: &str,
 ) -> Result<(), DatabaseError> {
-    let complete: Option<bool> = sqlx::query_scalar("SELECT datistemplate FROM pg_database WHERE datname = $1")
-        .bind(template)
-        .fetch_optional(&mut *admin)
-        .await
-        .map_err(|source| DatabaseError::Statement {
-            statement: "SELECT datistemplate FROM pg_database".into(),
-            server: server.description().to_owned(),
-            source,
-        })?;
+    let complete: Option<bool> =
+        sqlx::query_scalar("SELECT datistemplate FROM pg_database WHERE datname = $1")
+            .bind(template)
+            .fetch_optional(&mut *admin)
+            .await
+            .map_err(|source| DatabaseError::Statement {
+                statement: "SELECT datistemplate FROM pg_database".into(),
+                server: server.description().to_owned(),
+                source,
+            })?;
     match complete {
         Some(true) => return Ok(()),
         // Half-built by a process that died: start over.
-        Some(false) => run(admin, server, &format!("DROP DATABASE \"{template}\" WITH (FORCE)")).await?,
+        Some(false) => {
+            run(
+                admin,
+                server,
+                &format!("DROP DATABASE \"{template}\" WITH (FORCE)"),
+            )
+            .await?
+        }
         None => {}
     }
     run(admin, server, &format!("CREATE DATABASE \"{template}\"")).await?;
@@ -268,7 +323,12 @@ async fn build_template(
     };
     let _ = conn.close().await;
     if let Err(source) = migrated {
-        let _ = run(admin, server, &format!("DROP DATABASE IF EXISTS \"{template}\" WITH (FORCE)")).await;
+        let _ = run(
+            admin,
+            server,
+            &format!("DROP DATABASE IF EXISTS \"{template}\" WITH (FORCE)"),
+        )
+        .await;
         let template = template.to_owned();
         return Err(match failed_version {
             Some(version) => DatabaseError::Migration {
@@ -285,16 +345,21 @@ async fn build_template(
         });
     }
     // Nobody may connect to a template: a connection would make every clone fail.
-    let seal = format!("ALTER DATABASE \"{template}\" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false");
+    let seal =
+        format!("ALTER DATABASE \"{template}\" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false");
     run(admin, server, &seal).await
 }
 
 async fn first_unapplied(conn: &mut PgConnection, migrator: &Migrator) -> Option<i64> {
-    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-        .fetch_all(conn)
-        .await
-        .unwrap_or_default();
-    migrator.iter().map(|m| m.version).find(|v| !applied.contains(v))
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(conn)
+            .await
+            .unwrap_or_default();
+    migrator
+        .iter()
+        .map(|m| m.version)
+        .find(|v| !applied.contains(v))
 }
 
 /// The running test's name: libtest names each test's thread after it.
@@ -309,7 +374,13 @@ fn current_test_name() -> String {
 pub(crate) fn database_name(test: &str) -> String {
     let clean: String = test
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     let clean = clean.trim_matches('_');
     let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
@@ -324,11 +395,16 @@ mod tests {
 
     #[test]
     fn database_names_fit_postgres_and_keep_the_test_name() {
-        let name = database_name("api::traces::posting_a_valid_trace_returns_201_and_its_id_which_is_long");
+        let name = database_name(
+            "api::traces::posting_a_valid_trace_returns_201_and_its_id_which_is_long",
+        );
         assert!(name.len() <= 63, "{name}");
         assert!(name.starts_with("t_"), "{name}");
         assert!(name.contains("which_is_long_"), "{name}");
-        assert!(name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        );
         assert_ne!(database_name("a"), database_name("a"));
     }
 }

@@ -73,7 +73,10 @@ fn connect(endpoint: &Endpoint) -> std::io::Result<Box<dyn Stream>> {
             path.display()
         ))),
         Endpoint::Pipe(pipe) => {
-            let file = std::fs::OpenOptions::new().read(true).write(true).open(pipe)?;
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(pipe)?;
             Ok(Box::new(file))
         }
         Endpoint::Tcp(addr) => {
@@ -92,7 +95,8 @@ fn connect(endpoint: &Endpoint) -> std::io::Result<Box<dyn Stream>> {
 /// One request; HTTP/1.0 so that the engine answers without chunking and closes when done.
 fn request(method: &str, path: &str) -> Result<(u16, String), String> {
     let endpoint = endpoint();
-    let mut stream = connect(&endpoint).map_err(|e| format!("cannot reach the Docker engine at {endpoint}: {e}"))?;
+    let mut stream = connect(&endpoint)
+        .map_err(|e| format!("cannot reach the Docker engine at {endpoint}: {e}"))?;
     let head = format!("{method} {path} HTTP/1.0\r\nHost: docker\r\nContent-Length: 0\r\n\r\n");
     stream
         .write_all(head.as_bytes())
@@ -107,7 +111,9 @@ fn request(method: &str, path: &str) -> Result<(u16, String), String> {
         .split_whitespace()
         .nth(1)
         .and_then(|code| code.parse().ok())
-        .ok_or_else(|| format!("the Docker engine at {endpoint} answered something that is not HTTP"))?;
+        .ok_or_else(|| {
+            format!("the Docker engine at {endpoint} answered something that is not HTTP")
+        })?;
     Ok((status, body.to_owned()))
 }
 
@@ -115,7 +121,11 @@ fn request(method: &str, path: &str) -> Result<(u16, String), String> {
 pub(crate) fn ping() -> Result<(), String> {
     match request("GET", "/_ping")? {
         (200, _) => Ok(()),
-        (status, body) => Err(format!("the Docker engine at {} answered {status}: {}", endpoint(), body.trim())),
+        (status, body) => Err(format!(
+            "the Docker engine at {} answered {status}: {}",
+            endpoint(),
+            body.trim()
+        )),
     }
 }
 
@@ -124,18 +134,31 @@ pub(crate) fn image_exists(image: &str) -> Result<bool, String> {
     match request("GET", &format!("/images/{}/json", percent_encode(image)))? {
         (200, _) => Ok(true),
         (404, _) => Ok(false),
-        (status, body) => Err(format!("inspecting image {image} answered {status}: {}", body.trim())),
+        (status, body) => Err(format!(
+            "inspecting image {image} answered {status}: {}",
+            body.trim()
+        )),
     }
 }
 
 /// Ids of the containers (running or not) that carry a `key=value` label.
 pub(crate) fn list_labelled(label: &str) -> Result<Vec<String>, String> {
     let filters = serde_json::json!({ "label": [label] }).to_string();
-    let (status, body) = request("GET", &format!("/containers/json?all=1&filters={}", percent_encode(&filters)))?;
+    let (status, body) = request(
+        "GET",
+        &format!(
+            "/containers/json?all=1&filters={}",
+            percent_encode(&filters)
+        ),
+    )?;
     if status != 200 {
-        return Err(format!("listing containers answered {status}: {}", body.trim()));
+        return Err(format!(
+            "listing containers answered {status}: {}",
+            body.trim()
+        ));
     }
-    let containers: Vec<serde_json::Value> = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    let containers: Vec<serde_json::Value> =
+        serde_json::from_str(&body).map_err(|e| e.to_string())?;
     Ok(containers
         .iter()
         .filter_map(|c| c.get("Id").and_then(|id| id.as_str()).map(str::to_owned))
@@ -143,13 +166,25 @@ pub(crate) fn list_labelled(label: &str) -> Result<Vec<String>, String> {
 }
 
 /// The labels of every container carrying `key` (any value), by container id.
-pub(crate) fn labels_of_containers_with(key: &str) -> Result<Vec<(String, serde_json::Value)>, String> {
+pub(crate) fn labels_of_containers_with(
+    key: &str,
+) -> Result<Vec<(String, serde_json::Value)>, String> {
     let filters = serde_json::json!({ "label": [key] }).to_string();
-    let (status, body) = request("GET", &format!("/containers/json?all=1&filters={}", percent_encode(&filters)))?;
+    let (status, body) = request(
+        "GET",
+        &format!(
+            "/containers/json?all=1&filters={}",
+            percent_encode(&filters)
+        ),
+    )?;
     if status != 200 {
-        return Err(format!("listing containers answered {status}: {}", body.trim()));
+        return Err(format!(
+            "listing containers answered {status}: {}",
+            body.trim()
+        ));
     }
-    let containers: Vec<serde_json::Value> = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    let containers: Vec<serde_json::Value> =
+        serde_json::from_str(&body).map_err(|e| e.to_string())?;
     Ok(containers
         .into_iter()
         .filter_map(|c| Some((c.get("Id")?.as_str()?.to_owned(), c.get("Labels")?.clone())))
@@ -160,7 +195,10 @@ pub(crate) fn labels_of_containers_with(key: &str) -> Result<Vec<(String, serde_
 pub(crate) fn remove(id: &str) -> Result<(), String> {
     match request("DELETE", &format!("/containers/{id}?force=1&v=1"))? {
         (204 | 404, _) => Ok(()),
-        (status, body) => Err(format!("removing container {id} answered {status}: {}", body.trim())),
+        (status, body) => Err(format!(
+            "removing container {id} answered {status}: {}",
+            body.trim()
+        )),
     }
 }
 
@@ -191,7 +229,13 @@ mod tests {
 
     #[test]
     fn percent_encoding_escapes_json_and_slashes() {
-        assert_eq!(percent_encode(r#"{"a":["b=c"]}"#), "%7B%22a%22%3A%5B%22b%3Dc%22%5D%7D");
-        assert_eq!(percent_encode("harness-postgres:15"), "harness-postgres%3A15");
+        assert_eq!(
+            percent_encode(r#"{"a":["b=c"]}"#),
+            "%7B%22a%22%3A%5B%22b%3Dc%22%5D%7D"
+        );
+        assert_eq!(
+            percent_encode("harness-postgres:15"),
+            "harness-postgres%3A15"
+        );
     }
 }

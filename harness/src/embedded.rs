@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::keeper::{self, ChildSpec, KeeperSpec, ResourceFiles};
-use crate::postgres::local::{self, PgBinaries};
 use crate::postgres::ProvisionError;
+use crate::postgres::local::{self, PgBinaries};
 use crate::workdir::{Run, stable_hash};
 use crate::{config, net, process, shared};
 
@@ -43,15 +43,25 @@ impl EmbeddedPostgres {
             .map_err(io(&data_dir.join(PASSWORD_FILE)))?
             .trim()
             .to_owned();
-        let key = format!("embedded-postgres-{:08x}", stable_hash(&[data_dir.to_string_lossy().as_bytes()]) as u32);
-        let (port, child_pid) = shared::acquire(&key, |files| run_server(binaries.clone(), data_dir.clone(), files)).await?;
+        let key = format!(
+            "embedded-postgres-{:08x}",
+            stable_hash(&[data_dir.to_string_lossy().as_bytes()]) as u32
+        );
+        let (port, child_pid) = shared::acquire(&key, |files| {
+            run_server(binaries.clone(), data_dir.clone(), files)
+        })
+        .await?;
         Ok(EmbeddedPostgres {
             url: format!("postgres://postgres:{password}@127.0.0.1:{port}/postgres"),
             description: format!(
                 "postgres {} over {} ({})",
                 binaries.version,
                 data_dir.display(),
-                if created { "created now" } else { "existing data" }
+                if created {
+                    "created now"
+                } else {
+                    "existing data"
+                }
             ),
             data_dir,
             child_pid,
@@ -88,13 +98,23 @@ fn init_cluster(binaries: &PgBinaries, data_dir: &Path) -> Result<(), ProvisionE
     chown(data_dir, owner)?;
     let password = local::random_password();
     let pwfile = data_dir.with_extension("pwfile");
-    fs::write(&pwfile, &password).map_err(|source| ProvisionError::Io { path: pwfile.clone(), source })?;
+    fs::write(&pwfile, &password).map_err(|source| ProvisionError::Io {
+        path: pwfile.clone(),
+        source,
+    })?;
     chown(&pwfile, owner)?;
     let mut initdb = Command::new(binaries.tool("initdb"));
     initdb
         .arg("-D")
         .arg(data_dir)
-        .args(["-U", "postgres", "-E", "UTF8", "--locale=C", "--auth-local=trust"])
+        .args([
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--auth-local=trust",
+        ])
         .arg(format!("--auth-host={}", local::HOST_AUTH))
         .arg(format!("--pwfile={}", pwfile.display()))
         .arg("--no-instructions");
@@ -105,15 +125,25 @@ fn init_cluster(binaries: &PgBinaries, data_dir: &Path) -> Result<(), ProvisionE
     }
     let output = initdb.output();
     let _ = fs::remove_file(&pwfile);
-    let output = output.map_err(|e| ProvisionError::Initdb { dir: data_dir.to_owned(), output: e.to_string() })?;
+    let output = output.map_err(|e| ProvisionError::Initdb {
+        dir: data_dir.to_owned(),
+        output: e.to_string(),
+    })?;
     if !output.status.success() {
         return Err(ProvisionError::Initdb {
             dir: data_dir.to_owned(),
-            output: format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
         });
     }
     let path = data_dir.join(PASSWORD_FILE);
-    fs::write(&path, password).map_err(|source| ProvisionError::Io { path: path.clone(), source })?;
+    fs::write(&path, password).map_err(|source| ProvisionError::Io {
+        path: path.clone(),
+        source,
+    })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -125,18 +155,31 @@ fn init_cluster(binaries: &PgBinaries, data_dir: &Path) -> Result<(), ProvisionE
 fn chown(path: &Path, owner: Option<(u32, u32)>) -> Result<(), ProvisionError> {
     #[cfg(unix)]
     if let Some((uid, gid)) = owner {
-        std::os::unix::fs::chown(path, Some(uid), Some(gid))
-            .map_err(|source| ProvisionError::Io { path: path.to_owned(), source })?;
+        std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(|source| {
+            ProvisionError::Io {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
     }
     #[cfg(not(unix))]
     let _ = (path, owner);
     Ok(())
 }
 
-async fn run_server(binaries: PgBinaries, data_dir: PathBuf, files: ResourceFiles) -> Result<(u16, u32), ProvisionError> {
+async fn run_server(
+    binaries: PgBinaries,
+    data_dir: PathBuf,
+    files: ResourceFiles,
+) -> Result<(u16, u32), ProvisionError> {
     let port = net::free_loopback_port()?;
     let log = files.dir().join("postgres.log");
-    let mut args = vec!["-D".to_owned(), data_dir.to_string_lossy().into_owned(), "-p".to_owned(), port.port().to_string()];
+    let mut args = vec![
+        "-D".to_owned(),
+        data_dir.to_string_lossy().into_owned(),
+        "-p".to_owned(),
+        port.port().to_string(),
+    ];
     for setting in ["listen_addresses=127.0.0.1", "unix_socket_directories="] {
         args.push("-c".to_owned());
         args.push(setting.to_owned());
@@ -156,9 +199,15 @@ async fn run_server(binaries: PgBinaries, data_dir: PathBuf, files: ResourceFile
         // The data is the point: the keeper removes only its own files.
         remove: Vec::new(),
     };
-    let report = keeper::spawn(&spec, config::startup_timeout())
-        .map_err(|reason| ProvisionError::Keeper { what: "postgres".into(), reason })?;
-    let child = report.child_pid.expect("a keeper with a child reports its pid");
+    let report = keeper::spawn(&spec, config::startup_timeout()).map_err(|reason| {
+        ProvisionError::Keeper {
+            what: "postgres".into(),
+            reason,
+        }
+    })?;
+    let child = report
+        .child_pid
+        .expect("a keeper with a child reports its pid");
     let started = Instant::now();
     while !local::postmaster_ready(&data_dir) {
         let reason = if !process::is_alive(child) {
@@ -169,7 +218,11 @@ async fn run_server(binaries: PgBinaries, data_dir: PathBuf, files: ResourceFile
             None
         };
         if let Some(reason) = reason {
-            return Err(ProvisionError::LocalStart { data_dir, reason, log: local::log_tail(&log) });
+            return Err(ProvisionError::LocalStart {
+                data_dir,
+                reason,
+                log: local::log_tail(&log),
+            });
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

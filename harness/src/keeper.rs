@@ -67,7 +67,10 @@ pub(crate) struct ResourceFiles {
 
 impl ResourceFiles {
     pub(crate) fn new(run_dir: PathBuf, key: &str) -> Self {
-        ResourceFiles { run_dir, key: key.to_owned() }
+        ResourceFiles {
+            run_dir,
+            key: key.to_owned(),
+        }
     }
     fn lock(&self, what: &str) -> PathBuf {
         self.run_dir.join(format!("{}.{what}.lock", self.key))
@@ -109,12 +112,19 @@ impl ResourceFiles {
 
 /// Open (creating) a lock file.
 pub(crate) fn open_lock(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
 }
 
 /// Whether some process holds this lock file (exclusively or shared).
 pub(crate) fn is_locked(path: &Path) -> bool {
-    let Ok(file) = open_lock(path) else { return false };
+    let Ok(file) = open_lock(path) else {
+        return false;
+    };
     match file.try_lock() {
         Ok(()) => {
             let _ = file.unlock();
@@ -145,12 +155,19 @@ pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperRepor
     // Referencing the constructor keeps the linker from dropping it from the test binary.
     std::hint::black_box(keeper_dispatch as fn());
     let files = &spec.files;
-    write_spec(spec).map_err(|e| format!("cannot write the keeper's spec in {}: {e}", files.dir().display()))?;
+    write_spec(spec).map_err(|e| {
+        format!(
+            "cannot write the keeper's spec in {}: {e}",
+            files.dir().display()
+        )
+    })?;
     let _ = fs::remove_file(files.report());
     let _ = fs::remove_file(files.quit());
-    let log = File::create(files.keeper_log()).map_err(|e| format!("cannot create the keeper's log: {e}"))?;
+    let log = File::create(files.keeper_log())
+        .map_err(|e| format!("cannot create the keeper's log: {e}"))?;
     let log2 = log.try_clone().map_err(|e| e.to_string())?;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find the running executable: {e}"))?;
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find the running executable: {e}"))?;
     let mut command = Command::new(exe);
     // Arguments a libtest binary or a CLI rejects or matches nothing with: should the constructor
     // be missing, the re-executed binary exits instead of running the tests again.
@@ -161,7 +178,9 @@ pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperRepor
         .stdout(log)
         .stderr(log2);
     process::detach(&mut command);
-    let mut keeper = command.spawn().map_err(|e| format!("cannot start the keeper process: {e}"))?;
+    let mut keeper = command
+        .spawn()
+        .map_err(|e| format!("cannot start the keeper process: {e}"))?;
     let started = Instant::now();
     loop {
         if let Ok(bytes) = fs::read(files.report())
@@ -173,7 +192,10 @@ pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperRepor
         }
         if let Ok(Some(status)) = keeper.try_wait() {
             let log = fs::read_to_string(files.keeper_log()).unwrap_or_default();
-            return Err(format!("the keeper exited ({status}) before it was ready; its log:\n{}", log.trim()));
+            return Err(format!(
+                "the keeper exited ({status}) before it was ready; its log:\n{}",
+                log.trim()
+            ));
         }
         if started.elapsed() > deadline {
             let _ = keeper.kill();
@@ -193,7 +215,12 @@ fn keeper_dispatch() {
 
 fn log(message: impl AsRef<str>) {
     // The keeper's stderr is its log file.
-    let _ = writeln!(std::io::stderr(), "harness keeper {}: {}", std::process::id(), message.as_ref());
+    let _ = writeln!(
+        std::io::stderr(),
+        "harness keeper {}: {}",
+        std::process::id(),
+        message.as_ref()
+    );
 }
 
 #[derive(Debug, PartialEq)]
@@ -204,9 +231,10 @@ enum Ending {
 }
 
 fn keeper_main(spec_path: &Path) -> i32 {
-    let spec: KeeperSpec = match fs::read(spec_path).map_err(|e| e.to_string()).and_then(|b| {
-        serde_json::from_slice(&b).map_err(|e| e.to_string())
-    }) {
+    let spec: KeeperSpec = match fs::read(spec_path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+    {
         Ok(spec) => spec,
         Err(e) => {
             log(format!("cannot read spec {}: {e}", spec_path.display()));
@@ -279,7 +307,8 @@ fn keeper_main(spec_path: &Path) -> i32 {
 }
 
 fn start_child(spec: &ChildSpec) -> Result<Child, String> {
-    let log = File::create(&spec.log).map_err(|e| format!("cannot create {}: {e}", spec.log.display()))?;
+    let log = File::create(&spec.log)
+        .map_err(|e| format!("cannot create {}: {e}", spec.log.display()))?;
     let log2 = log.try_clone().map_err(|e| e.to_string())?;
     let mut command = Command::new(&spec.program);
     command
@@ -305,7 +334,10 @@ fn clean_up(spec: &KeeperSpec, child: Option<&mut Child>) {
     let files = &spec.files;
     let _ = fs::remove_file(files.state());
     if let Some(child) = child {
-        stop_child(child, spec.child.as_ref().is_some_and(|c| c.interrupt_to_stop));
+        stop_child(
+            child,
+            spec.child.as_ref().is_some_and(|c| c.interrupt_to_stop),
+        );
     }
     if let Some(label) = &spec.docker_label {
         match docker_engine::remove_labelled(label) {
@@ -331,13 +363,19 @@ pub(crate) fn stop_child(child: &mut Child, interrupt: bool) {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    log(format!("the child did not stop within {STOP_GRACE:?}: killing it"));
+    log(format!(
+        "the child did not stop within {STOP_GRACE:?}: killing it"
+    ));
     let _ = child.kill();
     let _ = child.wait();
 }
 
 fn remove_path(path: &Path) {
-    let result = if path.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) };
+    let result = if path.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    };
     if let Err(e) = result
         && e.kind() != std::io::ErrorKind::NotFound
     {
@@ -357,8 +395,12 @@ pub(crate) fn remove_run_files(files: &ResourceFiles) {
 /// process that found the keeper lock free and took the start lock.
 pub(crate) fn clean_after_dead_keeper(files: &ResourceFiles) -> Vec<String> {
     let mut removed = Vec::new();
-    let spec: Option<KeeperSpec> = fs::read(files.spec()).ok().and_then(|b| serde_json::from_slice(&b).ok());
-    let report: Option<KeeperReport> = fs::read(files.report()).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let spec: Option<KeeperSpec> = fs::read(files.spec())
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let report: Option<KeeperReport> = fs::read(files.report())
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
     if let (Some(spec), Some(pid)) = (&spec, report.and_then(|r| r.child_pid))
         && let Some(child) = &spec.child
         && process::is_alive(pid)
@@ -380,7 +422,11 @@ pub(crate) fn clean_after_dead_keeper(files: &ResourceFiles) -> Vec<String> {
     {
         removed.push(format!("{n} container(s)"));
     }
-    for path in spec.iter().flat_map(|s| s.remove.iter()).chain(std::iter::once(&files.dir())) {
+    for path in spec
+        .iter()
+        .flat_map(|s| s.remove.iter())
+        .chain(std::iter::once(&files.dir()))
+    {
         if path.exists() {
             remove_path(path);
             removed.push(path.display().to_string());
@@ -393,7 +439,9 @@ pub(crate) fn clean_after_dead_keeper(files: &ResourceFiles) -> Vec<String> {
 fn process_runs(pid: u32, program: &Path) -> bool {
     #[cfg(target_os = "linux")]
     {
-        let Some(name) = program.file_name() else { return false };
+        let Some(name) = program.file_name() else {
+            return false;
+        };
         fs::read(format!("/proc/{pid}/cmdline"))
             .map(|cmdline| {
                 let first = cmdline.split(|b| *b == 0).next().unwrap_or_default();

@@ -26,7 +26,9 @@ pub enum PortError {
         source: std::io::Error,
     },
     /// Every port the OS offered was reserved by another test process.
-    #[error("no free port after {attempts} attempts: every port offered was reserved by another test process")]
+    #[error(
+        "no free port after {attempts} attempts: every port offered was reserved by another test process"
+    )]
     Exhausted {
         /// How many ports were tried.
         attempts: u32,
@@ -61,7 +63,10 @@ impl PortReservation {
 /// [`loopback_listener`] instead: it leaves no gap for another program to take the port.
 pub fn free_loopback_port() -> Result<PortReservation, PortError> {
     let dir = harness_dir().join("ports");
-    std::fs::create_dir_all(&dir).map_err(|source| PortError::Reservation { path: dir.clone(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| PortError::Reservation {
+        path: dir.clone(),
+        source,
+    })?;
     const ATTEMPTS: u32 = 64;
     for _ in 0..ATTEMPTS {
         let probe = TcpListener::bind((LOOPBACK, 0)).map_err(PortError::Bind)?;
@@ -91,6 +96,9 @@ mod tests {
         ports.sort_unstable();
         ports.dedup();
         assert_eq!(ports.len(), held.len());
-        assert!(held.iter().all(|r| r.addr().ip().to_string() == "127.0.0.1"));
+        assert!(
+            held.iter()
+                .all(|r| r.addr().ip().to_string() == "127.0.0.1")
+        );
     }
 }

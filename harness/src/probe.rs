@@ -32,7 +32,9 @@ impl fmt::Display for Probe {
 
 /// A probe that did not succeed in time.
 #[derive(Debug, thiserror::Error)]
-#[error("{probe} was not ready after {elapsed:.2?} ({attempts} attempts); last error: {last_error}")]
+#[error(
+    "{probe} was not ready after {elapsed:.2?} ({attempts} attempts); last error: {last_error}"
+)]
 pub struct ProbeError {
     /// What was probed.
     pub probe: String,
@@ -60,8 +62,13 @@ impl Probe {
                 }
             }),
             Probe::Postgres(url) => {
-                let mut conn = sqlx::PgConnection::connect(url).await.map_err(|e| e.to_string())?;
-                sqlx::query("SELECT 1").execute(&mut conn).await.map_err(|e| e.to_string())?;
+                let mut conn = sqlx::PgConnection::connect(url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                sqlx::query("SELECT 1")
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let _ = conn.close().await;
                 Ok(())
             }
@@ -85,7 +92,9 @@ impl Probe {
         let mut pause = Duration::from_millis(2);
         loop {
             attempts += 1;
-            let attempt_budget = timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(50));
+            let attempt_budget = timeout
+                .saturating_sub(started.elapsed())
+                .max(Duration::from_millis(50));
             let last_error = match tokio::time::timeout(attempt_budget, self.check()).await {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(e)) => e,
@@ -119,9 +128,14 @@ async fn http_get_status(url: &str) -> Result<u16, String> {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let mut stream = tokio::net::TcpStream::connect(authority).await.map_err(|e| e.to_string())?;
+    let mut stream = tokio::net::TcpStream::connect(authority)
+        .await
+        .map_err(|e| e.to_string())?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
     let mut head = Vec::with_capacity(256);
     let mut buf = [0u8; 256];
     while !head.windows(2).any(|w| w == b"\r\n") {
@@ -135,7 +149,12 @@ async fn http_get_status(url: &str) -> Result<u16, String> {
     line.split_whitespace()
         .nth(1)
         .and_then(|code| code.parse().ok())
-        .ok_or_else(|| format!("not an HTTP status line: {}", line.lines().next().unwrap_or_default()))
+        .ok_or_else(|| {
+            format!(
+                "not an HTTP status line: {}",
+                line.lines().next().unwrap_or_default()
+            )
+        })
 }
 
 #[cfg(test)]
@@ -145,11 +164,17 @@ mod tests {
     #[tokio::test]
     async fn a_closed_port_fails_with_attempts_and_the_last_error() {
         let port = crate::free_loopback_port().unwrap();
-        let err = Probe::Tcp(port.addr()).wait(Duration::from_millis(200)).await.unwrap_err();
+        let err = Probe::Tcp(port.addr())
+            .wait(Duration::from_millis(200))
+            .await
+            .unwrap_err();
         assert!(err.attempts > 1, "{err}");
         assert!(err.elapsed >= Duration::from_millis(150), "{err}");
         let text = err.to_string();
-        assert!(text.contains(&format!("TCP 127.0.0.1:{}", port.port())), "{text}");
+        assert!(
+            text.contains(&format!("TCP 127.0.0.1:{}", port.port())),
+            "{text}"
+        );
         assert!(text.contains("refused"), "{text}");
     }
 
@@ -163,12 +188,24 @@ mod tests {
                 let mut buf = [0u8; 1024];
                 let n = socket.read(&mut buf).await.unwrap();
                 let ok = String::from_utf8_lossy(&buf[..n]).starts_with("GET /up ");
-                let status = if ok { "204 No Content" } else { "503 Service Unavailable" };
-                let _ = socket.write_all(format!("HTTP/1.1 {status}\r\n\r\n").as_bytes()).await;
+                let status = if ok {
+                    "204 No Content"
+                } else {
+                    "503 Service Unavailable"
+                };
+                let _ = socket
+                    .write_all(format!("HTTP/1.1 {status}\r\n\r\n").as_bytes())
+                    .await;
             }
         });
-        Probe::Http(format!("http://{addr}/up")).wait(Duration::from_secs(2)).await.unwrap();
-        let err = Probe::Http(format!("http://{addr}/down")).wait(Duration::from_millis(100)).await.unwrap_err();
+        Probe::Http(format!("http://{addr}/up"))
+            .wait(Duration::from_secs(2))
+            .await
+            .unwrap();
+        let err = Probe::Http(format!("http://{addr}/down"))
+            .wait(Duration::from_millis(100))
+            .await
+            .unwrap_err();
         assert!(err.last_error.contains("HTTP 503"), "{err}");
     }
 

@@ -59,7 +59,11 @@ pub(crate) fn is_alive(pid: u32) -> bool {
 pub(crate) fn request_stop(pid: u32, interrupt: bool) {
     #[cfg(unix)]
     {
-        let signal = if interrupt { libc::SIGINT } else { libc::SIGTERM };
+        let signal = if interrupt {
+            libc::SIGINT
+        } else {
+            libc::SIGTERM
+        };
         // SAFETY: kill has no memory-safety preconditions.
         unsafe { libc::kill(pid as libc::pid_t, signal) };
     }
@@ -80,7 +84,9 @@ pub(crate) fn kill(pid: u32) {
     #[cfg(windows)]
     {
         use windows_sys::Win32::Foundation::CloseHandle;
-        use windows_sys::Win32::System::Threading::{OpenProcess, PROCESS_TERMINATE, TerminateProcess};
+        use windows_sys::Win32::System::Threading::{
+            OpenProcess, PROCESS_TERMINATE, TerminateProcess,
+        };
         // SAFETY: the handle is checked for null and closed before returning.
         unsafe {
             let handle = OpenProcess(PROCESS_TERMINATE, 0, pid);

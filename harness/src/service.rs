@@ -187,13 +187,15 @@ impl ChildServiceBuilder {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
         self
     }
 
     /// Set an environment variable.
     pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
-        self.env.push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self.env
+            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
         self
     }
 
@@ -242,7 +244,10 @@ impl ChildServiceBuilder {
             command.arg(flag).arg(addr.to_string());
         }
         die_with_parent(&mut command);
-        let mut child = command.spawn().map_err(|source| ChildError::Spawn { program: program.clone(), source })?;
+        let mut child = command.spawn().map_err(|source| ChildError::Spawn {
+            program: program.clone(),
+            source,
+        })?;
         let log = Arc::new(Mutex::new(String::new()));
         if let Some(out) = child.stdout.take() {
             collect(out, log.clone());
@@ -266,10 +271,19 @@ impl ChildServiceBuilder {
             // The readers finish once the pipes close.
             tokio::time::sleep(Duration::from_millis(20)).await;
             let log = log.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            return Err(ChildError::NotReady { program, probe, log });
+            return Err(ChildError::NotReady {
+                program,
+                probe,
+                log,
+            });
         }
         drop(port);
-        Ok(ChildService { child, addr, base_url, log })
+        Ok(ChildService {
+            child,
+            addr,
+            base_url,
+            log,
+        })
     }
 }
 

@@ -108,11 +108,16 @@ where
         if files.dir().exists() {
             let removed = keeper::clean_after_dead_keeper(&files);
             if !removed.is_empty() {
-                eprintln!("harness: removed what a dead keeper of {key} left: {}", removed.join(", "));
+                eprintln!(
+                    "harness: removed what a dead keeper of {key} left: {}",
+                    removed.join(", ")
+                );
             }
         }
         fs::create_dir_all(files.dir()).map_err(io(&files.dir()))?;
-        let start = start.take().expect("start runs once: every path after it returns");
+        let start = start
+            .take()
+            .expect("start runs once: every path after it returns");
         return match start(files.clone()).await {
             Ok(state) => {
                 let bytes = serde_json::to_vec_pretty(&state).expect("state serializes");
@@ -142,7 +147,9 @@ pub(crate) fn reap_leftovers_once() {
 fn reap_leftovers() -> Vec<String> {
     let mut said = Vec::new();
     let current = &Run::current().id;
-    let Ok(runs) = fs::read_dir(runs_dir()) else { return said };
+    let Ok(runs) = fs::read_dir(runs_dir()) else {
+        return said;
+    };
     for run in runs.flatten() {
         let run_dir = run.path();
         if run.file_name().to_string_lossy() == *current || !run_dir.is_dir() {
@@ -154,7 +161,10 @@ fn reap_leftovers() -> Vec<String> {
             .flatten()
             .filter_map(|entry| {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                match name.strip_suffix(".keeper.lock").or_else(|| name.strip_suffix(".start.lock")) {
+                match name
+                    .strip_suffix(".keeper.lock")
+                    .or_else(|| name.strip_suffix(".start.lock"))
+                {
                     Some(key) => Some(key.to_owned()),
                     None if entry.path().is_dir() => Some(name),
                     None => None,
@@ -168,7 +178,9 @@ fn reap_leftovers() -> Vec<String> {
             if is_locked(&files.keeper_lock()) {
                 continue;
             }
-            let Ok(start_lock) = open_lock(&files.start_lock()) else { continue };
+            let Ok(start_lock) = open_lock(&files.start_lock()) else {
+                continue;
+            };
             if start_lock.try_lock().is_err() {
                 continue;
             }

@@ -32,7 +32,10 @@ pub(crate) fn image_hint() -> String {
 
 /// This harness directory's tag: containers of another checkout are never touched.
 fn dir_tag() -> String {
-    format!("{:016x}", stable_hash(&[harness_dir().to_string_lossy().as_bytes()]))
+    format!(
+        "{:016x}",
+        stable_hash(&[harness_dir().to_string_lossy().as_bytes()])
+    )
 }
 
 /// `name:tag` → (`name`, `tag`), where the tag defaults to `latest` and a registry port is not a tag.
@@ -47,25 +50,39 @@ pub(crate) async fn shared_server() -> Result<PostgresServer, ProvisionError> {
     docker_engine::ping().map_err(|reason| ProvisionError::DockerUnreachable { reason })?;
     remove_orphans();
     let image = config::postgres_image();
-    let key = format!("postgres-docker-{:08x}", stable_hash(&[image.as_bytes()]) as u32);
+    let key = format!(
+        "postgres-docker-{:08x}",
+        stable_hash(&[image.as_bytes()]) as u32
+    );
     shared::acquire(&key, |files| start(image, files)).await
 }
 
 /// Containers of this harness directory whose run's keeper is gone (the run's files were deleted,
 /// or the keeper was killed).
 fn remove_orphans() {
-    let Ok(containers) = docker_engine::labels_of_containers_with(&format!("{LABEL_DIR}={}", dir_tag())) else {
+    let Ok(containers) =
+        docker_engine::labels_of_containers_with(&format!("{LABEL_DIR}={}", dir_tag()))
+    else {
         return;
     };
     for (id, labels) in containers {
-        let label = |key: &str| labels.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let label = |key: &str| {
+            labels
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
         let (run, resource_key) = (label(LABEL_RUN), label("dev.harness.key"));
         if run == Run::current().id {
             continue;
         }
         let files = ResourceFiles::new(runs_dir().join(&run), &resource_key);
         if !is_locked(&files.keeper_lock()) && docker_engine::remove(&id).is_ok() {
-            eprintln!("harness: removed container {} left by an earlier run ({run})", &id[..12.min(id.len())]);
+            eprintln!(
+                "harness: removed container {} left by an earlier run ({run})",
+                &id[..12.min(id.len())]
+            );
         }
     }
 }
@@ -81,8 +98,10 @@ async fn start(image: String, files: ResourceFiles) -> Result<PostgresServer, Pr
         remove: Vec::new(),
     };
     // The keeper first: should this process die while the container starts, it still removes it.
-    keeper::spawn(&spec, config::startup_timeout())
-        .map_err(|reason| ProvisionError::Keeper { what: "the postgres container".into(), reason })?;
+    keeper::spawn(&spec, config::startup_timeout()).map_err(|reason| ProvisionError::Keeper {
+        what: "the postgres container".into(),
+        reason,
+    })?;
     let password = super::local::random_password();
     let (name, tag) = split_image(&image);
     let request = GenericImage::new(name, tag)
@@ -120,10 +139,14 @@ async fn start(image: String, files: ResourceFiles) -> Result<PostgresServer, Pr
         }
     };
     let id = container.id().to_owned();
-    let port = container
-        .get_host_port_ipv4(5432)
-        .await
-        .map_err(|source| ProvisionError::Container { image: image.clone(), source })?;
+    let port =
+        container
+            .get_host_port_ipv4(5432)
+            .await
+            .map_err(|source| ProvisionError::Container {
+                image: image.clone(),
+                source,
+            })?;
     let server = PostgresServer {
         backend: Backend::Docker,
         host: net::LOOPBACK.to_string(),
@@ -135,13 +158,20 @@ async fn start(image: String, files: ResourceFiles) -> Result<PostgresServer, Pr
     };
     // Docker's port proxy accepts connections before Postgres listens: only a real connection counts.
     let probe = Probe::Postgres(server.admin_url());
-    if let Err(probe) = probe.wait(config::startup_timeout().min(Duration::from_secs(30))).await {
+    if let Err(probe) = probe
+        .wait(config::startup_timeout().min(Duration::from_secs(30)))
+        .await
+    {
         let log = container
             .stderr_to_vec()
             .await
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
             .unwrap_or_default();
-        return Err(ProvisionError::NotReady { backend: Backend::Docker, probe, log });
+        return Err(ProvisionError::NotReady {
+            backend: Backend::Docker,
+            probe,
+            log,
+        });
     }
     // The container now belongs to the keeper, which outlives this process: dropping the handle
     // here would remove it.
@@ -154,7 +184,10 @@ fn publish_on_loopback_only(host_config: &mut HostConfig) {
     host_config.publish_all_ports = Some(false);
     host_config.port_bindings = Some(HashMap::from([(
         "5432/tcp".to_owned(),
-        Some(vec![PortBinding { host_ip: Some("127.0.0.1".into()), host_port: Some(String::new()) }]),
+        Some(vec![PortBinding {
+            host_ip: Some("127.0.0.1".into()),
+            host_port: Some(String::new()),
+        }]),
     )]));
 }
 
@@ -165,8 +198,17 @@ mod tests {
     #[test]
     fn image_names_split_at_the_tag_only() {
         assert_eq!(split_image("postgres:17"), ("postgres".into(), "17".into()));
-        assert_eq!(split_image("postgres"), ("postgres".into(), "latest".into()));
-        assert_eq!(split_image("reg:5000/pg"), ("reg:5000/pg".into(), "latest".into()));
-        assert_eq!(split_image("reg:5000/pg:15"), ("reg:5000/pg".into(), "15".into()));
+        assert_eq!(
+            split_image("postgres"),
+            ("postgres".into(), "latest".into())
+        );
+        assert_eq!(
+            split_image("reg:5000/pg"),
+            ("reg:5000/pg".into(), "latest".into())
+        );
+        assert_eq!(
+            split_image("reg:5000/pg:15"),
+            ("reg:5000/pg".into(), "15".into())
+        );
     }
 }

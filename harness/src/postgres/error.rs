@@ -24,7 +24,11 @@ pub(crate) struct Attempts<'a>(pub(crate) &'a [Attempt]);
 impl fmt::Display for Attempts<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for attempt in self.0 {
-            write!(f, "\n  - {}: {} (hint: {})", attempt.backend, attempt.reason, attempt.hint)?;
+            write!(
+                f,
+                "\n  - {}: {} (hint: {})",
+                attempt.backend, attempt.reason, attempt.hint
+            )?;
         }
         Ok(())
     }
@@ -41,7 +45,9 @@ pub enum ProvisionError {
         attempts: Vec<Attempt>,
     },
     /// `HARNESS_POSTGRES` holds something else than a backend's name.
-    #[error("HARNESS_POSTGRES={value} is not a backend (hint: use auto, local, docker or external)")]
+    #[error(
+        "HARNESS_POSTGRES={value} is not a backend (hint: use auto, local, docker or external)"
+    )]
     UnknownBackend {
         /// The value found.
         value: String,
@@ -73,7 +79,9 @@ pub enum ProvisionError {
         log: String,
     },
     /// The Docker engine did not answer.
-    #[error("the Docker engine is not reachable: {reason} (hint: start Docker, or set HARNESS_POSTGRES=local)")]
+    #[error(
+        "the Docker engine is not reachable: {reason} (hint: start Docker, or set HARNESS_POSTGRES=local)"
+    )]
     DockerUnreachable {
         /// What the connection attempt said.
         reason: String,
@@ -99,7 +107,9 @@ pub enum ProvisionError {
         source: testcontainers::TestcontainersError,
     },
     /// `HARNESS_POSTGRES=external` without `HARNESS_POSTGRES_URL`.
-    #[error("the external backend needs HARNESS_POSTGRES_URL (hint: set it to postgres://user:password@host:port/db)")]
+    #[error(
+        "the external backend needs HARNESS_POSTGRES_URL (hint: set it to postgres://user:password@host:port/db)"
+    )]
     NoExternalUrl,
     /// `HARNESS_POSTGRES_URL` is not a Postgres URL.
     #[error("HARNESS_POSTGRES_URL is not a postgres:// URL: {reason}")]
@@ -144,5 +154,9 @@ pub enum ProvisionError {
 }
 
 fn log_suffix(log: &str) -> String {
-    if log.trim().is_empty() { String::new() } else { format!("\n--- server log ---\n{}", log.trim_end()) }
+    if log.trim().is_empty() {
+        String::new()
+    } else {
+        format!("\n--- server log ---\n{}", log.trim_end())
+    }
 }

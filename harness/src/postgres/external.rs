@@ -18,22 +18,38 @@ pub(crate) async fn server_at(raw: &str) -> Result<PostgresServer, ProvisionErro
     Probe::Postgres(server.admin_url())
         .wait(Duration::from_secs(5))
         .await
-        .map_err(|probe| ProvisionError::NotReady { backend: Backend::External, probe, log: String::new() })?;
+        .map_err(|probe| ProvisionError::NotReady {
+            backend: Backend::External,
+            probe,
+            log: String::new(),
+        })?;
     Ok(server)
 }
 
 fn parse(raw: &str) -> Result<PostgresServer, ProvisionError> {
-    let bad = |reason: &str| ProvisionError::BadExternalUrl { reason: reason.to_owned() };
+    let bad = |reason: &str| ProvisionError::BadExternalUrl {
+        reason: reason.to_owned(),
+    };
     let url = url::Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
     if !matches!(url.scheme(), "postgres" | "postgresql") {
-        return Err(bad(&format!("the scheme is {}, not postgres", url.scheme())));
+        return Err(bad(&format!(
+            "the scheme is {}, not postgres",
+            url.scheme()
+        )));
     }
-    let host = url.host_str().ok_or_else(|| bad("it names no host"))?.to_owned();
+    let host = url
+        .host_str()
+        .ok_or_else(|| bad("it names no host"))?
+        .to_owned();
     let password = url.password().unwrap_or_default().to_owned();
     Ok(PostgresServer {
         backend: Backend::External,
         port: url.port().unwrap_or(5432),
-        user: if url.username().is_empty() { "postgres".into() } else { url.username().to_owned() },
+        user: if url.username().is_empty() {
+            "postgres".into()
+        } else {
+            url.username().to_owned()
+        },
         description: format!("external server {host}:{}", url.port().unwrap_or(5432)),
         host,
         password,
@@ -48,7 +64,10 @@ mod tests {
     #[test]
     fn urls_keep_their_query_and_swap_the_database() {
         let server = parse("postgres://u:p@127.0.0.1:6543/app?sslmode=disable").unwrap();
-        assert_eq!(server.url_for("t1"), "postgres://u:p@127.0.0.1:6543/t1?sslmode=disable");
+        assert_eq!(
+            server.url_for("t1"),
+            "postgres://u:p@127.0.0.1:6543/t1?sslmode=disable"
+        );
         assert_eq!(server.port, 6543);
     }
 

@@ -30,7 +30,8 @@ pub(crate) struct PgBinaries {
 
 impl PgBinaries {
     pub(crate) fn tool(&self, name: &str) -> PathBuf {
-        self.dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+        self.dir
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
     }
 }
 
@@ -38,7 +39,9 @@ impl PgBinaries {
 fn usual_locations() -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut versioned = |pattern_dir: &str, prefix: &str, suffix: &str| {
-        let Ok(entries) = fs::read_dir(pattern_dir) else { return };
+        let Ok(entries) = fs::read_dir(pattern_dir) else {
+            return;
+        };
         let mut dirs: Vec<(u32, PathBuf)> = entries
             .flatten()
             .filter_map(|entry| {
@@ -89,9 +92,15 @@ pub(crate) fn find_binaries() -> Result<PgBinaries, ProvisionError> {
             .unwrap_or_else(|| dir.clone());
         for dir in [dir, &real_dir] {
             if exe(dir, "postgres").is_file() && exe(dir, "initdb").is_file() {
-                let binaries = PgBinaries { dir: dir.clone(), version: String::new() };
+                let binaries = PgBinaries {
+                    dir: dir.clone(),
+                    version: String::new(),
+                };
                 if let Ok(version) = version_of(&binaries) {
-                    return Ok(PgBinaries { version, ..binaries });
+                    return Ok(PgBinaries {
+                        version,
+                        ..binaries
+                    });
                 }
             }
         }
@@ -99,9 +108,15 @@ pub(crate) fn find_binaries() -> Result<PgBinaries, ProvisionError> {
     let looked = if let Some(dir) = config::var(config::PG_BIN) {
         format!("{}={dir} only", config::PG_BIN)
     } else {
-        format!("PATH and the usual install locations; {} was not set", config::PG_BIN)
+        format!(
+            "PATH and the usual install locations; {} was not set",
+            config::PG_BIN
+        )
     };
-    Err(ProvisionError::NoBinaries { looked, hint: install_hint().into() })
+    Err(ProvisionError::NoBinaries {
+        looked,
+        hint: install_hint().into(),
+    })
 }
 
 /// The one install line for this platform.
@@ -162,9 +177,11 @@ fn reachable_by_others(dir: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        dir.ancestors()
-            .skip(1)
-            .all(|d| fs::metadata(d).map(|m| m.permissions().mode() & 0o001 != 0).unwrap_or(false))
+        dir.ancestors().skip(1).all(|d| {
+            fs::metadata(d)
+                .map(|m| m.permissions().mode() & 0o001 != 0)
+                .unwrap_or(false)
+        })
     }
     #[cfg(not(unix))]
     {
@@ -225,7 +242,10 @@ pub(crate) async fn cached_cluster(binaries: &PgBinaries) -> Result<PathBuf, Pro
     let name = format!(
         "postgres-{}-{:016x}",
         binaries.version,
-        stable_hash(&[binaries.dir.to_string_lossy().as_bytes(), HOST_AUTH.as_bytes()])
+        stable_hash(&[
+            binaries.dir.to_string_lossy().as_bytes(),
+            HOST_AUTH.as_bytes()
+        ])
     );
     let done = root.join(&name);
     if done.join("PG_VERSION").is_file() {
@@ -236,11 +256,13 @@ pub(crate) async fn cached_cluster(binaries: &PgBinaries) -> Result<PathBuf, Pro
     let started = Instant::now();
     while lock.try_lock().is_err() {
         if started.elapsed() > config::startup_timeout() {
-            return Err(ProvisionError::Shared(crate::shared::SharedError::Timeout {
-                what: "another process running initdb".into(),
-                waited: started.elapsed(),
-                dir: root.clone(),
-            }));
+            return Err(ProvisionError::Shared(
+                crate::shared::SharedError::Timeout {
+                    what: "another process running initdb".into(),
+                    waited: started.elapsed(),
+                    dir: root.clone(),
+                },
+            ));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -255,7 +277,14 @@ pub(crate) async fn cached_cluster(binaries: &PgBinaries) -> Result<PathBuf, Pro
     initdb
         .arg("-D")
         .arg(&tmp)
-        .args(["-U", "postgres", "-E", "UTF8", "--locale=C", "--auth-local=trust"])
+        .args([
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--auth-local=trust",
+        ])
         .arg(format!("--auth-host={HOST_AUTH}"))
         .args(["--no-sync", "--no-instructions"]);
     #[cfg(unix)]
@@ -266,7 +295,10 @@ pub(crate) async fn cached_cluster(binaries: &PgBinaries) -> Result<PathBuf, Pro
     let output = tokio::task::spawn_blocking(move || initdb.output())
         .await
         .expect("initdb thread")
-        .map_err(|e| ProvisionError::Initdb { dir: root.join(&name), output: e.to_string() })?;
+        .map_err(|e| ProvisionError::Initdb {
+            dir: root.join(&name),
+            output: e.to_string(),
+        })?;
     if !output.status.success() {
         let _ = fs::remove_dir_all(&tmp);
         return Err(ProvisionError::Initdb {
@@ -285,7 +317,12 @@ pub(crate) async fn cached_cluster(binaries: &PgBinaries) -> Result<PathBuf, Pro
 
 /// Settings for a throwaway server: no durability (test data is disposable), loopback TCP only.
 fn server_args(data: &Path, port: u16) -> Vec<String> {
-    let mut args = vec!["-D".to_owned(), data.to_string_lossy().into_owned(), "-p".to_owned(), port.to_string()];
+    let mut args = vec![
+        "-D".to_owned(),
+        data.to_string_lossy().into_owned(),
+        "-p".to_owned(),
+        port.to_string(),
+    ];
     for setting in [
         "listen_addresses=127.0.0.1",
         "unix_socket_directories=",
@@ -304,13 +341,23 @@ fn server_args(data: &Path, port: u16) -> Vec<String> {
 }
 
 /// Set the superuser's password in single-user mode, before the server accepts anyone.
-pub(crate) fn set_password(binaries: &PgBinaries, data: &Path, password: &str) -> Result<(), String> {
+pub(crate) fn set_password(
+    binaries: &PgBinaries,
+    data: &Path,
+    password: &str,
+) -> Result<(), String> {
     let mut command = Command::new(binaries.tool("postgres"));
     command
         .arg("--single")
         .arg("-D")
         .arg(data)
-        .args(["-c", "fsync=off", "-c", "password_encryption=md5", "postgres"])
+        .args([
+            "-c",
+            "fsync=off",
+            "-c",
+            "password_encryption=md5",
+            "postgres",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -319,7 +366,9 @@ pub(crate) fn set_password(binaries: &PgBinaries, data: &Path, password: &str) -
         use std::os::unix::process::CommandExt;
         command.uid(uid).gid(gid);
     }
-    let mut child = command.spawn().map_err(|e| format!("cannot run postgres --single: {e}"))?;
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot run postgres --single: {e}"))?;
     child
         .stdin
         .take()
@@ -343,7 +392,12 @@ pub(crate) fn random_password() -> String {
 /// `pg_ctl -w` polls, read here without pg_ctl's 100 ms poll interval.
 pub(crate) fn postmaster_ready(data: &Path) -> bool {
     fs::read_to_string(data.join("postmaster.pid"))
-        .map(|pid_file| pid_file.lines().nth(7).is_some_and(|status| status.trim() == "ready"))
+        .map(|pid_file| {
+            pid_file
+                .lines()
+                .nth(7)
+                .is_some_and(|status| status.trim() == "ready")
+        })
         .unwrap_or(false)
 }
 
@@ -356,18 +410,25 @@ pub(crate) fn log_tail(path: &Path) -> String {
 /// The local server of this run, started by whichever test process asks first.
 pub(crate) async fn shared_server() -> Result<PostgresServer, ProvisionError> {
     let binaries = find_binaries()?;
-    let key = format!("postgres-local-{:08x}", stable_hash(&[binaries.dir.to_string_lossy().as_bytes()]) as u32);
+    let key = format!(
+        "postgres-local-{:08x}",
+        stable_hash(&[binaries.dir.to_string_lossy().as_bytes()]) as u32
+    );
     shared::acquire(&key, |files| start(binaries, files)).await
 }
 
-async fn start(binaries: PgBinaries, files: ResourceFiles) -> Result<PostgresServer, ProvisionError> {
+async fn start(
+    binaries: PgBinaries,
+    files: ResourceFiles,
+) -> Result<PostgresServer, ProvisionError> {
     let cluster = cached_cluster(&binaries).await?;
     let owner = run_as();
     let root = data_root(owner);
     let data = if root == harness_dir() {
         files.dir().join("data")
     } else {
-        root.join("runs").join(format!("{}-{}", Run::current().id, files.key))
+        root.join("runs")
+            .join(format!("{}-{}", Run::current().id, files.key))
     };
     let port = net::free_loopback_port()?;
     let log = files.dir().join("postgres.log");
@@ -383,17 +444,35 @@ async fn start(binaries: PgBinaries, files: ResourceFiles) -> Result<PostgresSer
             run_as: owner,
         }),
         docker_label: None,
-        remove: if data.starts_with(files.dir()) { Vec::new() } else { vec![data.clone()] },
+        remove: if data.starts_with(files.dir()) {
+            Vec::new()
+        } else {
+            vec![data.clone()]
+        },
     };
     // Written before the data exists, so that a later run knows what to remove should we die now.
-    keeper::write_spec(&spec).map_err(|source| ProvisionError::Io { path: files.spec(), source })?;
+    keeper::write_spec(&spec).map_err(|source| ProvisionError::Io {
+        path: files.spec(),
+        source,
+    })?;
     let password = random_password();
     {
-        let (cluster, data, binaries, password) = (cluster.clone(), data.clone(), binaries.clone(), password.clone());
+        let (cluster, data, binaries, password) = (
+            cluster.clone(),
+            data.clone(),
+            binaries.clone(),
+            password.clone(),
+        );
         tokio::task::spawn_blocking(move || -> Result<(), ProvisionError> {
             let _ = fs::remove_dir_all(&data);
-            copy_tree(&cluster, &data).map_err(|source| ProvisionError::Io { path: data.clone(), source })?;
-            chown_tree(&data, owner).map_err(|source| ProvisionError::Io { path: data.clone(), source })?;
+            copy_tree(&cluster, &data).map_err(|source| ProvisionError::Io {
+                path: data.clone(),
+                source,
+            })?;
+            chown_tree(&data, owner).map_err(|source| ProvisionError::Io {
+                path: data.clone(),
+                source,
+            })?;
             set_password(&binaries, &data, &password).map_err(|reason| ProvisionError::LocalStart {
                 data_dir: data.clone(),
                 reason,
@@ -403,9 +482,15 @@ async fn start(binaries: PgBinaries, files: ResourceFiles) -> Result<PostgresSer
         .await
         .expect("data directory thread")?;
     }
-    let report = keeper::spawn(&spec, config::startup_timeout())
-        .map_err(|reason| ProvisionError::Keeper { what: "postgres".into(), reason })?;
-    let child = report.child_pid.expect("a keeper with a child reports its pid");
+    let report = keeper::spawn(&spec, config::startup_timeout()).map_err(|reason| {
+        ProvisionError::Keeper {
+            what: "postgres".into(),
+            reason,
+        }
+    })?;
+    let child = report
+        .child_pid
+        .expect("a keeper with a child reports its pid");
     let timeout = config::startup_timeout();
     let started = Instant::now();
     while !postmaster_ready(&data) {
@@ -417,7 +502,11 @@ async fn start(binaries: PgBinaries, files: ResourceFiles) -> Result<PostgresSer
             None
         };
         if let Some(reason) = reason {
-            return Err(ProvisionError::LocalStart { data_dir: data, reason, log: log_tail(&log) });
+            return Err(ProvisionError::LocalStart {
+                data_dir: data,
+                reason,
+                log: log_tail(&log),
+            });
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }

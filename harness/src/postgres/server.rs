@@ -40,12 +40,18 @@ pub(crate) enum Choice {
 }
 
 pub(crate) fn choice() -> Result<Choice, ProvisionError> {
-    match config::var(config::POSTGRES).as_deref().map(str::to_ascii_lowercase).as_deref() {
+    match config::var(config::POSTGRES)
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("auto") => Ok(Choice::Auto),
         Some("local") => Ok(Choice::Only(Backend::Local)),
         Some("docker") => Ok(Choice::Only(Backend::Docker)),
         Some("external") => Ok(Choice::Only(Backend::External)),
-        Some(other) => Err(ProvisionError::UnknownBackend { value: other.to_owned() }),
+        Some(other) => Err(ProvisionError::UnknownBackend {
+            value: other.to_owned(),
+        }),
     }
 }
 
@@ -81,13 +87,19 @@ impl PostgresServer {
     /// started by the first test process that asks.
     pub async fn shared() -> Result<&'static PostgresServer, ProvisionError> {
         static SERVER: OnceCell<&'static PostgresServer> = OnceCell::const_new();
-        SERVER.get_or_try_init(|| async { start_chosen(choice()?).await }).await.copied()
+        SERVER
+            .get_or_try_init(|| async { start_chosen(choice()?).await })
+            .await
+            .copied()
     }
 
     /// The server of this run for one backend, whatever `HARNESS_POSTGRES` says.
     pub async fn shared_with(backend: Backend) -> Result<&'static PostgresServer, ProvisionError> {
-        static SERVERS: [OnceCell<PostgresServer>; 3] =
-            [OnceCell::const_new(), OnceCell::const_new(), OnceCell::const_new()];
+        static SERVERS: [OnceCell<PostgresServer>; 3] = [
+            OnceCell::const_new(),
+            OnceCell::const_new(),
+            OnceCell::const_new(),
+        ];
         let slot = match backend {
             Backend::Local => &SERVERS[0],
             Backend::Docker => &SERVERS[1],
@@ -166,25 +178,37 @@ async fn start_chosen(choice: Choice) -> Result<&'static PostgresServer, Provisi
     let mut attempts = Vec::new();
     if config::var(config::POSTGRES_URL).is_some() {
         let server = PostgresServer::shared_with(Backend::External).await?;
-        announce(Backend::External, &format!("{} is set", config::POSTGRES_URL), server);
+        announce(
+            Backend::External,
+            &format!("{} is set", config::POSTGRES_URL),
+            server,
+        );
         return Ok(server);
     }
     attempts.push(Attempt {
         backend: Backend::External,
         reason: format!("{} is not set", config::POSTGRES_URL),
-        hint: format!("set {} to a server where the harness may create databases", config::POSTGRES_URL),
+        hint: format!(
+            "set {} to a server where the harness may create databases",
+            config::POSTGRES_URL
+        ),
     });
     match local::find_binaries() {
         Ok(binaries) => match PostgresServer::shared_with(Backend::Local).await {
             Ok(server) => {
-                let why = format!("found postgres {} in {}", binaries.version, binaries.dir.display());
+                let why = format!(
+                    "found postgres {} in {}",
+                    binaries.version,
+                    binaries.dir.display()
+                );
                 announce(Backend::Local, &why, server);
                 return Ok(server);
             }
             Err(e) => attempts.push(Attempt {
                 backend: Backend::Local,
                 reason: crate::error_chain(&e),
-                hint: "see the error above; set HARNESS_POSTGRES=docker to skip this backend".into(),
+                hint: "see the error above; set HARNESS_POSTGRES=docker to skip this backend"
+                    .into(),
             }),
         },
         Err(e) => attempts.push(Attempt {
@@ -196,7 +220,11 @@ async fn start_chosen(choice: Choice) -> Result<&'static PostgresServer, Provisi
     match crate::docker_engine::ping() {
         Ok(()) => match PostgresServer::shared_with(Backend::Docker).await {
             Ok(server) => {
-                announce(Backend::Docker, "no usable Postgres binaries; the Docker engine answers", server);
+                announce(
+                    Backend::Docker,
+                    "no usable Postgres binaries; the Docker engine answers",
+                    server,
+                );
                 return Ok(server);
             }
             Err(e) => attempts.push(Attempt {

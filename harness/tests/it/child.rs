@@ -23,7 +23,13 @@ pub async fn docker_server_or_skip() -> Option<&'static PostgresServer> {
 pub fn helper(name: &str) -> Command {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
-        .args(["--exact", &format!("child::{name}"), "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            &format!("child::{name}"),
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env_remove("NEXTEST_RUN_ID")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -36,7 +42,10 @@ pub struct ScratchDir(pub PathBuf);
 
 impl ScratchDir {
     pub fn new(tag: &str) -> ScratchDir {
-        let dir = std::env::temp_dir().join(format!("harness-it-{tag}-{}", uuid::Uuid::new_v4().simple()));
+        let dir = std::env::temp_dir().join(format!(
+            "harness-it-{tag}-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         ScratchDir(dir)
     }
@@ -49,14 +58,20 @@ impl Drop for ScratchDir {
 }
 
 /// Read lines from a child until one starts with `prefix`; everything read is returned on failure.
-pub fn wait_for_line(out: &mut BufReader<ChildStdout>, prefix: &str, within: Duration) -> Result<String, String> {
+pub fn wait_for_line(
+    out: &mut BufReader<ChildStdout>,
+    prefix: &str,
+    within: Duration,
+) -> Result<String, String> {
     let started = Instant::now();
     let mut seen = String::new();
     // The deadline is checked between lines; a helper that prints nothing is killed by the caller.
     while started.elapsed() < within {
         let mut line = String::new();
         if out.read_line(&mut line).unwrap_or(0) == 0 {
-            return Err(format!("the child closed its output before `{prefix}`; it printed:\n{seen}"));
+            return Err(format!(
+                "the child closed its output before `{prefix}`; it printed:\n{seen}"
+            ));
         }
         // libtest prints the test's name without a newline before the test's own output.
         if let Some(at) = line.find(prefix) {
@@ -64,13 +79,18 @@ pub fn wait_for_line(out: &mut BufReader<ChildStdout>, prefix: &str, within: Dur
         }
         seen.push_str(&line);
     }
-    Err(format!("no `{prefix}` within {within:?}; the child printed:\n{seen}"))
+    Err(format!(
+        "no `{prefix}` within {within:?}; the child printed:\n{seen}"
+    ))
 }
 
 /// Run a child to its end and return (stdout, stderr).
 pub fn output_of(mut command: Command) -> (String, String) {
     let output = command.stdin(Stdio::null()).output().unwrap();
-    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 /// Wait until `condition` holds, or fail with what it last said.
@@ -101,16 +121,22 @@ pub fn processes_mentioning(path: &Path) -> Vec<String> {
             }
             let read = |what: &str| {
                 let mut bytes = Vec::new();
-                std::fs::File::open(entry.path().join(what)).and_then(|mut f| f.read_to_end(&mut bytes)).ok()?;
+                std::fs::File::open(entry.path().join(what))
+                    .and_then(|mut f| f.read_to_end(&mut bytes))
+                    .ok()?;
                 Some(String::from_utf8_lossy(&bytes).replace('\0', " "))
             };
             let stat = read("stat").unwrap_or_default();
-            if stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')) {
+            if stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+            {
                 return None;
             }
             let cmdline = read("cmdline").unwrap_or_default();
             let environ = read("environ").unwrap_or_default();
-            (cmdline.contains(&needle) || environ.contains(&needle)).then(|| format!("{pid}: {cmdline}"))
+            (cmdline.contains(&needle) || environ.contains(&needle))
+                .then(|| format!("{pid}: {cmdline}"))
         })
         .collect()
 }
@@ -141,7 +167,11 @@ async fn helper_report_provision_error() {
     match TestDatabase::new(&crate::MIGRATOR).await {
         // A line of its own: libtest prints the test's name before its output.
         Ok(_) => println!("\nRESULT OK"),
-        Err(e) => println!("\nRESULT ERROR after {:?}: {}", started.elapsed(), harness::error_chain(&e)),
+        Err(e) => println!(
+            "\nRESULT ERROR after {:?}: {}",
+            started.elapsed(),
+            harness::error_chain(&e)
+        ),
     }
 }
 
@@ -177,7 +207,9 @@ fn helper_fake_runner() {
 #[test]
 #[ignore = "helper run by other tests as a child process"]
 fn helper_serve_http() {
-    let addr = std::env::var("HELPER_FORCE_ADDR").or_else(|_| std::env::var("HELPER_LISTEN")).unwrap();
+    let addr = std::env::var("HELPER_FORCE_ADDR")
+        .or_else(|_| std::env::var("HELPER_LISTEN"))
+        .unwrap();
     let listener = match std::net::TcpListener::bind(&addr) {
         Ok(listener) => listener,
         Err(e) => {
@@ -190,7 +222,8 @@ fn helper_serve_http() {
         let mut stream = stream;
         let mut buf = [0u8; 1024];
         let _ = std::io::Read::read(&mut stream, &mut buf);
-        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
     }
 }
 
@@ -199,7 +232,9 @@ fn helper_serve_http() {
 #[ignore = "helper run by other tests as a child process"]
 fn helper_hold_ports() {
     let count: usize = std::env::var("HELPER_PORTS").unwrap().parse().unwrap();
-    let held: Vec<_> = (0..count).map(|_| harness::free_loopback_port().unwrap()).collect();
+    let held: Vec<_> = (0..count)
+        .map(|_| harness::free_loopback_port().unwrap())
+        .collect();
     let ports: Vec<String> = held.iter().map(|p| p.port().to_string()).collect();
     println!("PORTS {}", ports.join(" "));
     std::io::stdout().flush().unwrap();

@@ -9,20 +9,32 @@ async fn migrated_and_isolated(server: &PostgresServer) {
     let b = TestDatabase::on(server, &MIGRATOR).await.unwrap();
     assert_ne!(a.name(), b.name());
     assert!(a.url().starts_with("postgres://"));
-    assert!(a.url().contains("@127.0.0.1:"), "{}", harness::redact(a.url()));
+    assert!(
+        a.url().contains("@127.0.0.1:"),
+        "{}",
+        harness::redact(a.url())
+    );
     sqlx::query("INSERT INTO notes (body, tags) VALUES ('only in a', '{x}')")
         .execute(a.pool())
         .await
         .unwrap();
-    let in_a: i64 = sqlx::query_scalar("SELECT count(*) FROM notes").fetch_one(a.pool()).await.unwrap();
-    let in_b: i64 = sqlx::query_scalar("SELECT count(*) FROM notes").fetch_one(b.pool()).await.unwrap();
+    let in_a: i64 = sqlx::query_scalar("SELECT count(*) FROM notes")
+        .fetch_one(a.pool())
+        .await
+        .unwrap();
+    let in_b: i64 = sqlx::query_scalar("SELECT count(*) FROM notes")
+        .fetch_one(b.pool())
+        .await
+        .unwrap();
     assert_eq!((in_a, in_b), (1, 0));
     // The service's own migrator finds every migration applied: the template carries sqlx's table.
     MIGRATOR.run(a.pool()).await.unwrap();
     let name = a.name().to_owned();
     a.close().await.unwrap();
     let admin = PostgresServer::admin_url(server);
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
         .bind(&name)
         .fetch_one(&mut conn)
@@ -40,7 +52,9 @@ async fn local_backend_gives_each_test_a_migrated_database_of_its_own() {
 
 #[tokio::test]
 async fn docker_backend_gives_each_test_a_migrated_database_of_its_own() {
-    let Some(server) = crate::child::docker_server_or_skip().await else { return };
+    let Some(server) = crate::child::docker_server_or_skip().await else {
+        return;
+    };
     assert_eq!(server.backend(), Backend::Docker);
     migrated_and_isolated(server).await;
 }
@@ -57,6 +71,9 @@ async fn external_backend_uses_a_server_it_is_pointed_at() {
 #[tokio::test]
 async fn auto_reports_its_choice_and_serves_a_database() {
     let db = TestDatabase::new(&MIGRATOR).await.unwrap();
-    let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(db.pool()).await.unwrap();
+    let one: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!(one, 1);
 }

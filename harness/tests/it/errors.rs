@@ -19,12 +19,20 @@ fn provision_with(vars: &[(&str, &str)]) -> String {
         panic!("the helper printed no result; stdout:\n{out}\nstderr:\n{err}");
     };
     // The error may span lines (one per backend tried); libtest's summary follows it.
-    result.split("\ntest ").next().unwrap_or_default().trim().to_owned()
+    result
+        .split("\ntest ")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
 }
 
 #[test]
 fn missing_binaries_name_where_the_harness_looked_and_how_to_install() {
-    let line = provision_with(&[("HARNESS_POSTGRES", "local"), ("HARNESS_PG_BIN", "/no/such/dir")]);
+    let line = provision_with(&[
+        ("HARNESS_POSTGRES", "local"),
+        ("HARNESS_PG_BIN", "/no/such/dir"),
+    ]);
     assert!(line.starts_with("ERROR"), "{line}");
     assert!(line.contains("no Postgres binaries found"), "{line}");
     assert!(line.contains("HARNESS_PG_BIN=/no/such/dir"), "{line}");
@@ -39,18 +47,28 @@ fn auto_with_nothing_available_lists_every_backend_tried_within_seconds() {
         ("DOCKER_HOST", "unix:///no/such/docker.sock"),
     ]);
     assert!(line.contains("no Postgres backend could be used"), "{line}");
-    for backend in ["external: HARNESS_POSTGRES_URL is not set", "local: no Postgres binaries", "docker: cannot reach"] {
+    for backend in [
+        "external: HARNESS_POSTGRES_URL is not set",
+        "local: no Postgres binaries",
+        "docker: cannot reach",
+    ] {
         assert!(line.contains(backend), "missing `{backend}` in {line}");
     }
     // The helper prints how long provisioning took before giving up.
     let took = line.split_whitespace().nth(2).unwrap_or_default();
-    assert!(took.ends_with("µs:") || took.ends_with("ms:"), "gave up after {took} instead of within a second: {line}");
+    assert!(
+        took.ends_with("µs:") || took.ends_with("ms:"),
+        "gave up after {took} instead of within a second: {line}"
+    );
 }
 
 #[test]
 fn an_unknown_backend_name_is_refused() {
     let line = provision_with(&[("HARNESS_POSTGRES", "mysql")]);
-    assert!(line.contains("HARNESS_POSTGRES=mysql is not a backend"), "{line}");
+    assert!(
+        line.contains("HARNESS_POSTGRES=mysql is not a backend"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -63,28 +81,43 @@ fn an_image_that_is_absent_and_cannot_be_pulled_says_how_to_build_one() {
         ("HARNESS_POSTGRES", "docker"),
         ("HARNESS_POSTGRES_IMAGE", "harness-no-such-image:0"),
     ]);
-    assert!(line.contains("image harness-no-such-image:0 is not present and cannot be pulled"), "{line}");
+    assert!(
+        line.contains("image harness-no-such-image:0 is not present and cannot be pulled"),
+        "{line}"
+    );
     assert!(line.contains("scripts/build-postgres-image"), "{line}");
 }
 
 #[tokio::test]
 async fn an_unreachable_external_server_fails_in_seconds_with_the_probe_report() {
     let port = harness::free_loopback_port().unwrap();
-    let url = format!("postgres://postgres:s3cret@127.0.0.1:{}/postgres", port.port());
+    let url = format!(
+        "postgres://postgres:s3cret@127.0.0.1:{}/postgres",
+        port.port()
+    );
     let started = Instant::now();
     let err = PostgresServer::external(&url).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(8));
     let text = harness::error_chain(&err);
-    assert!(text.contains(&format!("127.0.0.1:{}", port.port())), "{text}");
+    assert!(
+        text.contains(&format!("127.0.0.1:{}", port.port())),
+        "{text}"
+    );
     assert!(text.contains("attempts"), "{text}");
     assert!(!text.contains("s3cret"), "the password leaked: {text}");
 }
 
 #[tokio::test]
 async fn a_broken_migration_is_named_with_its_sql_error() {
-    let err = TestDatabase::new(&crate::BROKEN_MIGRATOR).await.unwrap_err();
+    let err = TestDatabase::new(&crate::BROKEN_MIGRATOR)
+        .await
+        .unwrap_err();
     match &err {
-        DatabaseError::Migration { version, description, .. } => {
+        DatabaseError::Migration {
+            version,
+            description,
+            ..
+        } => {
             assert_eq!(*version, 2);
             assert_eq!(description, "broken column");
         }
@@ -100,7 +133,12 @@ async fn a_service_that_cannot_bind_its_port_fails_with_its_output() {
     let addr = taken.local_addr().unwrap().to_string();
     let started = Instant::now();
     let err = ChildService::builder(std::env::current_exe().unwrap())
-        .args(["--exact", "child::helper_serve_http", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "child::helper_serve_http",
+            "--ignored",
+            "--nocapture",
+        ])
         .env("HELPER_FORCE_ADDR", &addr)
         .listen_env("HELPER_LISTEN")
         .ready_http("/health")
@@ -108,7 +146,10 @@ async fn a_service_that_cannot_bind_its_port_fails_with_its_output() {
         .await
         .unwrap_err();
     let text = harness::error_chain(&err);
-    assert!(started.elapsed() < Duration::from_secs(10), "it should fail as soon as the child exits");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it should fail as soon as the child exits"
+    );
     assert!(text.contains("exited"), "{text}");
     assert!(text.contains(&format!("cannot listen on {addr}")), "{text}");
 }
@@ -116,14 +157,26 @@ async fn a_service_that_cannot_bind_its_port_fails_with_its_output() {
 #[tokio::test]
 async fn a_child_service_is_probed_on_127_0_0_1_and_stopped() {
     let service = ChildService::builder(std::env::current_exe().unwrap())
-        .args(["--exact", "child::helper_serve_http", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "child::helper_serve_http",
+            "--ignored",
+            "--nocapture",
+        ])
         .listen_env("HELPER_LISTEN")
         .ready_http("/health")
         .start()
         .await
         .unwrap();
-    assert!(service.base_url().starts_with("http://127.0.0.1:"), "{}", service.base_url());
+    assert!(
+        service.base_url().starts_with("http://127.0.0.1:"),
+        "{}",
+        service.base_url()
+    );
     let addr = service.addr();
     service.stop().await;
-    assert!(std::net::TcpStream::connect(addr).is_err(), "the child still listens after stop");
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "the child still listens after stop"
+    );
 }

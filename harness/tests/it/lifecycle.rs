@@ -43,9 +43,15 @@ fn assert_nothing_left(dir: &std::path::Path, port: u16) {
 }
 
 fn start_holder(scratch: &ScratchDir) -> (Child, u16) {
-    let mut child = helper("helper_hold_database").env("HARNESS_DIR", &scratch.0).spawn().unwrap();
+    let mut child = helper("helper_hold_database")
+        .env("HARNESS_DIR", &scratch.0)
+        .spawn()
+        .unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
-    let port = wait_for_line(&mut out, "READY ", Duration::from_secs(60)).unwrap().parse().unwrap();
+    let port = wait_for_line(&mut out, "READY ", Duration::from_secs(60))
+        .unwrap()
+        .parse()
+        .unwrap();
     std::mem::forget(out);
     (child, port)
 }
@@ -63,7 +69,10 @@ fn a_normal_exit_leaves_nothing() {
 fn sigkill_of_the_only_test_process_leaves_nothing() {
     let scratch = ScratchDir::new("kill");
     let (mut child, port) = start_holder(&scratch);
-    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok(), "the server runs while its test does");
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "the server runs while its test does"
+    );
     kill9(&mut child);
     assert_nothing_left(&scratch.0, port);
 }
@@ -95,14 +104,20 @@ fn one_server_per_run_survives_its_users_and_goes_with_the_run() {
         let (pid, port) = line.split_once(' ').unwrap();
         workers.push((pid.parse::<i32>().unwrap(), port.parse::<u16>().unwrap()));
     }
-    assert_eq!(workers[0].1, workers[1].1, "both test processes of the run use one server");
+    assert_eq!(
+        workers[0].1, workers[1].1,
+        "both test processes of the run use one server"
+    );
     let port = workers[0].1;
     let keepers = std::fs::read_dir(scratch.0.join("runs")).unwrap().count();
     assert_eq!(keepers, 1, "one run directory");
 
     // SIGKILL to the runner: its test processes live on (orphaned), and so does their server.
     kill9(&mut runner);
-    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok(), "the server went while leases were held");
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "the server went while leases were held"
+    );
 
     for (pid, _) in &workers {
         // SAFETY: kill has no memory-safety preconditions.
@@ -120,14 +135,20 @@ fn leftovers_of_a_run_whose_keeper_died_are_removed_by_the_next_run() {
     // SAFETY: kill has no memory-safety preconditions.
     unsafe { libc::kill(keeper, libc::SIGKILL) };
     kill9(&mut child);
-    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok(), "the orphaned server should still run");
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "the orphaned server should still run"
+    );
     // The next run (another process) finds it and says so.
     let mut next = helper("helper_report_provision_error");
     next.env("HARNESS_DIR", &scratch.0);
     let (out, err) = crate::child::output_of(next);
     assert!(out.contains("RESULT OK"), "{out}\n{err}");
     assert!(err.contains("removed leftovers of an earlier run"), "{err}");
-    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the orphaned server was not stopped");
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the orphaned server was not stopped"
+    );
     assert_nothing_left(&scratch.0, port);
 }
 

@@ -25,7 +25,10 @@ fn parallel_processes_never_get_the_same_port() {
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let ports = wait_for_line(&mut out, "PORTS ", Duration::from_secs(30)).unwrap();
         for port in ports.split_whitespace() {
-            assert!(seen.insert(port.to_owned()), "port {port} was handed to two processes at once");
+            assert!(
+                seen.insert(port.to_owned()),
+                "port {port} was handed to two processes at once"
+            );
         }
     }
     assert_eq!(seen.len(), PROCESSES * EACH);
