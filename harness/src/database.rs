@@ -1,7 +1,5 @@
 //! A fresh, fully migrated database per test, cloned from a template built once per migration set.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use sqlx::migrate::{MigrateError, Migrator};
@@ -94,16 +92,13 @@ impl TestDatabase {
         server: &PostgresServer,
         migrator: &Migrator,
     ) -> Result<TestDatabase, DatabaseError> {
-        let template = template_for(server, migrator).await?;
-        let name = database_name(&current_test_name());
+        // One admin connection serves the template check and the clone: each connection costs a
+        // handshake and an authentication round.
         let mut admin = connect(&server.admin_url()).await?;
+        let (template, file_copy) = template_for(&mut admin, server, migrator).await?;
+        let name = database_name(&current_test_name());
         // FILE_COPY (Postgres 15+) copies files instead of WAL-logging every block: faster when
         // durability is off, as on the harness's own servers.
-        let file_copy: bool =
-            sqlx::query_scalar("SELECT current_setting('server_version_num')::int >= 150000")
-                .fetch_one(&mut admin)
-                .await
-                .unwrap_or(false);
         let strategy = if file_copy { " STRATEGY FILE_COPY" } else { "" };
         let create = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"{strategy}");
         run(&mut admin, server, &create).await?;
@@ -240,48 +235,42 @@ pub(crate) fn template_name(migrator: &Migrator) -> String {
     format!("harness_tpl_{:016x}", stable_hash(&parts))
 }
 
-/// Build the template once per server, under an advisory lock so that parallel test processes
-/// wait for one builder instead of racing.
+/// The template's name and whether the server clones with FILE_COPY. The template is built once
+/// per server, under an advisory lock so that parallel test processes wait for one builder
+/// instead of racing; a built template costs one round trip to find.
 async fn template_for(
+    admin: &mut PgConnection,
     server: &PostgresServer,
     migrator: &Migrator,
-) -> Result<String, DatabaseError> {
-    static BUILT: Mutex<Option<HashMap<(String, u16), ()>>> = Mutex::new(None);
+) -> Result<(String, bool), DatabaseError> {
     let template = template_name(migrator);
-    let key = (template.clone(), server.port());
-    if BUILT
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get_or_insert_default()
-        .contains_key(&key)
-    {
-        return Ok(template);
-    }
-    let mut admin = connect(&server.admin_url()).await?;
-    let lock_id = stable_hash(&[b"harness template", template.as_bytes()]) as i64;
     let statement = |s: &str, source| DatabaseError::Statement {
         statement: s.to_owned(),
         server: server.description().to_owned(),
         source,
     };
+    const PROBE: &str = "SELECT current_setting('server_version_num')::int >= 150000, \
+                         (SELECT datistemplate FROM pg_database WHERE datname = $1)";
+    let (file_copy, built): (bool, Option<bool>) = sqlx::query_as(PROBE)
+        .bind(&template)
+        .fetch_one(&mut *admin)
+        .await
+        .map_err(|e| statement(PROBE, e))?;
+    if built == Some(true) {
+        return Ok((template, file_copy));
+    }
+    let lock_id = stable_hash(&[b"harness template", template.as_bytes()]) as i64;
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(lock_id)
-        .execute(&mut admin)
+        .execute(&mut *admin)
         .await
         .map_err(|e| statement("SELECT pg_advisory_lock", e))?;
-    let result = build_template(&mut admin, server, migrator, &template).await;
+    let result = build_template(admin, server, migrator, &template).await;
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(lock_id)
-        .execute(&mut admin)
+        .execute(&mut *admin)
         .await;
-    let _ = admin.close().await;
-    result?;
-    BUILT
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get_or_insert_default()
-        .insert(key, ());
-    Ok(template)
+    result.map(|()| (template, file_copy))
 }
 
 async fn build_template(
@@ -363,7 +352,7 @@ async fn first_unapplied(conn: &mut PgConnection, migrator: &Migrator) -> Option
 }
 
 /// The running test's name: libtest names each test's thread after it.
-fn current_test_name() -> String {
+pub(crate) fn current_test_name() -> String {
     match std::thread::current().name() {
         Some(name) if name != "main" && !name.starts_with("tokio-runtime") => name.to_owned(),
         _ => std::env::var("NEXTEST_TEST_NAME").unwrap_or_else(|_| "test".to_owned()),
