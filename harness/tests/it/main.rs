@@ -6,6 +6,7 @@ mod databases;
 mod errors;
 mod lifecycle;
 mod ports;
+mod security;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("tests/it/migrations");
 pub static BROKEN_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("tests/it/broken_migrations");
