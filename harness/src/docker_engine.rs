@@ -143,29 +143,13 @@ pub(crate) fn image_exists(image: &str) -> Result<bool, String> {
 
 /// Ids of the containers (running or not) that carry a `key=value` label.
 pub(crate) fn list_labelled(label: &str) -> Result<Vec<String>, String> {
-    let filters = serde_json::json!({ "label": [label] }).to_string();
-    let (status, body) = request(
-        "GET",
-        &format!(
-            "/containers/json?all=1&filters={}",
-            percent_encode(&filters)
-        ),
-    )?;
-    if status != 200 {
-        return Err(format!(
-            "listing containers answered {status}: {}",
-            body.trim()
-        ));
-    }
-    let containers: Vec<serde_json::Value> =
-        serde_json::from_str(&body).map_err(|e| e.to_string())?;
-    Ok(containers
-        .iter()
-        .filter_map(|c| c.get("Id").and_then(|id| id.as_str()).map(str::to_owned))
+    Ok(labels_of_containers_with(label)?
+        .into_iter()
+        .map(|(id, _)| id)
         .collect())
 }
 
-/// The labels of every container carrying `key` (any value), by container id.
+/// The labels of every container matching a label filter (`key` or `key=value`), by container id.
 pub(crate) fn labels_of_containers_with(
     key: &str,
 ) -> Result<Vec<(String, serde_json::Value)>, String> {

@@ -208,23 +208,6 @@ async fn run_server(
     let child = report
         .child_pid
         .expect("a keeper with a child reports its pid");
-    let started = Instant::now();
-    while !local::postmaster_ready(&data_dir) {
-        let reason = if !process::is_alive(child) {
-            Some("postgres exited".to_owned())
-        } else if started.elapsed() > config::startup_timeout() {
-            Some(format!("not ready after {:.1?}", started.elapsed()))
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
-            return Err(ProvisionError::LocalStart {
-                data_dir,
-                reason,
-                log: local::log_tail(&log),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    local::wait_until_ready(&data_dir, child, &log).await?;
     Ok((port.port(), child))
 }

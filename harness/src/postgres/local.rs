@@ -401,6 +401,33 @@ pub(crate) fn postmaster_ready(data: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Wait for `postmaster.pid` to say `ready`; fail at once if the server exits, with its log.
+pub(crate) async fn wait_until_ready(
+    data: &Path,
+    child: u32,
+    log: &Path,
+) -> Result<(), ProvisionError> {
+    let started = Instant::now();
+    while !postmaster_ready(data) {
+        let reason = if !process::is_alive(child) {
+            Some("postgres exited".to_owned())
+        } else if started.elapsed() > config::startup_timeout() {
+            Some(format!("not ready after {:.1?}", started.elapsed()))
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(ProvisionError::LocalStart {
+                data_dir: data.to_owned(),
+                reason,
+                log: log_tail(log),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Ok(())
+}
+
 pub(crate) fn log_tail(path: &Path) -> String {
     let text = fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
@@ -491,25 +518,7 @@ async fn start(
     let child = report
         .child_pid
         .expect("a keeper with a child reports its pid");
-    let timeout = config::startup_timeout();
-    let started = Instant::now();
-    while !postmaster_ready(&data) {
-        let reason = if !process::is_alive(child) {
-            Some("postgres exited".to_owned())
-        } else if started.elapsed() > timeout {
-            Some(format!("not ready after {:.1?}", started.elapsed()))
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
-            return Err(ProvisionError::LocalStart {
-                data_dir: data,
-                reason,
-                log: log_tail(&log),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    wait_until_ready(&data, child, &log).await?;
     let port_number = port.port();
     drop(port);
     Ok(PostgresServer {
