@@ -6,5 +6,6 @@ mod external;
 pub(crate) mod local;
 mod server;
 
+pub(crate) use docker::image_hint;
 pub use error::{Attempt, ProvisionError};
 pub use server::{Backend, PostgresServer};

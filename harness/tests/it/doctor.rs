@@ -1,0 +1,43 @@
+//! `harness doctor` tells what the machine offers and what to install.
+
+use std::process::Command;
+
+fn doctor(vars: &[(&str, &str)]) -> (bool, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_harness"));
+    command.arg("doctor");
+    for (key, value) in vars {
+        command.env(key, value);
+    }
+    let out = command.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn with_postgres_binaries_doctor_names_them_and_the_auto_choice() {
+    let (ok, text) = doctor(&[]);
+    assert!(ok, "{text}");
+    assert!(text.contains("ok      postgres binaries"), "{text}");
+    assert!(
+        text.contains("HARNESS_POSTGRES=auto would use: local (postgres "),
+        "{text}"
+    );
+}
+
+#[test]
+fn with_nothing_usable_doctor_fails_and_says_what_to_install() {
+    let (ok, text) = doctor(&[
+        ("HARNESS_PG_BIN", "/no/such/dir"),
+        ("DOCKER_HOST", "unix:///no/such.sock"),
+    ]);
+    assert!(!ok, "doctor must fail when no backend is usable: {text}");
+    assert!(text.contains("MISSING postgres binaries"), "{text}");
+    assert!(
+        text.contains("fix: apt-get install postgresql") || text.contains("fix: brew install"),
+        "{text}"
+    );
+    assert!(text.contains("MISSING docker engine"), "{text}");
+    assert!(text.contains("no Postgres backend is usable"), "{text}");
+}
