@@ -13,7 +13,6 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod browser;
 mod config;
 mod database;
 mod docker_engine;
@@ -28,7 +27,6 @@ mod service;
 mod shared;
 mod workdir;
 
-pub use browser::{ActionError, Browser, BrowserError, WaitError};
 pub use config::{
     BROWSER as ENV_BROWSER, BROWSER_REUSE as ENV_BROWSER_REUSE, CHROME as ENV_CHROME,
     CHROMEDRIVER as ENV_CHROMEDRIVER, DEFAULT_POSTGRES_IMAGE, DIR as ENV_DIR,
