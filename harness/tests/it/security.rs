@@ -5,8 +5,13 @@ use harness::{Backend, PostgresServer, TestDatabase};
 use sqlx::Connection;
 
 async fn setting(server: &PostgresServer, name: &str) -> String {
-    let mut conn = sqlx::PgConnection::connect(&server.admin_url()).await.unwrap();
-    sqlx::query_scalar(&format!("SHOW {name}")).fetch_one(&mut conn).await.unwrap()
+    let mut conn = sqlx::PgConnection::connect(&server.admin_url())
+        .await
+        .unwrap();
+    sqlx::query_scalar(&format!("SHOW {name}"))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -28,26 +33,53 @@ async fn a_local_server_keeps_its_data_private() {
 
 #[tokio::test]
 async fn a_container_publishes_its_port_on_127_0_0_1_only() {
-    let Some(server) = crate::child::docker_server_or_skip().await else { return };
+    let Some(server) = crate::child::docker_server_or_skip().await else {
+        return;
+    };
     let out = std::process::Command::new("docker")
-        .args(["ps", "--filter", "label=dev.harness.managed=true", "--format", "{{.Ports}}"])
+        .args([
+            "ps",
+            "--filter",
+            "label=dev.harness.managed=true",
+            "--format",
+            "{{.Ports}}",
+        ])
         .output()
         .unwrap();
     let ports = String::from_utf8_lossy(&out.stdout);
-    let ours: Vec<&str> = ports.lines().filter(|l| l.contains(&format!(":{}->", server.port()))).collect();
+    let ours: Vec<&str> = ports
+        .lines()
+        .filter(|l| l.contains(&format!(":{}->", server.port())))
+        .collect();
     assert_eq!(ours.len(), 1, "{ports}");
-    assert!(ours[0].starts_with(&format!("127.0.0.1:{}->5432/tcp", server.port())), "{}", ours[0]);
-    assert!(!ours[0].contains("0.0.0.0") && !ours[0].contains("::"), "{}", ours[0]);
+    assert!(
+        ours[0].starts_with(&format!("127.0.0.1:{}->5432/tcp", server.port())),
+        "{}",
+        ours[0]
+    );
+    assert!(
+        !ours[0].contains("0.0.0.0") && !ours[0].contains("::"),
+        "{}",
+        ours[0]
+    );
 }
 
 #[tokio::test]
 async fn passwords_are_random_per_server_and_never_shown() {
     let server = PostgresServer::shared_with(Backend::Local).await.unwrap();
     let url = server.admin_url();
-    let password = url::Url::parse(&url).unwrap().password().unwrap().to_owned();
+    let password = url::Url::parse(&url)
+        .unwrap()
+        .password()
+        .unwrap()
+        .to_owned();
     assert!(password.len() >= 32, "a random password of 128 bits");
     let db = TestDatabase::on(server, &crate::MIGRATOR).await.unwrap();
-    for shown in [format!("{server:?}"), format!("{db:?}"), harness::redact(db.url())] {
+    for shown in [
+        format!("{server:?}"),
+        format!("{db:?}"),
+        harness::redact(db.url()),
+    ] {
         assert!(!shown.contains(&password), "password shown in {shown}");
     }
     let external = PostgresServer::external(&url).await.unwrap();
