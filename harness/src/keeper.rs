@@ -166,8 +166,13 @@ pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperRepor
     let log = File::create(files.keeper_log())
         .map_err(|e| format!("cannot create the keeper's log: {e}"))?;
     let log2 = log.try_clone().map_err(|e| e.to_string())?;
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find the running executable: {e}"))?;
+    // On Linux, /proc/self/exe still runs this very binary after cargo rebuilt (replaced) it on
+    // disk during the run; the path std reports would then name the new file, or none.
+    let exe = if cfg!(target_os = "linux") {
+        std::path::PathBuf::from("/proc/self/exe")
+    } else {
+        std::env::current_exe().map_err(|e| format!("cannot find the running executable: {e}"))?
+    };
     let mut command = Command::new(exe);
     // Arguments a libtest binary or a CLI rejects or matches nothing with: should the constructor
     // be missing, the re-executed binary exits instead of running the tests again.
