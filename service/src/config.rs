@@ -191,14 +191,8 @@ impl DatabaseUrl {
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match reqwest::Url::parse(&self.0) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("***"));
-                f.write_str(url.as_str())
-            }
-            Ok(url) => f.write_str(url.as_str()),
-            Err(_) => f.write_str("<unparsable url>"),
-        }
+        // Logged at start: never with its password.
+        f.write_str(&harness::redact(&self.0))
     }
 }
 

@@ -87,7 +87,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         })?;
     tracing::info!(
         postgres = %postgres.describe(),
-        url = %postgres.url(),
+        url = %harness::redact(postgres.url()),
         data_dir = %data_dir.display(),
         "embedded Postgres is up; its data stays in data_dir across restarts"
     );
