@@ -241,3 +241,18 @@ fn helper_hold_ports() {
     let mut sink = String::new();
     let _ = std::io::stdin().read_to_string(&mut sink);
 }
+
+/// Take a database, print `READY <server port>`, and hold it until `HELPER_RELEASE` names a file
+/// that exists, or 4 s pass: bounded, since under a killed runner nothing else would end it.
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_hold_database_briefly() {
+    let db = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
+    println!("\nREADY {}", db.server().port());
+    std::io::stdout().flush().unwrap();
+    let release = std::env::var_os("HELPER_RELEASE").map(PathBuf::from);
+    let until = Instant::now() + Duration::from_secs(4);
+    while Instant::now() < until && !release.as_ref().is_some_and(|f| f.exists()) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

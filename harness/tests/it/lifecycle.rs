@@ -164,3 +164,58 @@ fn find_keeper(dir: &std::path::Path) -> i32 {
     }
     panic!("no keeper report under {}", dir.display());
 }
+
+/// A nested `cargo nextest run` of one database-holding test, in a process group of its own so
+/// that it can be interrupted like a terminal's Ctrl-C interrupts the foreground group.
+fn nested_nextest_run(scratch: &ScratchDir) -> (Child, u16) {
+    use std::os::unix::process::CommandExt;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut run = std::process::Command::new(cargo);
+    // The whole workspace, as the README runs it: another package set would unify features
+    // differently and rebuild (and replace) the binaries this very run is using.
+    run.args(["nextest", "run", "--workspace", "--run-ignored", "only"])
+        .args([
+            "--no-capture",
+            "-E",
+            "test(=child::helper_hold_database_briefly)",
+        ])
+        .env("HARNESS_DIR", &scratch.0)
+        .env_remove("NEXTEST_RUN_ID")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .process_group(0);
+    let mut child = run.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let port = wait_for_line(&mut out, "READY ", Duration::from_secs(120))
+        .unwrap()
+        .parse()
+        .unwrap();
+    std::mem::forget(out);
+    (child, port)
+}
+
+fn signal_group(child: &mut Child, signal: i32) {
+    // SAFETY: kill has no memory-safety preconditions; a negative pid names the process group.
+    unsafe { libc::kill(-(child.id() as i32), signal) };
+    let _ = child.wait();
+}
+
+#[test]
+fn ctrl_c_to_a_whole_nextest_run_leaves_nothing() {
+    let scratch = ScratchDir::new("nextest-int");
+    let (mut run, port) = nested_nextest_run(&scratch);
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok());
+    signal_group(&mut run, libc::SIGINT);
+    assert_nothing_left(&scratch.0, port);
+}
+
+#[test]
+fn sigkill_to_a_whole_nextest_run_leaves_nothing() {
+    let scratch = ScratchDir::new("nextest-kill");
+    let (mut run, port) = nested_nextest_run(&scratch);
+    signal_group(&mut run, libc::SIGKILL);
+    // The test process may outlive its killed runner (nextest gives it a process group of its
+    // own); the server goes once its lease is dropped.
+    assert_nothing_left(&scratch.0, port);
+}
