@@ -180,3 +180,18 @@ async fn a_child_service_is_probed_on_127_0_0_1_and_stopped() {
         "the child still listens after stop"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_harness_dir_that_cannot_be_written_is_named_in_the_error() {
+    // Even root cannot create files under /proc: a stand-in for a read-only or full disk.
+    let line = provision_with(&[
+        ("HARNESS_POSTGRES", "local"),
+        ("HARNESS_DIR", "/proc/harness-read-only"),
+    ]);
+    assert!(line.starts_with("ERROR"), "{line}");
+    assert!(
+        line.contains("cannot use /proc/harness-read-only"),
+        "{line}"
+    );
+}
