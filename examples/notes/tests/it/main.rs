@@ -1,0 +1,54 @@
+//! The notes service, tested only through the harness's public API.
+
+use harness::{ChildService, InProcessService, TestDatabase};
+use notes::{MIGRATOR, Note};
+
+#[tokio::test]
+async fn its_own_migrations_are_applied_in_a_database_of_its_own() {
+    let db = TestDatabase::new(&MIGRATOR).await.unwrap();
+    let inbox: String = sqlx::query_scalar("SELECT name FROM notebooks").fetch_one(db.pool()).await.unwrap();
+    assert_eq!(inbox, "inbox", "the seed row of the first migration");
+    let notes: i64 = sqlx::query_scalar("SELECT count(*) FROM notes").fetch_one(db.pool()).await.unwrap();
+    assert_eq!(notes, 0);
+}
+
+#[tokio::test]
+async fn notes_round_trip_in_process() {
+    let db = TestDatabase::new(&MIGRATOR).await.unwrap();
+    let app = InProcessService::serve(notes::app(db.pool().clone())).await.unwrap();
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}/notes", app.base_url()))
+        .json(&serde_json::json!({ "text": "buy milk" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let too_long = client
+        .post(format!("{}/notes", app.base_url()))
+        .json(&serde_json::json!({ "text": "x".repeat(501) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_long.status(), 422);
+    let listed: Vec<Note> = client.get(format!("{}/notes", app.base_url())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(), ["buy milk"]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_binary_listens_where_told_by_flag_and_is_probed_on_its_own_path() {
+    let db = TestDatabase::new(&MIGRATOR).await.unwrap();
+    let service = ChildService::builder(env!("CARGO_BIN_EXE_notes"))
+        .env("NOTES_DATABASE_URL", db.url())
+        .listen_arg("--bind")
+        .ready_http("/healthz")
+        .start()
+        .await
+        .unwrap();
+    assert!(service.base_url().starts_with("http://127.0.0.1:"));
+    let listed: Vec<Note> = reqwest::get(format!("{}/notes", service.base_url())).await.unwrap().json().await.unwrap();
+    assert!(listed.is_empty());
+    assert!(service.log().contains("notes listening on http://127.0.0.1:"), "{}", service.log());
+    service.stop().await;
+}
