@@ -18,6 +18,19 @@ pub const KEEP_FAILED_DB: &str = "HARNESS_KEEP_FAILED_DB";
 /// How long a server may take to come up, in seconds (default 60).
 pub const STARTUP_TIMEOUT: &str = "HARNESS_STARTUP_TIMEOUT";
 
+/// `skip` turns browser tests into printed skips; unset (or `chrome`), they run and fail when no
+/// browser can be started.
+pub const BROWSER: &str = "HARNESS_BROWSER";
+/// The chromedriver binary; when set, the only one looked for.
+pub const CHROMEDRIVER: &str = "HARNESS_CHROMEDRIVER";
+/// The Chrome or Chromium binary; when set, the only one looked for.
+pub const CHROME: &str = "HARNESS_CHROME";
+/// A running WebDriver server (e.g. a Selenium Grid) to use instead of starting chromedriver.
+pub const WEBDRIVER_URL: &str = "HARNESS_WEBDRIVER_URL";
+/// `1` gives each test an isolated context in one browser shared by the run, instead of a fresh
+/// browser per test (default `0`; faster, but see the limitation in `harness::browser`).
+pub const BROWSER_REUSE: &str = "HARNESS_BROWSER_REUSE";
+
 /// The official image, for machines that can pull; offline machines build their own with
 /// `scripts/build-postgres-image` and point `HARNESS_POSTGRES_IMAGE` at it.
 pub const DEFAULT_POSTGRES_IMAGE: &str = "postgres:17";

@@ -13,6 +13,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod browser;
 mod config;
 mod database;
 mod docker_engine;
@@ -27,10 +28,13 @@ mod service;
 mod shared;
 mod workdir;
 
+pub use browser::{ActionError, Browser, BrowserError, WaitError};
 pub use config::{
-    DEFAULT_POSTGRES_IMAGE, DIR as ENV_DIR, KEEP_FAILED_DB as ENV_KEEP_FAILED_DB,
-    PG_BIN as ENV_PG_BIN, POSTGRES as ENV_POSTGRES, POSTGRES_IMAGE as ENV_POSTGRES_IMAGE,
-    POSTGRES_URL as ENV_POSTGRES_URL, STARTUP_TIMEOUT as ENV_STARTUP_TIMEOUT,
+    BROWSER as ENV_BROWSER, BROWSER_REUSE as ENV_BROWSER_REUSE, CHROME as ENV_CHROME,
+    CHROMEDRIVER as ENV_CHROMEDRIVER, DEFAULT_POSTGRES_IMAGE, DIR as ENV_DIR,
+    KEEP_FAILED_DB as ENV_KEEP_FAILED_DB, PG_BIN as ENV_PG_BIN, POSTGRES as ENV_POSTGRES,
+    POSTGRES_IMAGE as ENV_POSTGRES_IMAGE, POSTGRES_URL as ENV_POSTGRES_URL,
+    STARTUP_TIMEOUT as ENV_STARTUP_TIMEOUT, WEBDRIVER_URL as ENV_WEBDRIVER_URL,
 };
 pub use database::{DatabaseError, TestDatabase};
 pub use embedded::EmbeddedPostgres;

@@ -47,7 +47,10 @@ async fn list(State(pool): State<PgPool>) -> Result<Json<Vec<Note>>, StatusCode>
 async fn create(State(pool): State<PgPool>, Json(new): Json<NewNote>) -> impl IntoResponse {
     let length = new.text.chars().count();
     if !(1..=500).contains(&length) {
-        return Err((StatusCode::UNPROCESSABLE_ENTITY, "text must be 1..=500 characters"));
+        return Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "text must be 1..=500 characters",
+        ));
     }
     let note: Note = sqlx::query_as(
         "INSERT INTO notes (notebook_id, text) SELECT id, $1 FROM notebooks WHERE name = 'inbox' \

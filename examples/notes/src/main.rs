@@ -13,8 +13,13 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let url = std::env::var("NOTES_DATABASE_URL").context("NOTES_DATABASE_URL is not set")?;
-    let pool = sqlx::PgPool::connect(&url).await.context("cannot connect to NOTES_DATABASE_URL")?;
-    notes::MIGRATOR.run(&pool).await.context("migrations failed")?;
+    let pool = sqlx::PgPool::connect(&url)
+        .await
+        .context("cannot connect to NOTES_DATABASE_URL")?;
+    notes::MIGRATOR
+        .run(&pool)
+        .await
+        .context("migrations failed")?;
     let listener = tokio::net::TcpListener::bind(&bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;

@@ -1,6 +1,7 @@
 //! The harness's own integration tests: one binary (see matklad's "delete cargo integration
 //! tests"); nextest still runs every test in its own process.
 
+mod browser;
 mod child;
 mod databases;
 mod doctor;

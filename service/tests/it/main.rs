@@ -7,6 +7,7 @@
 mod binary;
 mod cors;
 mod database_outage;
+mod e2e;
 mod get_trace;
 mod health;
 mod list_traces;

@@ -6,16 +6,24 @@ use notes::{MIGRATOR, Note};
 #[tokio::test]
 async fn its_own_migrations_are_applied_in_a_database_of_its_own() {
     let db = TestDatabase::new(&MIGRATOR).await.unwrap();
-    let inbox: String = sqlx::query_scalar("SELECT name FROM notebooks").fetch_one(db.pool()).await.unwrap();
+    let inbox: String = sqlx::query_scalar("SELECT name FROM notebooks")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!(inbox, "inbox", "the seed row of the first migration");
-    let notes: i64 = sqlx::query_scalar("SELECT count(*) FROM notes").fetch_one(db.pool()).await.unwrap();
+    let notes: i64 = sqlx::query_scalar("SELECT count(*) FROM notes")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!(notes, 0);
 }
 
 #[tokio::test]
 async fn notes_round_trip_in_process() {
     let db = TestDatabase::new(&MIGRATOR).await.unwrap();
-    let app = InProcessService::serve(notes::app(db.pool().clone())).await.unwrap();
+    let app = InProcessService::serve(notes::app(db.pool().clone()))
+        .await
+        .unwrap();
     let client = reqwest::Client::new();
     let created = client
         .post(format!("{}/notes", app.base_url()))
@@ -31,8 +39,18 @@ async fn notes_round_trip_in_process() {
         .await
         .unwrap();
     assert_eq!(too_long.status(), 422);
-    let listed: Vec<Note> = client.get(format!("{}/notes", app.base_url())).send().await.unwrap().json().await.unwrap();
-    assert_eq!(listed.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(), ["buy milk"]);
+    let listed: Vec<Note> = client
+        .get(format!("{}/notes", app.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(),
+        ["buy milk"]
+    );
     app.stop().await;
 }
 
@@ -47,8 +65,19 @@ async fn the_binary_listens_where_told_by_flag_and_is_probed_on_its_own_path() {
         .await
         .unwrap();
     assert!(service.base_url().starts_with("http://127.0.0.1:"));
-    let listed: Vec<Note> = reqwest::get(format!("{}/notes", service.base_url())).await.unwrap().json().await.unwrap();
+    let listed: Vec<Note> = reqwest::get(format!("{}/notes", service.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(listed.is_empty());
-    assert!(service.log().contains("notes listening on http://127.0.0.1:"), "{}", service.log());
+    assert!(
+        service
+            .log()
+            .contains("notes listening on http://127.0.0.1:"),
+        "{}",
+        service.log()
+    );
     service.stop().await;
 }

@@ -1,0 +1,173 @@
+//! Figures for browser tests: chromedriver start, session start, first and later navigations,
+//! close; then the wall time of tunix-rt's E2E suite under `cargo nextest run` from a cold start
+//! (no server running; the build is warmed first and not counted).
+//!
+//! `cargo run -p harness --example browser_bench [-- --runs N]`
+//!
+//! Each measurement of a cold start runs in a child process of its own (a run of its own), so
+//! chromedriver and the browser really are started and removed every time.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use axum::response::Html;
+use axum::routing::get;
+use harness::{Browser, InProcessService};
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn summary(label: &str, samples: &mut [f64]) {
+    samples.sort_by(f64::total_cmp);
+    println!(
+        "  {label:<44} median {:8.1} ms   min {:8.1}   max {:8.1}   (n={})",
+        samples[samples.len() / 2],
+        samples[0],
+        samples[samples.len() - 1],
+        samples.len()
+    );
+}
+
+/// Child mode: one cold start of everything, each step timed, printed as `STEP name ms`.
+async fn child() {
+    let page = axum::Router::new().route(
+        "/",
+        get(|| async { Html("<!doctype html><title>bench</title><h1>bench</h1>") }),
+    );
+    let site = InProcessService::serve(page).await.expect("page");
+    let step = |name: &str, started: Instant| println!("STEP {name} {}", ms(started.elapsed()));
+
+    let t = Instant::now();
+    harness::browser::warm_up().await.expect("webdriver");
+    step(
+        "webdriver server start (chromedriver, + shared Chrome if reused)",
+        t,
+    );
+    let t = Instant::now();
+    let browser = Browser::start()
+        .await
+        .expect("browser")
+        .expect("not skipped");
+    step("session start (a fresh Chrome, or a context)", t);
+    let t = Instant::now();
+    browser.goto(site.base_url()).await.expect("goto");
+    step("first navigation", t);
+    let t = Instant::now();
+    browser
+        .goto(&format!("{}/?again", site.base_url()))
+        .await
+        .expect("goto");
+    step("later navigation", t);
+    let t = Instant::now();
+    browser
+        .expect("h1")
+        .to_contain_text("bench")
+        .await
+        .expect("h1");
+    step("auto-waiting assertion that holds", t);
+    let t = Instant::now();
+    browser.close().await.expect("close");
+    step("close", t);
+    let t = Instant::now();
+    let second = Browser::start()
+        .await
+        .expect("browser")
+        .expect("not skipped");
+    step("second session start (server already up)", t);
+    second.close().await.expect("close");
+}
+
+fn cold_starts(runs: usize, reuse: &str) {
+    let exe = std::env::current_exe().unwrap();
+    let mut steps: Vec<(String, Vec<f64>)> = Vec::new();
+    for _ in 0..runs {
+        let out = Command::new(&exe)
+            .arg("--child")
+            .env_remove("NEXTEST_RUN_ID")
+            .env(harness::ENV_BROWSER_REUSE, reuse)
+            .output()
+            .expect("child");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "child failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in text.lines().filter_map(|l| l.strip_prefix("STEP ")) {
+            let (name, value) = line.rsplit_once(' ').unwrap();
+            let value: f64 = value.parse().unwrap();
+            match steps.iter_mut().find(|(n, _)| n == name) {
+                Some((_, samples)) => samples.push(value),
+                None => steps.push((name.to_owned(), vec![value])),
+            }
+        }
+    }
+    println!("HARNESS_BROWSER_REUSE={reuse}: cold run, one process");
+    for (name, samples) in &mut steps {
+        summary(name, samples);
+    }
+}
+
+/// `cargo nextest run -p tunix-rt -E <filter>`, wall time, once per run.
+fn suite(label: &str, filter: &str, runs: usize, reuse: &str) {
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO"))
+            .args([
+                "nextest",
+                "run",
+                "-p",
+                "tunix-rt",
+                "--no-fail-fast",
+                "-E",
+                filter,
+            ])
+            .env(harness::ENV_BROWSER_REUSE, reuse)
+            .env_remove("NEXTEST_RUN_ID")
+            .output()
+            .expect("cargo nextest");
+        samples.push(ms(started.elapsed()));
+        assert!(
+            out.status.success(),
+            "{label} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    summary(&format!("{label} (REUSE={reuse})"), &mut samples);
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--child") {
+        child().await;
+        return;
+    }
+    let runs = args
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(3);
+    for reuse in ["0", "1"] {
+        cold_starts(runs, reuse);
+    }
+    // Warm the build so the suite's figures are test time only.
+    let built = Command::new(env!("CARGO"))
+        .args(["nextest", "run", "-p", "tunix-rt", "--no-run"])
+        .status()
+        .expect("cargo nextest --no-run");
+    assert!(built.success());
+    println!("cargo nextest run -p tunix-rt, wall time from a cold start (no server running)");
+    for reuse in ["0", "1"] {
+        suite(
+            "the five original scenarios",
+            "test(/^e2e::scenarios::/)",
+            runs,
+            reuse,
+        );
+        suite("the whole E2E suite", "test(/^e2e::/)", runs, reuse);
+    }
+}

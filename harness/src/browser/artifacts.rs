@@ -1,0 +1,175 @@
+//! What a failed browser test leaves for whoever reads the failure: a screenshot, the page's
+//! HTML, the browser console and the service's log, under `target/harness-artifacts/<test>/`.
+//!
+//! Everything is read over plain WebDriver HTTP calls, so the same code serves an explicit
+//! `save_artifacts` and `Drop`, which runs on a runtime of its own.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::driver::http_json;
+use super::error::ActionError;
+use super::session::ConsoleEntry;
+use crate::workdir;
+
+/// What is needed to save a failed test's artifacts, detached from the `Browser`.
+#[derive(Debug)]
+pub(crate) struct FailureJob {
+    pub(crate) test: String,
+    pub(crate) reason: String,
+    pub(crate) driver_url: String,
+    pub(crate) session_id: String,
+    /// Console entries read earlier (chromedriver hands each out once).
+    pub(crate) console: Vec<ConsoleEntry>,
+    pub(crate) service_log: Option<String>,
+}
+
+/// Where failed browser tests leave their artifacts, one directory per test:
+/// `<target dir>/harness-artifacts`, else a folder in the system's temp dir.
+pub fn root() -> PathBuf {
+    workdir::target_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("harness-artifacts")
+}
+
+/// The test's directory: its name made safe for every file system; a second browser of the same
+/// test process gets `-2`, and so on. Whatever an earlier run left there is removed.
+fn directory_for(test: &str) -> PathBuf {
+    static USED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let safe: String = test
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut used = USED.lock().unwrap_or_else(|e| e.into_inner());
+    let n = used.iter().filter(|t| **t == safe).count();
+    used.push(safe.clone());
+    let name = if n == 0 {
+        safe
+    } else {
+        format!("{safe}-{}", n + 1)
+    };
+    root().join(name)
+}
+
+/// Drain the session's console (chromedriver's `se/log`).
+pub(crate) async fn read_console(
+    driver_url: &str,
+    session_id: &str,
+) -> Result<Vec<ConsoleEntry>, String> {
+    let body = http_json(
+        reqwest::Method::POST,
+        &format!("{driver_url}/session/{session_id}/se/log"),
+        Some(json!({"type": "browser"})),
+    )
+    .await?;
+    serde_json::from_value(body["value"].clone())
+        .map_err(|_| format!("the console could not be read: {body}"))
+}
+
+fn value_of(answer: Result<Value, String>) -> Result<Value, String> {
+    let body = answer?;
+    match body.get("value") {
+        Some(value) if value.get("error").is_none() => Ok(value.clone()),
+        Some(value) => Err(format!(
+            "{}: {}",
+            value["error"].as_str().unwrap_or("error"),
+            value["message"].as_str().unwrap_or_default()
+        )),
+        None => Err(format!("not a WebDriver answer: {body}")),
+    }
+}
+
+fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), ActionError> {
+    fs::write(path, contents).map_err(|source| ActionError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Save everything that can still be read; what cannot is said in `failure.txt`.
+pub(crate) async fn save(job: &FailureJob) -> Result<PathBuf, ActionError> {
+    let dir = directory_for(&job.test);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(|source| ActionError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let session = format!("{}/session/{}", job.driver_url, job.session_id);
+    let (screenshot_url, source_url, url_url) = (
+        format!("{session}/screenshot"),
+        format!("{session}/source"),
+        format!("{session}/url"),
+    );
+    let (screenshot, source, url, console) = tokio::join!(
+        http_json(reqwest::Method::GET, &screenshot_url, None),
+        http_json(reqwest::Method::GET, &source_url, None),
+        http_json(reqwest::Method::GET, &url_url, None),
+        read_console(&job.driver_url, &job.session_id),
+    );
+    let mut notes = String::new();
+    let mut note = |what: &str, why: String| {
+        let _ = writeln!(notes, "{what}: not saved: {why}");
+    };
+
+    match value_of(screenshot).and_then(|v| {
+        let encoded = v.as_str().ok_or("no image in the answer")?.to_owned();
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| e.to_string())
+    }) {
+        Ok(png) => write(&dir.join("screenshot.png"), png)?,
+        Err(why) => note("screenshot.png", why),
+    }
+    match value_of(source) {
+        Ok(Value::String(html)) => write(&dir.join("page.html"), html)?,
+        Ok(other) => note("page.html", format!("unexpected answer {other}")),
+        Err(why) => note("page.html", why),
+    }
+    let mut entries = job.console.clone();
+    match console {
+        Ok(fresh) => entries.extend(fresh),
+        Err(why) => note("console.log (the latest messages)", why),
+    }
+    let mut console_text = String::new();
+    for entry in &entries {
+        let _ = writeln!(
+            console_text,
+            "{} {:<7} {:<11} {}",
+            entry.timestamp, entry.level, entry.source, entry.message
+        );
+    }
+    write(&dir.join("console.log"), console_text)?;
+    match &job.service_log {
+        Some(log) => write(&dir.join("service.log"), log)?,
+        None => note(
+            "service.log",
+            "no log source was attached (Browser::attach_log)".into(),
+        ),
+    }
+    let page_url = value_of(url)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into());
+    let summary = format!(
+        "test: {}\nwhy: {}\npage: {}\nsession: {}\nconsole messages: {}\n{}",
+        job.test,
+        job.reason,
+        page_url,
+        session,
+        entries.len(),
+        notes
+    );
+    write(&dir.join("failure.txt"), summary)?;
+    Ok(dir)
+}

@@ -1,0 +1,341 @@
+//! The run's WebDriver server (chromedriver, or a remote one) and, by default, the run's shared
+//! headless Chrome; each started once per run under a keeper and shared by the test processes.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+
+use super::error::BrowserError;
+use super::locate;
+use crate::keeper::{self, ChildSpec, KeeperSpec, ResourceFiles};
+use crate::probe::Probe;
+use crate::workdir::{Run, stable_hash};
+use crate::{config, net, process, shared};
+
+/// The window every session gets, so screenshots and layouts do not depend on the machine.
+pub(crate) const WINDOW: (u32, u32) = (1280, 800);
+
+/// A running chromedriver, as recorded for the run's other test processes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DriverState {
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) url: String,
+    /// Its version, from `/status`.
+    pub(crate) version: String,
+}
+
+/// The run's shared headless Chrome.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ChromeState {
+    /// `127.0.0.1:<port>` of its DevTools endpoint, for `goog:chromeOptions.debuggerAddress`.
+    pub(crate) debugger_address: String,
+    /// The browser-wide DevTools WebSocket, for creating contexts.
+    pub(crate) websocket_url: String,
+    /// e.g. `Chrome/156.0.8078.108`.
+    pub(crate) version: String,
+}
+
+/// Where this process's sessions come from.
+#[derive(Debug, Clone)]
+pub(crate) enum Setup {
+    /// A WebDriver server the user runs (`HARNESS_WEBDRIVER_URL`): a fresh session per test.
+    Remote { url: String },
+    /// The run's chromedriver; with `shared`, sessions attach to the run's Chrome, each in a
+    /// context of its own; without, chromedriver starts a fresh Chrome per session.
+    Local {
+        driver: DriverState,
+        chrome: PathBuf,
+        shared: Option<ChromeState>,
+    },
+}
+
+impl Setup {
+    pub(crate) fn driver_url(&self) -> &str {
+        match self {
+            Setup::Remote { url } => url,
+            Setup::Local { driver, .. } => &driver.url,
+        }
+    }
+}
+
+/// The flags every Chrome the harness starts gets: headless, quiet (no background traffic, no
+/// first-run or keyring prompts), a fixed window, and `--no-sandbox` where it cannot work (root).
+pub(crate) fn chrome_flags() -> Vec<String> {
+    let mut flags: Vec<String> = [
+        "--headless=new",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-dev-shm-usage",
+        "--password-store=basic",
+        "--use-mock-keychain",
+        "--mute-audio",
+    ]
+    .map(String::from)
+    .to_vec();
+    flags.push(format!("--window-size={},{}", WINDOW.0, WINDOW.1));
+    if process::is_root() {
+        // Chrome's sandbox refuses to run as root.
+        flags.push("--no-sandbox".into());
+    }
+    flags
+}
+
+/// This process's setup, made once (the shared servers are started by the first process that
+/// asks, and only found by the others).
+pub(crate) async fn setup() -> Result<&'static Setup, BrowserError> {
+    static SETUP: OnceCell<Setup> = OnceCell::const_new();
+    SETUP.get_or_try_init(make_setup).await
+}
+
+fn reuse() -> Result<bool, BrowserError> {
+    match config::var(config::BROWSER_REUSE).as_deref() {
+        Some("1") | Some("true") => Ok(true),
+        None | Some("0") | Some("false") => Ok(false),
+        Some(other) => Err(BrowserError::Config {
+            variable: config::BROWSER_REUSE,
+            value: other.to_owned(),
+            expected: "1 or 0",
+        }),
+    }
+}
+
+async fn make_setup() -> Result<Setup, BrowserError> {
+    if let Some(url) = config::var(config::WEBDRIVER_URL) {
+        return Ok(Setup::Remote {
+            url: url.trim_end_matches('/').to_owned(),
+        });
+    }
+    let driver_program = locate::chromedriver()?;
+    let chrome = locate::chrome()?;
+    let reuse = reuse()?;
+    let driver_key = format!("chromedriver-{:08x}", path_hash(&driver_program));
+    let driver = shared::acquire(&driver_key, |files| {
+        start_driver(driver_program.clone(), files)
+    });
+    let (driver, shared) = if reuse {
+        let chrome_key = format!("chrome-{:08x}", path_hash(&chrome));
+        let browser = shared::acquire(&chrome_key, |files| start_chrome(chrome.clone(), files));
+        // Started side by side: the first test of a run waits for the slower of the two only.
+        let (driver, browser) = tokio::try_join!(driver, browser)?;
+        (driver, Some(browser))
+    } else {
+        (driver.await?, None)
+    };
+    if let Some(browser) = &shared {
+        locate::check_versions(&driver.version, &browser.version)?;
+    }
+    Ok(Setup::Local {
+        driver,
+        chrome,
+        shared,
+    })
+}
+
+fn path_hash(path: &Path) -> u32 {
+    stable_hash(&[path.to_string_lossy().as_bytes()]) as u32
+}
+
+fn keeper_spec(
+    runner: Option<u32>,
+    files: &ResourceFiles,
+    program: &Path,
+    args: Vec<String>,
+    log: &Path,
+) -> KeeperSpec {
+    KeeperSpec {
+        runner,
+        files: files.clone(),
+        child: Some(ChildSpec {
+            program: program.to_path_buf(),
+            args,
+            env: Vec::new(),
+            log: log.to_path_buf(),
+            interrupt_to_stop: false,
+            run_as: None,
+        }),
+        docker_label: None,
+        remove: Vec::new(),
+    }
+}
+
+fn not_ready(program: &Path, reason: String, log: &Path) -> BrowserError {
+    BrowserError::NotReady {
+        program: program.display().to_string(),
+        reason,
+        log_path: log.display().to_string(),
+        log: locate::log_tail(log, 30),
+    }
+}
+
+/// Start chromedriver on a reserved 127.0.0.1 port (it listens on loopback only by default; no
+/// `--allowed-ips`, which would open it to every interface) and wait for `/status`.
+async fn start_driver(program: PathBuf, files: ResourceFiles) -> Result<DriverState, BrowserError> {
+    let port = net::free_loopback_port()?;
+    let log = files.dir().join("chromedriver.log");
+    let spec = keeper_spec(
+        Run::current().runner,
+        &files,
+        &program,
+        vec![format!("--port={}", port.port())],
+        &log,
+    );
+    let timeout = config::startup_timeout();
+    let report = keeper::spawn(&spec, timeout).map_err(|reason| BrowserError::Keeper {
+        what: "chromedriver".into(),
+        reason,
+    })?;
+    let pid = report
+        .child_pid
+        .expect("a keeper with a child reports its pid");
+    let url = format!("http://{}", port.addr());
+    let status = format!("{url}/status");
+    Probe::Http(status.clone())
+        .wait_unless(timeout, || {
+            (!process::is_alive(pid)).then(|| "chromedriver exited".to_owned())
+        })
+        .await
+        .map_err(|probe| not_ready(&program, probe.to_string(), &log))?;
+    // Held until now so that no other test process was handed the port meanwhile.
+    drop(port);
+    let body: serde_json::Value = http_json(reqwest::Method::GET, &status, None)
+        .await
+        .map_err(|reason| not_ready(&program, reason, &log))?;
+    let version = body["value"]["build"]["version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Ok(DriverState { url, version })
+}
+
+/// Start the run's headless Chrome with a profile of its own and DevTools on a port it picks
+/// itself (`--remote-debugging-port=0`, read back from `DevToolsActivePort`: no port to race for).
+async fn start_chrome(program: PathBuf, files: ResourceFiles) -> Result<ChromeState, BrowserError> {
+    start_chrome_for(Run::current().runner, program, files).await
+}
+
+/// A Chrome of this test's own, under a keeper whose "runner" is this test process: it is
+/// stopped when [`stop_own_chrome`] asks, or when this process ends, however it ends (a Chrome
+/// that chromedriver starts itself outlives a test killed before it deleted its session).
+pub(crate) async fn start_own_chrome(
+    program: &Path,
+) -> Result<(ChromeState, ResourceFiles), BrowserError> {
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let files = ResourceFiles::new(
+        Run::current().dir(),
+        &format!("chrome-test-{}-{n}", std::process::id()),
+    );
+    std::fs::create_dir_all(files.dir()).map_err(|source| {
+        BrowserError::Shared(shared::SharedError::Io {
+            path: files.dir(),
+            source,
+        })
+    })?;
+    let state = start_chrome_for(
+        Some(std::process::id()),
+        program.to_path_buf(),
+        files.clone(),
+    )
+    .await
+    .inspect_err(|_| stop_own_chrome(&files))?;
+    Ok((state, files))
+}
+
+/// Ask the keeper of a test's own Chrome to stop it and remove its profile (it polls every 25 ms;
+/// nothing waits for it).
+pub(crate) fn stop_own_chrome(files: &ResourceFiles) {
+    let _ = std::fs::write(files.quit(), b"");
+}
+
+async fn start_chrome_for(
+    runner: Option<u32>,
+    program: PathBuf,
+    files: ResourceFiles,
+) -> Result<ChromeState, BrowserError> {
+    let profile = files.dir().join("profile");
+    let log = files.dir().join("chrome.log");
+    let mut args = chrome_flags();
+    args.push("--remote-debugging-port=0".into());
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.push("about:blank".into());
+    let spec = keeper_spec(runner, &files, &program, args, &log);
+    let timeout = config::startup_timeout();
+    let report = keeper::spawn(&spec, timeout).map_err(|reason| BrowserError::Keeper {
+        what: "chrome".into(),
+        reason,
+    })?;
+    let pid = report
+        .child_pid
+        .expect("a keeper with a child reports its pid");
+    let started = Instant::now();
+    let port = loop {
+        if let Some(port) = std::fs::read_to_string(profile.join("DevToolsActivePort"))
+            .ok()
+            .and_then(|text| text.lines().next()?.trim().parse::<u16>().ok())
+        {
+            break port;
+        }
+        if !process::is_alive(pid) {
+            return Err(not_ready(&program, "the browser exited".into(), &log));
+        }
+        if started.elapsed() > timeout {
+            return Err(not_ready(
+                &program,
+                format!("no DevToolsActivePort after {:.1?}", started.elapsed()),
+                &log,
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let debugger_address = format!("{}:{port}", net::LOOPBACK);
+    let version_url = format!("http://{debugger_address}/json/version");
+    Probe::Http(version_url.clone())
+        .wait_unless(timeout, || {
+            (!process::is_alive(pid)).then(|| "the browser exited".to_owned())
+        })
+        .await
+        .map_err(|probe| not_ready(&program, probe.to_string(), &log))?;
+    let body = http_json(reqwest::Method::GET, &version_url, None)
+        .await
+        .map_err(|reason| not_ready(&program, reason, &log))?;
+    let websocket_url = body["webSocketDebuggerUrl"]
+        .as_str()
+        .ok_or_else(|| {
+            not_ready(
+                &program,
+                format!("{version_url} gave no WebSocket: {body}"),
+                &log,
+            )
+        })?
+        .to_owned();
+    Ok(ChromeState {
+        debugger_address,
+        websocket_url,
+        version: body["Browser"].as_str().unwrap_or_default().to_owned(),
+    })
+}
+
+/// One JSON request to chromedriver or DevTools, with a deadline; the body of any answer, or why
+/// there was none.
+pub(crate) async fn http_json(
+    method: reqwest::Method,
+    url: &str,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value, String> {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.map_err(|e| crate::error_chain(&e))?;
+    response.json().await.map_err(|e| crate::error_chain(&e))
+}

@@ -1,0 +1,153 @@
+//! One error type per operation: starting a browser, waiting on the page, acting on it.
+
+use std::time::Duration;
+
+use crate::net::PortError;
+use crate::shared::SharedError;
+
+/// Why no browser session could be started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BrowserError {
+    /// No chromedriver binary was found.
+    #[error("no chromedriver found; looked in {looked} (hint: {hint})")]
+    NoDriver {
+        /// Where it was looked for.
+        looked: String,
+        /// How to install one here.
+        hint: String,
+    },
+    /// No Chrome or Chromium binary was found.
+    #[error("no Chrome or Chromium found; looked in {looked} (hint: {hint})")]
+    NoBrowser {
+        /// Where it was looked for.
+        looked: String,
+        /// How to install one here.
+        hint: String,
+    },
+    /// chromedriver only drives the browser of its own major version.
+    #[error(
+        "chromedriver {driver} cannot drive {browser}: their major versions differ (hint: install the chromedriver of the browser's major version, and point {variable} at it)"
+    )]
+    VersionMismatch {
+        /// chromedriver's version.
+        driver: String,
+        /// The browser's name and version.
+        browser: String,
+        /// The variable that selects a chromedriver.
+        variable: &'static str,
+    },
+    /// chromedriver or the browser started but did not become ready.
+    #[error("{program} did not come up: {reason}\n--- its log ({log_path}) ---\n{log}")]
+    NotReady {
+        /// The program.
+        program: String,
+        /// What was seen (probe result, exit).
+        reason: String,
+        /// Where its whole log is (removed when the run ends).
+        log_path: String,
+        /// The end of its log.
+        log: String,
+    },
+    /// The keeper owning chromedriver or the browser could not be started.
+    #[error("cannot start the keeper of {what}: {reason}")]
+    Keeper {
+        /// What it was to own.
+        what: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The run's shared files could not be used.
+    #[error(transparent)]
+    Shared(#[from] SharedError),
+    /// No port for chromedriver.
+    #[error(transparent)]
+    Port(#[from] PortError),
+    /// The WebDriver server refused or failed to create a session.
+    #[error("the WebDriver server at {url} did not create a session")]
+    Session {
+        /// The server.
+        url: String,
+        /// What it answered.
+        #[source]
+        source: fantoccini::error::NewSessionError,
+    },
+    /// A command of the new session failed while setting it up.
+    #[error("cannot set up the new browser session: {what}")]
+    Setup {
+        /// The step that failed.
+        what: String,
+        /// The WebDriver error.
+        #[source]
+        source: fantoccini::error::CmdError,
+    },
+    /// The browser's DevTools endpoint failed (creating the test's isolated context).
+    #[error("the browser's DevTools endpoint {endpoint} failed to {what}: {reason}")]
+    DevTools {
+        /// The WebSocket or HTTP endpoint.
+        endpoint: String,
+        /// The step.
+        what: String,
+        /// The error.
+        reason: String,
+    },
+    /// An environment variable has a value the harness does not understand.
+    #[error("{variable}={value} is not understood (expected {expected})")]
+    Config {
+        /// The variable.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+        /// What it may be.
+        expected: &'static str,
+    },
+}
+
+/// A condition on the page that did not hold within its deadline.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WaitError {
+    /// The deadline passed.
+    #[error(
+        "waited {waited:.2?} for `{selector}` to {expected}; the page showed last: {last_seen} (page {url})"
+    )]
+    Timeout {
+        /// The CSS selector.
+        selector: String,
+        /// What was expected, in words.
+        expected: String,
+        /// What the page showed at the last poll.
+        last_seen: String,
+        /// How long it was polled.
+        waited: Duration,
+        /// The page's URL at the end.
+        url: String,
+    },
+}
+
+/// A browser action (navigate, click, type, read) that failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ActionError {
+    /// The WebDriver command failed.
+    #[error("cannot {action}")]
+    Command {
+        /// The action, e.g. "click `#upload`".
+        action: String,
+        /// The WebDriver error.
+        #[source]
+        source: fantoccini::error::CmdError,
+    },
+    /// The element never became ready for the action.
+    #[error(transparent)]
+    Wait(#[from] WaitError),
+    /// Artifacts could not be written.
+    #[error("cannot write {path}")]
+    Io {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,25 @@
+//! Browser tests: a WebDriver server shared by the run's test processes, one isolated headless
+//! browser session per test, auto-waiting assertions, and artifacts saved when a test fails.
+//!
+//! By default the harness starts chromedriver once per run (owned by a keeper, like the Postgres
+//! server) and every test gets a fresh headless Chrome with a fresh profile from it.
+//! `HARNESS_WEBDRIVER_URL` uses a remote WebDriver instead (a fresh session per test).
+//!
+//! `HARNESS_BROWSER_REUSE=1` starts one headless Chrome per run instead and gives every test a
+//! browser context of its own in it (its own cookies, storage, cache and tab): about twice as fast
+//! per test. Its limitation: chromedriver attaches each new session to an existing tab, and waits
+//! for that tab's pending navigation; a page that never finishes loading in one test can hold up
+//! the start of other tests' sessions until that test ends.
+
+mod artifacts;
+mod devtools;
+mod driver;
+mod error;
+mod locate;
+mod session;
+mod wait;
+
+pub use artifacts::root as artifacts_root;
+pub use error::{ActionError, BrowserError, WaitError};
+pub use session::{Browser, ConsoleEntry, WINDOW_SIZE, warm_up};
+pub use wait::{DEFAULT_TIMEOUT, Expect};

@@ -1,0 +1,402 @@
+//! The harness's browser: sessions in the run's shared Chrome, auto-waiting assertions, artifacts
+//! of a failed test, isolation between tests, and the errors a newcomer meets.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::response::Html;
+use axum::routing::get;
+use harness::{Browser, InProcessService};
+
+use crate::child::{ScratchDir, eventually, output_of};
+
+/// A page that changes after a while, logs to the console, and reads and writes its cookies and
+/// storage.
+const PAGE: &str = r#"<!doctype html>
+<html><head><title>Harness page</title><link rel="icon" href="data:,"></head><body>
+<h1 id="title">Harness page</h1>
+<button id="later" disabled>Later</button>
+<p id="out"></p>
+<p id="hidden" style="visibility: hidden">hidden text</p>
+<script>
+  setTimeout(() => { document.getElementById('later').disabled = false; }, 300);
+  document.getElementById('later').addEventListener('click', () => {
+    setTimeout(() => {
+      document.getElementById('out').textContent = 'clicked';
+      console.error('clicked-error');
+    }, 200);
+  });
+  console.warn('page-loaded');
+</script>
+</body></html>"#;
+
+async fn page() -> InProcessService {
+    let router = axum::Router::new().route("/", get(|| async { Html(PAGE) }));
+    InProcessService::serve(router).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_page_is_driven_with_auto_waiting_actions_and_its_console_is_read() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let site = page().await;
+    browser.goto(site.base_url()).await.unwrap();
+    browser
+        .expect("h1")
+        .to_contain_text("Harness")
+        .await
+        .unwrap();
+    browser.expect("#later").to_be_disabled().await.unwrap();
+    // The button is enabled 300 ms after load: the click waits for it.
+    browser.click("#later").await.unwrap();
+    let text = browser
+        .expect("#out")
+        .to_contain_text("clicked")
+        .await
+        .unwrap();
+    assert_eq!(text, "clicked");
+    browser.expect("p").to_have_count(2).await.unwrap();
+    let console = browser.console_log().await.unwrap();
+    let messages: Vec<&str> = console.iter().map(|e| e.message.as_str()).collect();
+    assert!(
+        console
+            .iter()
+            .any(|e| e.level == "SEVERE" && e.message.contains("clicked-error")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("page-loaded")),
+        "{messages:?}"
+    );
+    // Entries are kept: a second read still has them.
+    assert!(browser.console_log().await.unwrap().len() >= console.len());
+    let (width, height) = browser.client().get_window_size().await.unwrap();
+    assert_eq!(
+        (width as u32, height as u32),
+        harness::browser::WINDOW_SIZE,
+        "every session gets the same window"
+    );
+    browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_wait_says_what_was_expected_and_what_the_page_showed() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let site = page().await;
+    browser.goto(site.base_url()).await.unwrap();
+    let started = Instant::now();
+    let err = browser
+        .expect("h1")
+        .within(Duration::from_millis(400))
+        .to_contain_text("Goodbye")
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() >= Duration::from_millis(300), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("`h1` to contain the text \"Goodbye\""),
+        "{text}"
+    );
+    assert!(text.contains("text \"Harness page\""), "{text}");
+    assert!(text.contains(site.base_url()), "{text}");
+
+    let err = browser
+        .expect("#hidden")
+        .within(Duration::from_millis(200))
+        .to_be_visible()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("the first is hidden"), "{err}");
+    let err = browser
+        .expect(".missing")
+        .within(Duration::from_millis(200))
+        .to_have_count(1)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no element matches"), "{err}");
+    browser.close().await.unwrap();
+}
+
+/// Cookies and storage written by one session are seen by neither a session running at the same
+/// time nor a later one on the same origin.
+#[tokio::test]
+async fn sessions_keep_cookies_storage_and_pages_apart() {
+    let Some(first) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let second = Browser::start().await.unwrap().unwrap();
+    let site = page().await;
+    let origin = site.base_url().to_owned();
+    first.goto(&origin).await.unwrap();
+    second.goto(&origin).await.unwrap();
+    const WRITE: &str = "document.cookie = 'who=first; path=/'; \
+                         localStorage.setItem('who', 'first'); \
+                         sessionStorage.setItem('who', 'first');";
+    const READ: &str = "return [document.cookie, localStorage.getItem('who'), \
+                        sessionStorage.getItem('who')];";
+    first.execute(WRITE, vec![]).await.unwrap();
+    assert_eq!(
+        first.execute(READ, vec![]).await.unwrap(),
+        serde_json::json!(["who=first", "first", "first"]),
+        "the writes took"
+    );
+    assert_eq!(
+        second.execute(READ, vec![]).await.unwrap(),
+        serde_json::json!(["", null, null]),
+        "a concurrent session sees nothing of the first"
+    );
+    // Each session drives its own tab, whatever the other does.
+    first.goto(&format!("{origin}/#elsewhere")).await.unwrap();
+    assert_eq!(second.url().await.unwrap(), format!("{origin}/"));
+    first.close().await.unwrap();
+    second.close().await.unwrap();
+
+    let third = Browser::start().await.unwrap().unwrap();
+    third.goto(&origin).await.unwrap();
+    assert_eq!(
+        third.execute(READ, vec![]).await.unwrap(),
+        serde_json::json!(["", null, null]),
+        "a later session starts clean"
+    );
+    third.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failing_test_leaves_artifacts_and_its_session_closed() {
+    if std::env::var(harness::ENV_BROWSER).as_deref() == Ok("skip") {
+        eprintln!("SKIPPED: a browser test (HARNESS_BROWSER=skip)");
+        return;
+    }
+    let site = page().await;
+    let url = site.base_url().to_owned();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let page_url = url.clone();
+    // The failing "test" runs on a thread of its own, named like a test, with its own runtime.
+    let failing = std::thread::Builder::new()
+        .name("browser::failing_probe".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let mut browser = Browser::start().await.unwrap().unwrap();
+                browser.attach_log(|| "GET / 200\nthe service's own line\n".to_owned());
+                browser.goto(&page_url).await.unwrap();
+                tx.send((
+                    browser.webdriver_url().to_owned(),
+                    browser.session_id().to_owned(),
+                ))
+                .unwrap();
+                browser
+                    .expect("#never")
+                    .within(Duration::from_millis(100))
+                    .to_be_visible()
+                    .await
+                    .unwrap();
+            })
+        })
+        .unwrap();
+    // Joined off the runtime's thread: this runtime serves the page the probe is loading.
+    let joined = tokio::task::spawn_blocking(move || failing.join())
+        .await
+        .unwrap();
+    assert!(joined.is_err(), "the probe was meant to fail");
+    let (driver, session) = rx.recv().unwrap();
+
+    let dir = harness::browser::artifacts_root().join("browser__failing_probe");
+    let png = std::fs::read(dir.join("screenshot.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    let html = std::fs::read_to_string(dir.join("page.html")).unwrap();
+    assert!(
+        html.contains("<h1 id=\"title\">Harness page</h1>"),
+        "{html}"
+    );
+    let console = std::fs::read_to_string(dir.join("console.log")).unwrap();
+    assert!(console.contains("page-loaded"), "{console}");
+    let service = std::fs::read_to_string(dir.join("service.log")).unwrap();
+    assert!(service.contains("the service's own line"));
+    let summary = std::fs::read_to_string(dir.join("failure.txt")).unwrap();
+    assert!(summary.contains("the test panicked"), "{summary}");
+    assert!(summary.contains(&url), "{summary}");
+
+    // The session is gone: chromedriver no longer knows it.
+    let answer: serde_json::Value = reqwest::get(format!("{driver}/session/{session}/url"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["value"]["error"], "invalid session id", "{answer}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A page that never finishes loading in one session stalls neither the start nor the commands
+/// of another session in the same browser.
+#[tokio::test]
+async fn a_hanging_page_in_one_session_does_not_stall_another() {
+    let Some(stuck) = Browser::start().await.unwrap() else {
+        return;
+    };
+    if stuck.is_shared_browser() {
+        eprintln!(
+            "SKIPPED: with HARNESS_BROWSER_REUSE=1 a hanging page may hold up other sessions"
+        );
+        return;
+    }
+    // Accepts connections and never answers them.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}/", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let loading = tokio::spawn(async move {
+        let _ = stuck.goto(&silent_url).await;
+        stuck
+    });
+    // Give the navigation time to be under way.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let other = Browser::start().await.unwrap().unwrap();
+    let site = page().await;
+    other.goto(site.base_url()).await.unwrap();
+    other.expect("h1").to_contain_text("Harness").await.unwrap();
+    other.close().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the other session took {:?}",
+        started.elapsed()
+    );
+    // Closing the silent server's connections ends the stuck navigation (with an error page).
+    held.abort();
+    let stuck = loading.await.unwrap();
+    stuck.close().await.unwrap();
+}
+
+/// This test binary, running one of the `#[ignore]`d helpers below in a run of its own.
+fn helper(name: &str, dir: &ScratchDir) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            &format!("browser::{name}"),
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env_remove("NEXTEST_RUN_ID")
+        .env(harness::ENV_DIR, &dir.0)
+        .stdin(Stdio::null());
+    for variable in [
+        harness::ENV_BROWSER,
+        harness::ENV_BROWSER_REUSE,
+        harness::ENV_CHROME,
+        harness::ENV_CHROMEDRIVER,
+        harness::ENV_WEBDRIVER_URL,
+    ] {
+        command.env_remove(variable);
+    }
+    command
+}
+
+#[tokio::test]
+#[ignore = "run by the tests below in a child process"]
+async fn start_helper() {
+    match Browser::start().await {
+        Ok(Some(browser)) => {
+            println!("STARTED {}", browser.session_id());
+            browser.close().await.unwrap();
+        }
+        Ok(None) => println!("NO BROWSER"),
+        Err(e) => println!("ERROR {}", harness::error_chain(&e)),
+    }
+}
+
+#[test]
+fn no_chromedriver_is_a_clear_error() {
+    let dir = ScratchDir::new("no-driver");
+    let mut command = helper("start_helper", &dir);
+    command.env(harness::ENV_CHROMEDRIVER, "/nonexistent/chromedriver");
+    let (out, err) = output_of(command);
+    assert!(
+        out.contains(
+            "ERROR no chromedriver found; looked in HARNESS_CHROMEDRIVER=/nonexistent/chromedriver only"
+        ),
+        "{out}{err}"
+    );
+    assert!(out.contains("hint: "), "{out}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_driver_that_does_not_come_up_is_reported_with_its_log() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = ScratchDir::new("dead-driver");
+    let fake = dir.0.join("chromedriver");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'fake driver: cannot start' >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = helper("start_helper", &dir);
+    command.env(harness::ENV_CHROMEDRIVER, &fake);
+    let started = Instant::now();
+    let (out, err) = output_of(command);
+    assert!(out.contains("did not come up"), "{out}{err}");
+    assert!(out.contains("chromedriver exited"), "{out}");
+    assert!(out.contains("fake driver: cannot start"), "{out}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "it failed fast"
+    );
+}
+
+#[test]
+fn skip_is_explicit_and_printed() {
+    let dir = ScratchDir::new("skip");
+    let mut command = helper("start_helper", &dir);
+    command
+        .env(harness::ENV_BROWSER, "skip")
+        // Even with no browser at all, skip means skip.
+        .env(harness::ENV_CHROMEDRIVER, "/nonexistent/chromedriver");
+    let (out, err) = output_of(command);
+    assert!(out.contains("NO BROWSER"), "{out}{err}");
+    assert!(err.contains("SKIPPED: browser::start_helper"), "{err}");
+
+    let mut command = helper("start_helper", &dir);
+    command.env(harness::ENV_BROWSER, "firefox-please");
+    let (out, _) = output_of(command);
+    assert!(
+        out.contains("HARNESS_BROWSER=firefox-please is not understood"),
+        "{out}"
+    );
+}
+
+/// A run that used the browser leaves no chromedriver and no Chrome behind once it is over.
+#[cfg(target_os = "linux")]
+#[test]
+fn nothing_of_the_browser_outlives_its_run() {
+    if std::env::var(harness::ENV_BROWSER).as_deref() == Ok("skip") {
+        eprintln!("SKIPPED: a browser test (HARNESS_BROWSER=skip)");
+        return;
+    }
+    let dir = ScratchDir::new("browser-run");
+    let (out, err) = output_of(helper("start_helper", &dir));
+    assert!(out.contains("STARTED "), "{out}{err}");
+    eventually(Duration::from_secs(15), || {
+        let left = crate::child::processes_mentioning(&dir.0);
+        if left.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("still running: {left:?}"))
+        }
+    });
+}
