@@ -25,12 +25,20 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// The backend `HARNESS_POSTGRES=auto` would choose, if any.
     pub auto_choice: Option<String>,
+    /// Whether browser tests can run (a matching local pair, a reachable remote WebDriver, or an
+    /// explicit `HARNESS_BROWSER=skip`).
+    pub browser_ready: bool,
 }
 
 impl Report {
     /// Whether a test suite needing Postgres can run here.
     pub fn postgres_ready(&self) -> bool {
         self.auto_choice.is_some()
+    }
+
+    /// Whether a suite with database and browser tests can run here.
+    pub fn suite_ready(&self) -> bool {
+        self.postgres_ready() && self.browser_ready
     }
 }
 
@@ -49,12 +57,19 @@ impl fmt::Display for Report {
             }
         }
         match &self.auto_choice {
-            Some(choice) => writeln!(f, "\nHARNESS_POSTGRES=auto would use: {choice}"),
+            Some(choice) => writeln!(f, "\nHARNESS_POSTGRES=auto would use: {choice}")?,
             None => writeln!(
                 f,
                 "\nno Postgres backend is usable: tests that need a database cannot run"
-            ),
+            )?,
         }
+        if !self.browser_ready {
+            writeln!(
+                f,
+                "no browser is usable: browser tests will fail (or set HARNESS_BROWSER=skip)"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -123,8 +138,109 @@ pub fn examine() -> Report {
     } else {
         None
     };
+    let browser_ready = examine_browser(&mut checks);
     Report {
         checks,
         auto_choice,
+        browser_ready,
     }
+}
+
+/// The first line a program prints for `--version`.
+fn version_of(program: &std::path::Path) -> Option<String> {
+    let out = std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .next()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+}
+
+fn examine_browser(checks: &mut Vec<Check>) -> bool {
+    if config::var(config::BROWSER).is_some_and(|v| v.eq_ignore_ascii_case("skip")) {
+        checks.push(Check {
+            what: "browser".into(),
+            ok: true,
+            detail: format!("{}=skip: browser tests are skipped", config::BROWSER),
+            fix: None,
+        });
+        return true;
+    }
+    if let Some(url) = config::var(config::WEBDRIVER_URL) {
+        let status = format!("{}/status", url.trim_end_matches('/'));
+        let probe = crate::Probe::Http(status.clone());
+        let reached = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|rt| {
+                rt.block_on(probe.wait(std::time::Duration::from_secs(3)))
+                    .map_err(|e| e.to_string())
+            });
+        checks.push(Check {
+            what: "remote webdriver".into(),
+            ok: reached.is_ok(),
+            detail: match &reached {
+                Ok(()) => format!("{status} answers"),
+                Err(e) => e.clone(),
+            },
+            fix: Some(format!(
+                "start the WebDriver server, or unset {}",
+                config::WEBDRIVER_URL
+            )),
+        });
+        return reached.is_ok();
+    }
+    let driver = crate::browser::locate::chromedriver();
+    let chrome = crate::browser::locate::chrome();
+    let driver_version = driver.as_ref().ok().and_then(|p| version_of(p));
+    let chrome_version = chrome.as_ref().ok().and_then(|p| version_of(p));
+    for (what, found, version) in [
+        ("chromedriver", &driver, &driver_version),
+        ("chrome", &chrome, &chrome_version),
+    ] {
+        checks.push(match found {
+            Ok(path) => Check {
+                what: what.into(),
+                ok: true,
+                detail: format!(
+                    "{} ({})",
+                    version.as_deref().unwrap_or("version unknown"),
+                    path.display()
+                ),
+                fix: None,
+            },
+            Err(e) => Check {
+                what: what.into(),
+                ok: false,
+                detail: e.to_string(),
+                fix: Some(hint_of(e)),
+            },
+        });
+    }
+    let (Some(d), Some(c)) = (driver_version, chrome_version) else {
+        return driver.is_ok() && chrome.is_ok();
+    };
+    let matched = crate::browser::locate::check_versions(&d, &c);
+    checks.push(Check {
+        what: "chromedriver matches chrome".into(),
+        ok: matched.is_ok(),
+        detail: match &matched {
+            Ok(()) => "same major version".into(),
+            Err(e) => e.to_string(),
+        },
+        fix: Some("install a chromedriver of the browser's major version".into()),
+    });
+    matched.is_ok()
+}
+
+/// The hint at the end of an error's text, alone.
+fn hint_of(error: &crate::BrowserError) -> String {
+    let text = error.to_string();
+    text.rsplit_once("(hint: ")
+        .map(|(_, hint)| hint.trim_end_matches(')').to_owned())
+        .unwrap_or(text)
 }

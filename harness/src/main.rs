@@ -7,7 +7,7 @@ fn main() -> ExitCode {
         Some("doctor") => {
             let report = harness::doctor::examine();
             print!("{report}");
-            if report.postgres_ready() {
+            if report.suite_ready() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: harness doctor\n\nReports the Postgres backends (and their install lines) this machine offers the harness."
+                "usage: harness doctor\n\nReports what this machine offers the harness (Postgres backends, Docker, browser and driver),\nwhich backend `auto` would choose, and the install line for each missing piece.\nExits non-zero when the test suite could not run here."
             );
             ExitCode::from(2)
         }

@@ -15,7 +15,7 @@ mod artifacts;
 mod devtools;
 mod driver;
 mod error;
-mod locate;
+pub(crate) mod locate;
 mod session;
 mod wait;
 

@@ -17,8 +17,8 @@ fn doctor(vars: &[(&str, &str)]) -> (bool, String) {
 
 #[test]
 fn with_postgres_binaries_doctor_names_them_and_the_auto_choice() {
-    let (ok, text) = doctor(&[]);
-    assert!(ok, "{text}");
+    // The exit status also depends on the browser, checked by the tests below.
+    let (_, text) = doctor(&[]);
     assert!(text.contains("ok      postgres binaries"), "{text}");
     assert!(
         text.contains("HARNESS_POSTGRES=auto would use: local (postgres "),
@@ -40,4 +40,27 @@ fn with_nothing_usable_doctor_fails_and_says_what_to_install() {
     );
     assert!(text.contains("MISSING docker engine"), "{text}");
     assert!(text.contains("no Postgres backend is usable"), "{text}");
+}
+
+#[test]
+fn a_missing_chromedriver_fails_doctor_with_its_install_line() {
+    let (ok, text) = doctor(&[("HARNESS_CHROMEDRIVER", "/no/such/chromedriver")]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("MISSING chromedriver"), "{text}");
+    assert!(text.contains("no browser is usable"), "{text}");
+    assert!(text.contains("HARNESS_POSTGRES=auto would use:"), "{text}");
+}
+
+#[test]
+fn a_chromedriver_and_browser_pair_is_reported_with_versions() {
+    if std::env::var("HARNESS_BROWSER").as_deref() == Ok("skip") {
+        eprintln!("SKIPPED: no browser on this machine (HARNESS_BROWSER=skip)");
+        return;
+    }
+    let (ok, text) = doctor(&[]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("ok      chromedriver matches chrome"),
+        "{text}"
+    );
 }
