@@ -13,6 +13,8 @@ pub const POSTGRES_IMAGE: &str = "HARNESS_POSTGRES_IMAGE";
 pub const PG_BIN: &str = "HARNESS_PG_BIN";
 /// Where the harness keeps its files (default `<target dir>/harness`).
 pub const DIR: &str = "HARNESS_DIR";
+/// Where throwaway servers keep their data (default: /dev/shm on Linux, else the harness dir).
+pub const DATA_DIR: &str = "HARNESS_DATA_DIR";
 /// `0` removes the database of a failed test too (default: kept until the run ends, URL printed).
 pub const KEEP_FAILED_DB: &str = "HARNESS_KEEP_FAILED_DB";
 /// How long a server may take to come up, in seconds (default 60).

@@ -353,6 +353,19 @@ fn clean_up(spec: &KeeperSpec, child: Option<&mut Child>) {
     }
     for path in spec.remove.iter().chain(std::iter::once(&files.dir())) {
         remove_path(path);
+        remove_empty_harness_parent(path);
+    }
+}
+
+/// Data outside the harness dir lives in a `harness-…` folder of its own (in /dev/shm, say):
+/// the last server to go takes the folder with it.
+fn remove_empty_harness_parent(path: &Path) {
+    if let Some(parent) = path.parent()
+        && parent
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("harness-"))
+    {
+        let _ = fs::remove_dir(parent);
     }
 }
 
@@ -434,6 +447,7 @@ pub(crate) fn clean_after_dead_keeper(files: &ResourceFiles) -> Vec<String> {
     {
         if path.exists() {
             remove_path(path);
+            remove_empty_harness_parent(path);
             removed.push(path.display().to_string());
         }
     }

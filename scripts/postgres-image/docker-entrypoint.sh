@@ -10,7 +10,9 @@
 # initdb plus a temporary server (~1.5 s).
 set -Eeuo pipefail
 
-: "${PGDATA:=/var/lib/postgresql/data}"
+# Where the image's cluster was created at build time.
+BAKED_PGDATA=/var/lib/postgresql/data
+: "${PGDATA:=$BAKED_PGDATA}"
 export PGDATA
 
 # Present in PGDATA from bake (or start-time initdb) until the environment has
@@ -200,6 +202,11 @@ main() {
 	file_env POSTGRES_USER postgres
 	file_env POSTGRES_DB "$POSTGRES_USER"
 
+	if [[ ! -s $PGDATA/PG_VERSION && $PGDATA != "$BAKED_PGDATA" && -s $BAKED_PGDATA/PG_VERSION ]]; then
+		# PGDATA elsewhere (e.g. a tmpfs, where every CREATE DATABASE is a fast memory copy
+		# instead of a copy-up through the overlay): start from the baked cluster there.
+		cp -a "$BAKED_PGDATA/." "$PGDATA/"
+	fi
 	if [[ ! -s $PGDATA/PG_VERSION ]]; then
 		log "no cluster in $PGDATA, running initdb (slow path)"
 		init_cluster

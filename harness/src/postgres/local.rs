@@ -173,6 +173,29 @@ fn data_root(run_as: Option<(u32, u32)>) -> PathBuf {
     std::env::temp_dir().join(format!("harness-pg-{tag:016x}"))
 }
 
+/// Where a throwaway server's data directory goes, when not beside its keeper's files:
+/// `HARNESS_DATA_DIR`; else, on Linux, a folder in /dev/shm, so that every clone is a memory copy
+/// whatever the disk is doing; else (as root, with the harness dir out of Postgres' reach) the
+/// temp dir.
+fn server_data_root(run_as: Option<(u32, u32)>) -> Option<PathBuf> {
+    if let Some(dir) = config::var(config::DATA_DIR) {
+        return Some(PathBuf::from(dir));
+    }
+    let tag = stable_hash(&[harness_dir().to_string_lossy().as_bytes()]);
+    let shm = Path::new("/dev/shm");
+    if cfg!(target_os = "linux") && shm.is_dir() && !is_read_only(shm) {
+        return Some(shm.join(format!("harness-{tag:016x}")));
+    }
+    let root = data_root(run_as);
+    (root != harness_dir()).then(|| root.join("runs"))
+}
+
+fn is_read_only(dir: &Path) -> bool {
+    fs::metadata(dir)
+        .map(|m| m.permissions().readonly())
+        .unwrap_or(true)
+}
+
 fn reachable_by_others(dir: &Path) -> bool {
     #[cfg(unix)]
     {
@@ -450,12 +473,9 @@ async fn start(
 ) -> Result<PostgresServer, ProvisionError> {
     let cluster = cached_cluster(&binaries).await?;
     let owner = run_as();
-    let root = data_root(owner);
-    let data = if root == harness_dir() {
-        files.dir().join("data")
-    } else {
-        root.join("runs")
-            .join(format!("{}-{}", Run::current().id, files.key))
+    let data = match server_data_root(owner) {
+        Some(root) => root.join(format!("{}-{}", Run::current().id, files.key)),
+        None => files.dir().join("data"),
     };
     let port = net::free_loopback_port()?;
     let log = files.dir().join("postgres.log");

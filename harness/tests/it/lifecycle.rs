@@ -32,11 +32,13 @@ fn assert_nothing_left(dir: &std::path::Path, port: u16) {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Err(format!("something still listens on 127.0.0.1:{port}"));
         }
-        let runs: Vec<_> = std::fs::read_dir(dir.join("runs"))
-            .map(|d| d.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        if !runs.is_empty() {
-            return Err(format!("run directories left: {runs:?}"));
+        for what in ["runs", "data"] {
+            let left: Vec<_> = std::fs::read_dir(dir.join(what))
+                .map(|d| d.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default();
+            if !left.is_empty() {
+                return Err(format!("{what} directories left: {left:?}"));
+            }
         }
         Ok(())
     });
@@ -45,6 +47,7 @@ fn assert_nothing_left(dir: &std::path::Path, port: u16) {
 fn start_holder(scratch: &ScratchDir) -> (Child, u16) {
     let mut child = helper("helper_hold_database")
         .env("HARNESS_DIR", &scratch.0)
+        .env("HARNESS_DATA_DIR", scratch.0.join("data"))
         .spawn()
         .unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
@@ -94,6 +97,7 @@ fn one_server_per_run_survives_its_users_and_goes_with_the_run() {
     let scratch = ScratchDir::new("run");
     let mut runner = helper("helper_fake_runner")
         .env("HARNESS_DIR", &scratch.0)
+        .env("HARNESS_DATA_DIR", scratch.0.join("data"))
         .env("HELPER_RUN_ID", uuid::Uuid::new_v4().to_string())
         .spawn()
         .unwrap();
@@ -142,6 +146,7 @@ fn leftovers_of_a_run_whose_keeper_died_are_removed_by_the_next_run() {
     // The next run (another process) finds it and says so.
     let mut next = helper("helper_report_provision_error");
     next.env("HARNESS_DIR", &scratch.0);
+    next.env("HARNESS_DATA_DIR", scratch.0.join("data"));
     let (out, err) = crate::child::output_of(next);
     assert!(out.contains("RESULT OK"), "{out}\n{err}");
     assert!(err.contains("removed leftovers of an earlier run"), "{err}");
@@ -180,6 +185,7 @@ fn nested_nextest_run(scratch: &ScratchDir) -> (Child, u16) {
             "test(=child::helper_hold_database_briefly)",
         ])
         .env("HARNESS_DIR", &scratch.0)
+        .env("HARNESS_DATA_DIR", scratch.0.join("data"))
         .env_remove("NEXTEST_RUN_ID")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
