@@ -7,6 +7,7 @@ use crate::{config, docker_engine};
 
 /// One line of the report.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Check {
     /// What was checked.
     pub what: String,
@@ -20,6 +21,7 @@ pub struct Check {
 
 /// The machine's report: every check, and what `auto` would choose.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Report {
     /// Every check, in order.
     pub checks: Vec<Check>,

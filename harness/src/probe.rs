@@ -35,6 +35,7 @@ impl fmt::Display for Probe {
 #[error(
     "{probe} was not ready after {elapsed:.2?} ({attempts} attempts); last error: {last_error}"
 )]
+#[non_exhaustive]
 pub struct ProbeError {
     /// What was probed.
     pub probe: String,

@@ -9,6 +9,7 @@ use crate::shared::SharedError;
 
 /// One backend that `auto` tried, and why it could not be used.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Attempt {
     /// The backend.
     pub backend: Backend,

@@ -81,3 +81,31 @@ async fn the_binary_listens_where_told_by_flag_and_is_probed_on_its_own_path() {
     );
     service.stop().await;
 }
+
+#[tokio::test]
+async fn a_note_saved_in_the_page_shows_in_its_list() {
+    let db = TestDatabase::new(&MIGRATOR).await.unwrap();
+    let app = InProcessService::serve(notes::app(db.pool().clone()))
+        .await
+        .unwrap();
+    let Some(browser) = harness::Browser::start().await.unwrap() else {
+        return; // HARNESS_BROWSER=skip: the harness has printed the skip.
+    };
+    browser.goto(app.base_url()).await.unwrap();
+    browser.expect("h1").to_contain_text("Notes").await.unwrap();
+    browser.expect(".note").to_have_count(0).await.unwrap();
+    browser.fill("#text", "water the plants").await.unwrap();
+    browser.click("#save").await.unwrap();
+    browser
+        .expect(".note")
+        .to_contain_text("water the plants")
+        .await
+        .unwrap();
+    browser.expect(".note").to_have_count(1).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT text FROM notes")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, "water the plants");
+    browser.close().await.unwrap();
+}
