@@ -11,6 +11,7 @@ mod e2e;
 mod get_trace;
 mod health;
 mod list_traces;
+mod load;
 mod page;
 mod post_trace;
 mod properties;
