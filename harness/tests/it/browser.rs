@@ -15,11 +15,16 @@ use crate::child::{ScratchDir, eventually, output_of};
 const PAGE: &str = r#"<!doctype html>
 <html><head><title>Harness page</title><link rel="icon" href="data:,"></head><body>
 <h1 id="title">Harness page</h1>
+<button id="arm">Arm</button>
 <button id="later" disabled>Later</button>
 <p id="out"></p>
 <p id="hidden" style="visibility: hidden">hidden text</p>
 <script>
-  setTimeout(() => { document.getElementById('later').disabled = false; }, 300);
+  // Enabled 300 ms after Arm is clicked: the test decides when the wait starts, so a slow
+  // page load cannot enable it before the test has seen it disabled.
+  document.getElementById('arm').addEventListener('click', () => {
+    setTimeout(() => { document.getElementById('later').disabled = false; }, 300);
+  });
   document.getElementById('later').addEventListener('click', () => {
     setTimeout(() => {
       document.getElementById('out').textContent = 'clicked';
@@ -48,7 +53,8 @@ async fn a_page_is_driven_with_auto_waiting_actions_and_its_console_is_read() {
         .await
         .unwrap();
     browser.expect("#later").to_be_disabled().await.unwrap();
-    // The button is enabled 300 ms after load: the click waits for it.
+    browser.click("#arm").await.unwrap();
+    // The button is enabled 300 ms after Arm: the click waits for it.
     browser.click("#later").await.unwrap();
     let text = browser
         .expect("#out")
