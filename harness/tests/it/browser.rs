@@ -257,18 +257,26 @@ async fn a_hanging_page_in_one_session_does_not_stall_another() {
     // Accepts connections and never answers them.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let silent_url = format!("http://{}/", silent.local_addr().unwrap());
+    let (under_way, navigating) = tokio::sync::oneshot::channel();
     let held = tokio::spawn(async move {
         let mut open = Vec::new();
+        let mut under_way = Some(under_way);
         while let Ok((socket, _)) = silent.accept().await {
             open.push(socket);
+            if let Some(signal) = under_way.take() {
+                let _ = signal.send(());
+            }
         }
     });
     let loading = tokio::spawn(async move {
         let _ = stuck.goto(&silent_url).await;
         stuck
     });
-    // Give the navigation time to be under way.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The stuck session's navigation has reached the silent server: it is now pending.
+    tokio::time::timeout(Duration::from_secs(10), navigating)
+        .await
+        .expect("the navigation never reached the silent server")
+        .unwrap();
     let started = Instant::now();
     let other = Browser::start().await.unwrap().unwrap();
     let site = page().await;
