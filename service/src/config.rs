@@ -38,7 +38,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "DATABASE_URL",
         "unset",
-        "postgres://user:password@host:port/db; unset: start an embedded Postgres through the harness",
+        "postgres://user:password@host:port/db; unset: start an embedded Postgres through the harness", // pragma: allowlist secret
     ),
     (
         "TUNIX_RT_DATA_DIR",
@@ -633,7 +633,7 @@ mod tests {
     fn every_variable_is_read() {
         let config = config(&[
             ("TUNIX_RT_LISTEN", "127.0.0.1:9000"),
-            ("DATABASE_URL", "postgres://u:secret@127.0.0.1:5432/db"),
+            ("DATABASE_URL", "postgres://u:secret@127.0.0.1:5432/db"), // pragma: allowlist secret
             ("TUNIX_RT_DATA_DIR", "/tmp/pgdata"),
             ("TUNIX_RT_MIGRATE", "false"),
             ("DB_POOL_MAX_CONNECTIONS", "4"),
@@ -653,7 +653,7 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(
             config.database_url.as_ref().unwrap().expose(),
-            "postgres://u:secret@127.0.0.1:5432/db"
+            "postgres://u:secret@127.0.0.1:5432/db" // pragma: allowlist secret
         );
         assert_eq!(config.data_dir, Some(PathBuf::from("/tmp/pgdata")));
         assert!(!config.migrate);
@@ -736,7 +736,7 @@ mod tests {
     #[test]
     fn the_database_password_is_never_shown() {
         let err =
-            config(&[("DATABASE_URL", "postgres://u:secret@/db?sslmode=nonsense")]).unwrap_err();
+            config(&[("DATABASE_URL", "postgres://u:secret@/db?sslmode=nonsense")]).unwrap_err(); // pragma: allowlist secret
         assert_eq!(err.name(), Some("DATABASE_URL"));
         assert!(!err.to_string().contains("secret"), "{err}");
 

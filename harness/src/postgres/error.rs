@@ -109,7 +109,7 @@ pub enum ProvisionError {
     },
     /// `HARNESS_POSTGRES=external` without `HARNESS_POSTGRES_URL`.
     #[error(
-        "the external backend needs HARNESS_POSTGRES_URL (hint: set it to postgres://user:password@host:port/db)"
+        "the external backend needs HARNESS_POSTGRES_URL (hint: set it to postgres://user:password@host:port/db)" // pragma: allowlist secret
     )]
     NoExternalUrl,
     /// `HARNESS_POSTGRES_URL` is not a Postgres URL.

@@ -92,7 +92,7 @@ fn an_image_that_is_absent_and_cannot_be_pulled_says_how_to_build_one() {
 async fn an_unreachable_external_server_fails_in_seconds_with_the_probe_report() {
     let port = harness::free_loopback_port().unwrap();
     let url = format!(
-        "postgres://postgres:s3cret@127.0.0.1:{}/postgres",
+        "postgres://postgres:s3cret@127.0.0.1:{}/postgres", // pragma: allowlist secret
         port.port()
     );
     let started = Instant::now();
