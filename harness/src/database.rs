@@ -106,7 +106,9 @@ impl TestDatabase {
         let url = server.url_for(&name);
         let pool = PgPoolOptions::new()
             .max_connections(5)
-            .acquire_timeout(Duration::from_secs(10))
+            // A stopped server then fails the test in seconds, not at a long default; a healthy
+            // server hands out a connection in milliseconds even when all five are busy.
+            .acquire_timeout(Duration::from_secs(3))
             .connect(&url)
             .await
             .map_err(|source| DatabaseError::Connect {

@@ -256,3 +256,28 @@ async fn helper_hold_database_briefly() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Take a database, print `READY`, wait for a line on stdin, then query it and print how that
+/// went: `QUERY ok` or `QUERY failed after <time>: <error>`.
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_query_on_demand() {
+    let db = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
+    println!("\nREADY {}", db.server().port());
+    std::io::stdout().flush().unwrap();
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    })
+    .await
+    .unwrap();
+    let started = Instant::now();
+    match sqlx::query("SELECT count(*) FROM notes")
+        .execute(db.pool())
+        .await
+    {
+        Ok(_) => println!("\nQUERY ok"),
+        Err(e) => println!("\nQUERY failed after {:?}: {e}", started.elapsed()),
+    }
+    std::io::stdout().flush().unwrap();
+}

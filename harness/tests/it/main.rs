@@ -6,6 +6,7 @@ mod child;
 mod databases;
 mod doctor;
 mod errors;
+mod faults;
 mod lifecycle;
 mod ports;
 mod security;
