@@ -23,6 +23,7 @@ pub struct EmbeddedPostgres {
     data_dir: PathBuf,
     description: String,
     child_pid: u32,
+    files: ResourceFiles,
 }
 
 impl EmbeddedPostgres {
@@ -65,6 +66,7 @@ impl EmbeddedPostgres {
             ),
             data_dir,
             child_pid,
+            files: ResourceFiles::new(Run::current().dir(), &key),
         })
     }
 
@@ -89,6 +91,13 @@ impl EmbeddedPostgres {
         let asked = Instant::now();
         while process::is_alive(self.child_pid) && asked.elapsed() < Duration::from_secs(30) {
             tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Then for its keeper to finish: a restart in this process must not find the old
+        // server's state still in place.
+        while keeper::is_locked(&self.files.keeper_lock())
+            && asked.elapsed() < Duration::from_secs(30)
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 }

@@ -135,6 +135,13 @@ async fn sessions_keep_cookies_storage_and_pages_apart() {
         return;
     };
     let second = Browser::start().await.unwrap().unwrap();
+    let reuse = std::env::var("HARNESS_BROWSER_REUSE").as_deref() == Ok("1");
+    assert_eq!(
+        first.is_shared_browser(),
+        reuse,
+        "the mode asked for is the mode run"
+    );
+    assert_eq!(second.is_shared_browser(), reuse);
     let site = page().await;
     let origin = site.base_url().to_owned();
     first.goto(&origin).await.unwrap();
@@ -413,4 +420,32 @@ fn nothing_of_the_browser_outlives_its_run() {
             Err(format!("still running: {left:?}"))
         }
     });
+}
+
+/// The isolation test again, with one shared Chrome and a DevTools context per session.
+#[test]
+fn shared_browser_mode_keeps_sessions_apart_too() {
+    if std::env::var("HARNESS_BROWSER").as_deref() == Ok("skip") {
+        eprintln!("SKIPPED: browser test (HARNESS_BROWSER=skip)");
+        return;
+    }
+    let scratch = ScratchDir::new("reuse");
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "browser::sessions_keep_cookies_storage_and_pages_apart",
+            "--nocapture",
+        ])
+        .env("HARNESS_BROWSER_REUSE", "1")
+        .env("HARNESS_DIR", &scratch.0)
+        .env_remove("NEXTEST_RUN_ID")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && text.contains("1 passed"), "{text}");
 }

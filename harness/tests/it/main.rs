@@ -5,6 +5,7 @@ mod browser;
 mod child;
 mod databases;
 mod doctor;
+mod embedded;
 mod errors;
 mod faults;
 mod lifecycle;
