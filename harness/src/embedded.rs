@@ -10,7 +10,7 @@ use crate::keeper::{self, ChildSpec, KeeperSpec, ResourceFiles};
 use crate::postgres::ProvisionError;
 use crate::postgres::local::{self, PgBinaries};
 use crate::workdir::{Run, stable_hash};
-use crate::{config, net, process, shared};
+use crate::{net, process, shared};
 
 const PASSWORD_FILE: &str = "harness-password";
 
@@ -208,15 +208,6 @@ async fn run_server(
         // The data is the point: the keeper removes only its own files.
         remove: Vec::new(),
     };
-    let report = keeper::spawn(&spec, config::startup_timeout()).map_err(|reason| {
-        ProvisionError::Keeper {
-            what: "postgres".into(),
-            reason,
-        }
-    })?;
-    let child = report
-        .child_pid
-        .expect("a keeper with a child reports its pid");
-    local::wait_until_ready(&data_dir, child, &log).await?;
+    let child = local::start_under_keeper(&spec, &data_dir, &log).await?;
     Ok((port.port(), child))
 }

@@ -424,6 +424,26 @@ pub(crate) fn postmaster_ready(data: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Start the keeper that runs `postgres` as `spec` says, and wait until the server is ready;
+/// the postmaster's pid.
+pub(crate) async fn start_under_keeper(
+    spec: &KeeperSpec,
+    data: &Path,
+    log: &Path,
+) -> Result<u32, ProvisionError> {
+    let report = keeper::spawn(spec, config::startup_timeout()).map_err(|reason| {
+        ProvisionError::Keeper {
+            what: "postgres".into(),
+            reason,
+        }
+    })?;
+    let child = report
+        .child_pid
+        .expect("a keeper with a child reports its pid");
+    wait_until_ready(data, child, log).await?;
+    Ok(child)
+}
+
 /// Wait for `postmaster.pid` to say `ready`; fail at once if the server exits, with its log.
 pub(crate) async fn wait_until_ready(
     data: &Path,
@@ -529,16 +549,7 @@ async fn start(
         .await
         .expect("data directory thread")?;
     }
-    let report = keeper::spawn(&spec, config::startup_timeout()).map_err(|reason| {
-        ProvisionError::Keeper {
-            what: "postgres".into(),
-            reason,
-        }
-    })?;
-    let child = report
-        .child_pid
-        .expect("a keeper with a child reports its pid");
-    wait_until_ready(&data, child, &log).await?;
+    start_under_keeper(&spec, &data, &log).await?;
     let port_number = port.port();
     drop(port);
     Ok(PostgresServer {
