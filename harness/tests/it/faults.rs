@@ -9,7 +9,9 @@ use crate::child::{ScratchDir, eventually, helper, processes_mentioning, wait_fo
 #[test]
 fn postgres_dying_mid_test_fails_the_next_query_at_once() {
     let scratch = ScratchDir::new("pgdies");
+    // The local backend, whatever this run uses: the test stops the server's process itself.
     let mut child = helper("helper_query_on_demand")
+        .env("HARNESS_POSTGRES", "local")
         .env("HARNESS_DIR", &scratch.0)
         .env("HARNESS_DATA_DIR", scratch.0.join("data"))
         .spawn()
