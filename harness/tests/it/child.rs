@@ -53,6 +53,15 @@ impl ScratchDir {
 
 impl Drop for ScratchDir {
     fn drop(&mut self) {
+        // The keepers of a child's run may still be removing their servers and browsers, which
+        // write into this directory until they are gone: wait for them, with a deadline.
+        #[cfg(target_os = "linux")]
+        {
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while !processes_mentioning(&self.0).is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
