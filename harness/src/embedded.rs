@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::keeper::{self, ChildSpec, KeeperSpec, ResourceFiles};
@@ -112,26 +111,8 @@ fn init_cluster(binaries: &PgBinaries, data_dir: &Path) -> Result<(), ProvisionE
         source,
     })?;
     chown(&pwfile, owner)?;
-    let mut initdb = Command::new(binaries.tool("initdb"));
-    initdb
-        .arg("-D")
-        .arg(data_dir)
-        .args([
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--auth-local=trust",
-        ])
-        .arg(format!("--auth-host={}", local::HOST_AUTH))
-        .arg(format!("--pwfile={}", pwfile.display()))
-        .arg("--no-instructions");
-    #[cfg(unix)]
-    if let Some((uid, gid)) = owner {
-        use std::os::unix::process::CommandExt;
-        initdb.uid(uid).gid(gid);
-    }
+    let mut initdb = local::initdb_command(binaries, data_dir, owner);
+    initdb.arg(format!("--pwfile={}", pwfile.display()));
     let output = initdb.output();
     let _ = fs::remove_file(&pwfile);
     let output = output.map_err(|e| ProvisionError::Initdb {

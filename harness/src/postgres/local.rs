@@ -253,6 +253,37 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `initdb` for a cluster the harness can use: superuser `postgres`, UTF-8 with the C locale,
+/// trust over the (disabled) Unix socket, a password over TCP; run as Postgres' account.
+pub(crate) fn initdb_command(
+    binaries: &PgBinaries,
+    data: &Path,
+    owner: Option<(u32, u32)>,
+) -> Command {
+    let mut initdb = Command::new(binaries.tool("initdb"));
+    initdb
+        .arg("-D")
+        .arg(data)
+        .args([
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--auth-local=trust",
+        ])
+        .arg(format!("--auth-host={HOST_AUTH}"))
+        .arg("--no-instructions");
+    #[cfg(unix)]
+    if let Some((uid, gid)) = owner {
+        use std::os::unix::process::CommandExt;
+        initdb.uid(uid).gid(gid);
+    }
+    #[cfg(not(unix))]
+    let _ = owner;
+    initdb
+}
+
 /// The initialized data directory of these binaries, made once and reused by every later run.
 pub(crate) async fn cached_cluster(binaries: &PgBinaries) -> Result<PathBuf, ProvisionError> {
     let owner = run_as();
@@ -296,25 +327,9 @@ pub(crate) async fn cached_cluster(binaries: &PgBinaries) -> Result<PathBuf, Pro
     let _ = fs::remove_dir_all(&tmp);
     create_private_dir(&tmp).map_err(io(&tmp))?;
     chown_tree(&tmp, owner).map_err(io(&tmp))?;
-    let mut initdb = Command::new(binaries.tool("initdb"));
-    initdb
-        .arg("-D")
-        .arg(&tmp)
-        .args([
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--auth-local=trust",
-        ])
-        .arg(format!("--auth-host={HOST_AUTH}"))
-        .args(["--no-sync", "--no-instructions"]);
-    #[cfg(unix)]
-    if let Some((uid, gid)) = owner {
-        use std::os::unix::process::CommandExt;
-        initdb.uid(uid).gid(gid);
-    }
+    let mut initdb = initdb_command(binaries, &tmp, owner);
+    // A throwaway cluster need not reach the disk before it is copied.
+    initdb.arg("--no-sync");
     let output = tokio::task::spawn_blocking(move || initdb.output())
         .await
         .expect("initdb thread")
