@@ -282,14 +282,18 @@ impl Browser {
             .map_err(command("read the page's URL".into()))
     }
 
+    /// The first element matching `selector`, now (callers wait for it first).
+    async fn find(&self, selector: &str) -> Result<fantoccini::elements::Element, ActionError> {
+        self.client()
+            .find(Locator::Css(selector))
+            .await
+            .map_err(command(format!("find `{selector}`")))
+    }
+
     /// Click the first element matching `selector` once it is visible and enabled.
     pub async fn click(&self, selector: &str) -> Result<(), ActionError> {
         self.expect(selector).until_actionable().await?;
-        let element = self
-            .client()
-            .find(Locator::Css(selector))
-            .await
-            .map_err(command(format!("find `{selector}`")))?;
+        let element = self.find(selector).await?;
         element
             .click()
             .await
@@ -314,11 +318,7 @@ impl Browser {
     /// Type into an element key by key (real key events), after what it already holds.
     pub async fn type_text(&self, selector: &str, text: &str) -> Result<(), ActionError> {
         self.expect(selector).until_actionable().await?;
-        let element = self
-            .client()
-            .find(Locator::Css(selector))
-            .await
-            .map_err(command(format!("find `{selector}`")))?;
+        let element = self.find(selector).await?;
         element
             .send_keys(text)
             .await
@@ -328,11 +328,7 @@ impl Browser {
     /// The visible text of the first element matching `selector`, once there is one.
     pub async fn text(&self, selector: &str) -> Result<String, ActionError> {
         self.expect(selector).to_be_visible().await?;
-        let element = self
-            .client()
-            .find(Locator::Css(selector))
-            .await
-            .map_err(command(format!("find `{selector}`")))?;
+        let element = self.find(selector).await?;
         element
             .text()
             .await

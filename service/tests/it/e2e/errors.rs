@@ -9,8 +9,7 @@ use tunix_rt::Config;
 use tunix_rt::rediai::{RediAiConfig, RediAiMode};
 
 use super::{
-    API_STATUS, ERROR, FETCH, LOAD_EXAMPLE, PageTest, REDI_STATUS, RESULT_PRE, SUCCESS, TEXTAREA,
-    UPLOAD,
+    API_STATUS, ERROR, FETCH, LOAD_EXAMPLE, PageTest, REDI_STATUS, SUCCESS, TEXTAREA, UPLOAD,
 };
 use crate::test_app::example_trace;
 
@@ -137,12 +136,7 @@ async fn the_fetched_trace_is_what_the_database_holds() -> anyhow::Result<()> {
         return Ok(());
     };
     let id = t.upload_example().await?;
-    t.browser.click(FETCH).await?;
-    let shown = t
-        .browser
-        .expect(RESULT_PRE)
-        .to_contain_text("payload")
-        .await?;
+    let shown = t.fetch_shown().await?;
     let shown: Value = serde_json::from_str(&shown)?;
 
     let (db_id, created_at, version, payload): (

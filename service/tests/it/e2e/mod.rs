@@ -59,6 +59,16 @@ impl PageTest {
         Ok(Some(PageTest { app, browser }))
     }
 
+    /// Fetch, and the text of the fetched trace once it shows its payload.
+    pub async fn fetch_shown(&self) -> anyhow::Result<String> {
+        self.browser.click(FETCH).await?;
+        Ok(self
+            .browser
+            .expect(RESULT_PRE)
+            .to_contain_text("payload")
+            .await?)
+    }
+
     /// Load Example, Upload, and the id the page reports.
     pub async fn upload_example(&self) -> anyhow::Result<String> {
         self.browser.click(LOAD_EXAMPLE).await?;

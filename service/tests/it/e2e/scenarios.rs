@@ -1,6 +1,6 @@
 //! The five scenarios of the original end-to-end suite.
 
-use super::{API_STATUS, FETCH, PageTest, REDI_STATUS, RESULT_PRE};
+use super::{API_STATUS, PageTest, REDI_STATUS};
 
 #[tokio::test]
 async fn the_page_loads_with_its_heading() -> anyhow::Result<()> {
@@ -65,12 +65,7 @@ async fn an_example_trace_is_uploaded_and_fetched_back() -> anyhow::Result<()> {
         return Ok(());
     };
     let id = t.upload_example().await?;
-    t.browser.click(FETCH).await?;
-    let shown = t
-        .browser
-        .expect(RESULT_PRE)
-        .to_contain_text("payload")
-        .await?;
+    let shown = t.fetch_shown().await?;
     for expected in ["Convert 68°F to Celsius", "20°C", id.as_str()] {
         assert!(
             shown.contains(expected),
