@@ -18,10 +18,12 @@ pub enum DatabaseError {
     #[error(transparent)]
     Provision(#[from] ProvisionError),
     /// The server refused a connection.
-    #[error("cannot connect to {url}")]
+    #[error("cannot connect to {url}{hint}")]
     Connect {
         /// The URL, password redacted.
         url: String,
+        /// What a refused connection most likely means, or nothing.
+        hint: &'static str,
         /// The cause.
         #[source]
         source: sqlx::Error,
@@ -111,10 +113,7 @@ impl TestDatabase {
             .acquire_timeout(Duration::from_secs(3))
             .connect(&url)
             .await
-            .map_err(|source| DatabaseError::Connect {
-                url: redact(&url),
-                source,
-            })?;
+            .map_err(|source| connect_error(&url, source))?;
         Ok(TestDatabase {
             name,
             url,
@@ -191,10 +190,22 @@ impl Drop for TestDatabase {
 async fn connect(url: &str) -> Result<PgConnection, DatabaseError> {
     PgConnection::connect(url)
         .await
-        .map_err(|source| DatabaseError::Connect {
-            url: redact(url),
-            source,
-        })
+        .map_err(|source| connect_error(url, source))
+}
+
+fn connect_error(url: &str, source: sqlx::Error) -> DatabaseError {
+    let refused = matches!(&source, sqlx::Error::Io(e)
+        if e.kind() == std::io::ErrorKind::ConnectionRefused);
+    DatabaseError::Connect {
+        url: redact(url),
+        hint: if refused {
+            " (nothing listens there any more: the run's server was stopped, or the Docker \
+             engine running it was)"
+        } else {
+            ""
+        },
+        source,
+    }
 }
 
 async fn run(

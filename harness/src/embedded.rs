@@ -115,20 +115,7 @@ fn init_cluster(binaries: &PgBinaries, data_dir: &Path) -> Result<(), ProvisionE
     initdb.arg(format!("--pwfile={}", pwfile.display()));
     let output = initdb.output();
     let _ = fs::remove_file(&pwfile);
-    let output = output.map_err(|e| ProvisionError::Initdb {
-        dir: data_dir.to_owned(),
-        output: e.to_string(),
-    })?;
-    if !output.status.success() {
-        return Err(ProvisionError::Initdb {
-            dir: data_dir.to_owned(),
-            output: format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
-        });
-    }
+    ProvisionError::check_initdb(data_dir.to_owned(), output)?;
     let path = data_dir.join(PASSWORD_FILE);
     fs::write(&path, password).map_err(|source| ProvisionError::Io {
         path: path.clone(),
@@ -188,6 +175,7 @@ async fn run_server(
         docker_label: None,
         // The data is the point: the keeper removes only its own files.
         remove: Vec::new(),
+        private: false,
     };
     let child = local::start_under_keeper(&spec, &data_dir, &log).await?;
     Ok((port.port(), child))

@@ -36,6 +36,10 @@ pub(crate) struct KeeperSpec {
     pub(crate) docker_label: Option<String>,
     /// Removed at the end besides the resource directory.
     pub(crate) remove: Vec<PathBuf>,
+    /// One process's own resource, never acquired by another: however it ends, its run files go
+    /// with it (a shared one keeps them for its restart until the run is over).
+    #[serde(default)]
+    pub(crate) private: bool,
 }
 
 /// A process started by the keeper.
@@ -303,7 +307,7 @@ fn keeper_main(spec_path: &Path) -> i32 {
     };
     log(format!("ending: {ending:?}"));
     clean_up(&spec, child.as_mut());
-    if ending == Ending::RunOver {
+    if ending == Ending::RunOver || spec.private {
         drop(lease);
         drop(keeper_lock);
         remove_run_files(files);

@@ -142,6 +142,7 @@ fn path_hash(path: &Path) -> u32 {
 
 fn keeper_spec(
     runner: Option<u32>,
+    private: bool,
     files: &ResourceFiles,
     program: &Path,
     args: Vec<String>,
@@ -160,6 +161,7 @@ fn keeper_spec(
         }),
         docker_label: None,
         remove: Vec::new(),
+        private,
     }
 }
 
@@ -179,6 +181,7 @@ async fn start_driver(program: PathBuf, files: ResourceFiles) -> Result<DriverSt
     let log = files.dir().join("chromedriver.log");
     let spec = keeper_spec(
         Run::current().runner,
+        false,
         &files,
         &program,
         vec![format!("--port={}", port.port())],
@@ -215,7 +218,7 @@ async fn start_driver(program: PathBuf, files: ResourceFiles) -> Result<DriverSt
 /// Start the run's headless Chrome with a profile of its own and DevTools on a port it picks
 /// itself (`--remote-debugging-port=0`, read back from `DevToolsActivePort`: no port to race for).
 async fn start_chrome(program: PathBuf, files: ResourceFiles) -> Result<ChromeState, BrowserError> {
-    start_chrome_for(Run::current().runner, program, files).await
+    start_chrome_for(Run::current().runner, false, program, files).await
 }
 
 /// A Chrome of this test's own, under a keeper whose "runner" is this test process: it is
@@ -238,6 +241,7 @@ pub(crate) async fn start_own_chrome(
     })?;
     let state = start_chrome_for(
         Some(std::process::id()),
+        true,
         program.to_path_buf(),
         files.clone(),
     )
@@ -254,6 +258,7 @@ pub(crate) fn stop_own_chrome(files: &ResourceFiles) {
 
 async fn start_chrome_for(
     runner: Option<u32>,
+    private: bool,
     program: PathBuf,
     files: ResourceFiles,
 ) -> Result<ChromeState, BrowserError> {
@@ -263,7 +268,7 @@ async fn start_chrome_for(
     args.push("--remote-debugging-port=0".into());
     args.push(format!("--user-data-dir={}", profile.display()));
     args.push("about:blank".into());
-    let spec = keeper_spec(runner, &files, &program, args, &log);
+    let spec = keeper_spec(runner, private, &files, &program, args, &log);
     let timeout = config::startup_timeout();
     let report = keeper::spawn(&spec, timeout).map_err(|reason| BrowserError::Keeper {
         what: "chrome".into(),

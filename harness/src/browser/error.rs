@@ -123,6 +123,22 @@ pub enum WaitError {
         /// The page's URL at the end.
         url: String,
     },
+    /// The session ended under the wait: its browser or its WebDriver server is gone.
+    #[error(
+        "the browser session is gone after {waited:.2?} of waiting for `{selector}` to {expected}: {reason} (WebDriver server {driver_url})"
+    )]
+    SessionGone {
+        /// The CSS selector.
+        selector: String,
+        /// What was expected, in words.
+        expected: String,
+        /// The WebDriver server the session was on.
+        driver_url: String,
+        /// What failed, with the WebDriver error.
+        reason: String,
+        /// How long it was polled before that.
+        waited: Duration,
+    },
 }
 
 /// A browser action (navigate, click, type, read) that failed.
@@ -137,6 +153,18 @@ pub enum ActionError {
         /// The WebDriver error.
         #[source]
         source: fantoccini::error::CmdError,
+    },
+    /// The WebDriver command failed because the session, its browser or its WebDriver server is
+    /// gone.
+    #[error("cannot {action}: the browser session is gone: {reason}")]
+    SessionGone {
+        /// The action, e.g. "click `#upload`".
+        action: String,
+        /// Why the session is taken to be gone.
+        reason: &'static str,
+        /// The WebDriver error.
+        #[source]
+        source: Box<fantoccini::error::CmdError>,
     },
     /// The element never became ready for the action.
     #[error(transparent)]

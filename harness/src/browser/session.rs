@@ -412,7 +412,14 @@ impl Browser {
 }
 
 fn command(action: String) -> impl FnOnce(fantoccini::error::CmdError) -> ActionError {
-    move |source| ActionError::Command { action, source }
+    move |source| match super::wait::session_lost(&source) {
+        Some(reason) => ActionError::SessionGone {
+            action,
+            reason,
+            source: Box::new(source),
+        },
+        None => ActionError::Command { action, source },
+    }
 }
 
 impl Drop for Browser {

@@ -153,14 +153,18 @@ impl<'a> Expect<'a> {
         .map(drop)
     }
 
-    async fn snapshot(&self) -> Result<Snapshot, String> {
+    async fn snapshot(&self) -> Result<Snapshot, Unreadable> {
         let value = self
             .browser
             .client()
             .execute(SNAPSHOT, vec![json!(self.selector)])
             .await
-            .map_err(|e| format!("the page could not be read: {e}"))?;
-        serde_json::from_value(value).map_err(|e| format!("unexpected snapshot: {e}"))
+            .map_err(|e| match session_lost(&e) {
+                Some(why) => Unreadable::SessionGone(format!("{why}: {e}")),
+                None => Unreadable::ForNow(format!("the page could not be read: {e}")),
+            })?;
+        serde_json::from_value(value)
+            .map_err(|e| Unreadable::ForNow(format!("unexpected snapshot: {e}")))
     }
 
     async fn until(
@@ -179,7 +183,17 @@ impl<'a> Expect<'a> {
                     url.clone_from(&snapshot.url);
                     snapshot.to_string()
                 }
-                Err(e) => e,
+                Err(Unreadable::ForNow(e)) => e,
+                // Nothing will come back: waiting out the deadline would only hide the cause.
+                Err(Unreadable::SessionGone(reason)) => {
+                    return Err(WaitError::SessionGone {
+                        selector: self.selector,
+                        expected: expected.to_owned(),
+                        driver_url: self.browser.webdriver_url().to_owned(),
+                        reason,
+                        waited: started.elapsed(),
+                    });
+                }
             };
             if started.elapsed() + interval > self.timeout {
                 return Err(WaitError::Timeout {
@@ -197,5 +211,40 @@ impl<'a> Expect<'a> {
             tokio::time::sleep(interval).await;
             interval = (interval * 2).min(MAX_INTERVAL);
         }
+    }
+}
+
+/// Why one poll could not read the page.
+enum Unreadable {
+    /// Worth another poll (the page is navigating, say).
+    ForNow(String),
+    /// The session, its browser or its WebDriver server is gone.
+    SessionGone(String),
+}
+
+/// Whether a WebDriver error means the session cannot answer again, and why in words.
+pub(crate) fn session_lost(error: &fantoccini::error::CmdError) -> Option<&'static str> {
+    use fantoccini::error::CmdError;
+    match error {
+        // The HTTP request itself failed: nothing listens where the WebDriver server was.
+        CmdError::Failed(_) | CmdError::FailedC(_) | CmdError::Lost(_) => {
+            Some("the WebDriver server (chromedriver) cannot be reached; did it die?")
+        }
+        CmdError::Standard(e)
+            if [
+                "chrome not reachable",
+                "disconnected",
+                "browser has closed",
+                "session deleted",
+            ]
+            .iter()
+            .any(|m| e.message.contains(m)) =>
+        {
+            Some("the browser cannot be reached; did it crash or get killed?")
+        }
+        CmdError::Standard(_) if error.is_invalid_session_id() => {
+            Some("the WebDriver server no longer knows the session")
+        }
+        _ => None,
     }
 }

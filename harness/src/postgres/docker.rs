@@ -96,6 +96,7 @@ async fn start(image: String, files: ResourceFiles) -> Result<PostgresServer, Pr
         child: None,
         docker_label: Some(format!("{LABEL_RESOURCE}={resource}")),
         remove: Vec::new(),
+        private: false,
     };
     // The keeper first: should this process die while the container starts, it still removes it.
     keeper::spawn(&spec, config::startup_timeout()).map_err(|reason| ProvisionError::Keeper {

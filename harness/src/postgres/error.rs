@@ -62,10 +62,12 @@ pub enum ProvisionError {
         hint: String,
     },
     /// `initdb` failed while building the cached data directory.
-    #[error("initdb failed for {dir}:\n{output}")]
+    #[error("initdb failed for {dir}: {cause}\n--- initdb's output ---\n{output}")]
     Initdb {
         /// The directory being initialized.
         dir: PathBuf,
+        /// Its error line (a full disk, a directory it may not write), or how it ended.
+        cause: String,
         /// What initdb printed.
         output: String,
     },
@@ -159,5 +161,39 @@ fn log_suffix(log: &str) -> String {
         String::new()
     } else {
         format!("\n--- server log ---\n{}", log.trim_end())
+    }
+}
+
+impl ProvisionError {
+    /// How an initdb of `dir` went: `Ok` if it succeeded, else the error with its own words first.
+    pub(crate) fn check_initdb(
+        dir: PathBuf,
+        outcome: std::io::Result<std::process::Output>,
+    ) -> Result<(), ProvisionError> {
+        let output = match outcome {
+            Ok(output) if output.status.success() => return Ok(()),
+            Ok(output) => output,
+            Err(e) => {
+                return Err(ProvisionError::Initdb {
+                    dir,
+                    cause: format!("it could not be run: {e}"),
+                    output: String::new(),
+                });
+            }
+        };
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let cause = text
+            .lines()
+            .find_map(|line| line.split_once("error: ").map(|(_, e)| e.to_owned()))
+            .unwrap_or_else(|| format!("it ended with {}", output.status));
+        Err(ProvisionError::Initdb {
+            dir,
+            cause,
+            output: text,
+        })
     }
 }

@@ -330,23 +330,12 @@ pub(crate) async fn cached_cluster(binaries: &PgBinaries) -> Result<PathBuf, Pro
     let mut initdb = initdb_command(binaries, &tmp, owner);
     // A throwaway cluster need not reach the disk before it is copied.
     initdb.arg("--no-sync");
-    let output = tokio::task::spawn_blocking(move || initdb.output())
+    let outcome = tokio::task::spawn_blocking(move || initdb.output())
         .await
-        .expect("initdb thread")
-        .map_err(|e| ProvisionError::Initdb {
-            dir: root.join(&name),
-            output: e.to_string(),
-        })?;
-    if !output.status.success() {
+        .expect("initdb thread");
+    if let Err(e) = ProvisionError::check_initdb(root.join(&name), outcome) {
         let _ = fs::remove_dir_all(&tmp);
-        return Err(ProvisionError::Initdb {
-            dir: root.join(&name),
-            output: format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
-        });
+        return Err(e);
     }
     let done = root.join(&name);
     fs::rename(&tmp, &done).map_err(io(&done))?;
@@ -531,6 +520,7 @@ async fn start(
         } else {
             vec![data.clone()]
         },
+        private: false,
     };
     // Written before the data exists, so that a later run knows what to remove should we die now.
     keeper::write_spec(&spec).map_err(|source| ProvisionError::Io {
