@@ -93,6 +93,15 @@ pub fn wait_for_line(
     ))
 }
 
+/// Spawn a helper and wait for its `READY` line; returns the child, the rest of its output (keep
+/// it open while the child may still print), and what followed `READY `.
+pub fn spawn_ready(mut command: Command) -> (Child, BufReader<ChildStdout>, String) {
+    let mut child = command.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let ready = wait_for_line(&mut out, "READY ", Duration::from_secs(90)).unwrap();
+    (child, out, ready)
+}
+
 /// Run a child to its end and return (stdout, stderr).
 pub fn output_of(mut command: Command) -> (String, String) {
     let output = command.stdin(Stdio::null()).output().unwrap();
@@ -150,7 +159,50 @@ pub fn processes_mentioning(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The ids of the harness's containers that publish `port` on the host.
+pub fn containers_publishing(port: u16) -> Vec<String> {
+    let out = std::process::Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--no-trunc",
+            "--filter",
+            "label=dev.harness.managed",
+        ])
+        .args(["--format", "{{.ID}} {{.Ports}}"])
+        .output()
+        .expect("the docker CLI runs");
+    let needle = format!("127.0.0.1:{port}->");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|line| line.contains(&needle))
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+pub fn container_exists(id: &str) -> bool {
+    std::process::Command::new("docker")
+        .args(["inspect", "--format", "{{.Id}}", id])
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
 // ---- the helpers, run only as children ----
+
+/// Wait, off the runtime's threads, for the parent: until it closes this child's stdin, or with
+/// `line`, until it writes a line there (its go-ahead).
+async fn stdin_from_parent(line: bool) {
+    tokio::task::spawn_blocking(move || {
+        let mut text = String::new();
+        let _ = if line {
+            std::io::stdin().read_line(&mut text)
+        } else {
+            std::io::stdin().read_to_string(&mut text)
+        };
+    })
+    .await
+    .unwrap();
+}
 
 /// Take a database and hold it until stdin closes; prints `READY <server port>`.
 #[tokio::test]
@@ -159,12 +211,7 @@ async fn helper_hold_database() {
     let db = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
     println!("READY {}", db.server().port());
     std::io::stdout().flush().unwrap();
-    tokio::task::spawn_blocking(|| {
-        let mut sink = String::new();
-        let _ = std::io::stdin().read_to_string(&mut sink);
-    })
-    .await
-    .unwrap();
+    stdin_from_parent(false).await;
     db.close().await.unwrap();
 }
 
@@ -172,12 +219,17 @@ async fn helper_hold_database() {
 #[tokio::test]
 #[ignore = "helper run by other tests as a child process"]
 async fn helper_report_provision_error() {
+    report_provision("RESULT").await;
+}
+
+/// Ask for a database; print `<tag> OK` or `<tag> ERROR after <time>: <the error chain>`.
+async fn report_provision(tag: &str) {
     let started = Instant::now();
     match TestDatabase::new(&crate::MIGRATOR).await {
         // A line of its own: libtest prints the test's name before its output.
-        Ok(_) => println!("\nRESULT OK"),
+        Ok(_) => println!("\n{tag} OK"),
         Err(e) => println!(
-            "\nRESULT ERROR after {:?}: {}",
+            "\n{tag} ERROR after {:?}: {}",
             started.elapsed(),
             harness::error_chain(&e)
         ),
@@ -267,19 +319,15 @@ async fn helper_hold_database_briefly() {
 }
 
 /// Take a database, print `READY`, wait for a line on stdin, then query it and print how that
-/// went: `QUERY ok` or `QUERY failed after <time>: <error>`.
+/// went: `QUERY ok` or `QUERY failed after <time>: <error>`; with `HELPER_PROVISION_AGAIN` set,
+/// then ask for another database and print `AGAIN OK` or `AGAIN ERROR after <time>: <error>`.
 #[tokio::test]
 #[ignore = "helper run by other tests as a child process"]
 async fn helper_query_on_demand() {
     let db = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
     println!("\nREADY {}", db.server().port());
     std::io::stdout().flush().unwrap();
-    tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        let _ = std::io::stdin().read_line(&mut line);
-    })
-    .await
-    .unwrap();
+    stdin_from_parent(true).await;
     let started = Instant::now();
     match sqlx::query("SELECT count(*) FROM notes")
         .execute(db.pool())
@@ -288,5 +336,87 @@ async fn helper_query_on_demand() {
         Ok(_) => println!("\nQUERY ok"),
         Err(e) => println!("\nQUERY failed after {:?}: {e}", started.elapsed()),
     }
+    if std::env::var_os("HELPER_PROVISION_AGAIN").is_some() {
+        report_provision("AGAIN").await;
+    }
     std::io::stdout().flush().unwrap();
+}
+
+/// A page for the browser helpers: a heading and a console message.
+pub async fn small_page() -> harness::InProcessService {
+    let page = "<!doctype html><html><head><title>Helper page</title>\
+        <link rel=\"icon\" href=\"data:,\"></head>\
+        <body><h1>Helper page</h1><script>console.warn('helper-page-loaded')</script></body></html>";
+    let router = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || async move { axum::response::Html(page) }),
+    );
+    harness::InProcessService::serve(router).await.unwrap()
+}
+
+/// Take a database and a browser session on a page (unless `HARNESS_BROWSER=skip`), print
+/// `READY <postgres port> <webdriver url or ->`, hold them until stdin closes, then end as
+/// `HELPER_END` says: `exit` (close both and return) or `panic` (unwind through both).
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_hold_everything() {
+    let db = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
+    let browser = harness::Browser::start().await.unwrap();
+    let site = small_page().await;
+    if let Some(browser) = &browser {
+        browser.goto(site.base_url()).await.unwrap();
+        browser
+            .expect("h1")
+            .to_contain_text("Helper")
+            .await
+            .unwrap();
+    }
+    let driver = browser.as_ref().map_or("-", |b| b.webdriver_url());
+    println!("\nREADY {} {driver}", db.server().port());
+    std::io::stdout().flush().unwrap();
+    stdin_from_parent(false).await;
+    if std::env::var("HELPER_END").as_deref() == Ok("panic") {
+        panic!("the helper panics as asked, holding a database and a browser");
+    }
+    if let Some(browser) = browser {
+        browser.close().await.unwrap();
+    }
+    db.close().await.unwrap();
+}
+
+/// Start a browser on a page, print `READY`, wait for a line on stdin, then wait for the page's
+/// heading: a test whose browser may have been taken away meanwhile.
+async fn browser_then_wait_on_demand() {
+    let Some(mut browser) = harness::Browser::start().await.unwrap() else {
+        return;
+    };
+    browser.attach_log(|| "the service's log line\n".to_owned());
+    let site = small_page().await;
+    browser.goto(site.base_url()).await.unwrap();
+    browser
+        .expect("h1")
+        .to_contain_text("Helper")
+        .await
+        .unwrap();
+    println!("\nREADY {}", browser.webdriver_url());
+    std::io::stdout().flush().unwrap();
+    stdin_from_parent(true).await;
+    let started = Instant::now();
+    let outcome = browser.expect("h1").to_contain_text("Helper").await;
+    println!("\nWAITED {:?}", started.elapsed());
+    std::io::stdout().flush().unwrap();
+    outcome.unwrap();
+    browser.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_browser_loses_its_driver() {
+    browser_then_wait_on_demand().await;
+}
+
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_browser_loses_its_chrome() {
+    browser_then_wait_on_demand().await;
 }

@@ -7,7 +7,7 @@ use harness::{ChildService, DatabaseError, PostgresServer, TestDatabase};
 use crate::child::{ScratchDir, helper, output_of};
 
 /// Run the provisioning helper with these variables; return the line it printed.
-fn provision_with(vars: &[(&str, &str)]) -> String {
+pub fn provision_with(vars: &[(&str, &str)]) -> String {
     let scratch = ScratchDir::new("err");
     let mut command = helper("helper_report_provision_error");
     command.env("HARNESS_DIR", &scratch.0);

@@ -6,7 +6,10 @@ use std::net::TcpStream;
 use std::process::Child;
 use std::time::Duration;
 
-use crate::child::{ScratchDir, eventually, helper, processes_mentioning, wait_for_line};
+use crate::child::{
+    ScratchDir, container_exists, containers_publishing, eventually, helper, processes_mentioning,
+    spawn_ready, wait_for_line,
+};
 
 const CLEANUP: Duration = Duration::from_secs(10);
 
@@ -45,18 +48,13 @@ fn assert_nothing_left(dir: &std::path::Path, port: u16) {
 }
 
 fn start_holder(scratch: &ScratchDir) -> (Child, u16) {
-    let mut child = helper("helper_hold_database")
+    let mut command = helper("helper_hold_database");
+    command
         .env("HARNESS_DIR", &scratch.0)
-        .env("HARNESS_DATA_DIR", scratch.0.join("data"))
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let port = wait_for_line(&mut out, "READY ", Duration::from_secs(60))
-        .unwrap()
-        .parse()
-        .unwrap();
+        .env("HARNESS_DATA_DIR", scratch.0.join("data"));
+    let (child, out, port) = spawn_ready(command);
     std::mem::forget(out);
-    (child, port)
+    (child, port.parse().unwrap())
 }
 
 #[test]
@@ -224,4 +222,127 @@ fn sigkill_to_a_whole_nextest_run_leaves_nothing() {
     // The test process may outlive its killed runner (nextest gives it a process group of its
     // own); the server goes once its lease is dropped.
     assert_nothing_left(&scratch.0, port);
+}
+
+// ---- the whole stack: a database of each backend, chromedriver and a browser session ----
+
+/// How the test process holding everything ends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ending {
+    Exit,
+    Panic,
+    Signal(i32),
+}
+
+/// The backends to try: the run's own when it names one (each CI pass names one), else every
+/// backend this machine has, a missing Docker said out loud.
+fn backends_under_test() -> Vec<&'static str> {
+    match std::env::var(harness::ENV_POSTGRES).as_deref() {
+        Ok("local") => vec!["local"],
+        Ok("docker") => vec!["docker"],
+        _ if std::env::var("HARNESS_TEST_DOCKER").as_deref() == Ok("skip") => {
+            eprintln!("SKIPPED: the docker backend's case (HARNESS_TEST_DOCKER=skip)");
+            vec!["local"]
+        }
+        _ => vec!["local", "docker"],
+    }
+}
+
+fn port_of(url: &str) -> Option<u16> {
+    url.rsplit_once(':')?.1.trim_end_matches('/').parse().ok()
+}
+
+fn end_everything_and_check(ending: Ending) {
+    for backend in backends_under_test() {
+        let scratch = ScratchDir::new(&format!("stack-{backend}"));
+        let mut command = helper("helper_hold_everything");
+        command
+            .env(harness::ENV_POSTGRES, backend)
+            .env("HARNESS_DIR", &scratch.0)
+            .env("HARNESS_DATA_DIR", scratch.0.join("data"))
+            .env(
+                "HELPER_END",
+                if ending == Ending::Panic {
+                    "panic"
+                } else {
+                    "exit"
+                },
+            )
+            .stderr(std::process::Stdio::inherit());
+        let (mut child, out, ready) = spawn_ready(command);
+        let (port, driver) = ready.split_once(' ').unwrap();
+        let port: u16 = port.parse().unwrap();
+        let containers = if backend == "docker" {
+            let ids = containers_publishing(port);
+            assert_eq!(ids.len(), 1, "one container publishes {port}: {ids:?}");
+            ids
+        } else {
+            Vec::new()
+        };
+        let driver_port = port_of(driver);
+        if driver_port.is_some() {
+            let running = processes_mentioning(&scratch.0);
+            for program in ["chromedriver", "--remote-debugging-port"] {
+                assert!(
+                    running.iter().any(|p| p.contains(program)),
+                    "{program} runs while its test does: {running:?}"
+                );
+            }
+        }
+
+        match ending {
+            Ending::Exit | Ending::Panic => {
+                drop(child.stdin.take());
+                let status = child.wait().unwrap();
+                assert_eq!(status.success(), ending == Ending::Exit, "{status}");
+            }
+            Ending::Signal(sig) => signal(&mut child, sig),
+        }
+        drop(out);
+
+        assert_nothing_left(&scratch.0, port);
+        eventually(CLEANUP, || {
+            if let Some(p) = driver_port
+                && TcpStream::connect(("127.0.0.1", p)).is_ok()
+            {
+                return Err(format!("chromedriver still listens on {p}"));
+            }
+            match containers.iter().find(|id| container_exists(id)) {
+                Some(id) => Err(format!("container {id} is still there")),
+                None => Ok(()),
+            }
+        });
+        if ending == Ending::Panic && driver_port.is_some() {
+            let dir = harness::browser::artifacts_root().join("child__helper_hold_everything");
+            let summary = std::fs::read_to_string(dir.join("failure.txt"))
+                .unwrap_or_else(|e| panic!("no artifacts of the panicking test: {e}"));
+            assert!(summary.contains("the test panicked"), "{summary}");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
+#[test]
+fn everything_goes_when_its_test_exits() {
+    end_everything_and_check(Ending::Exit);
+}
+
+#[test]
+fn everything_goes_when_its_test_panics() {
+    end_everything_and_check(Ending::Panic);
+}
+
+#[test]
+fn everything_goes_when_its_test_is_interrupted() {
+    end_everything_and_check(Ending::Signal(libc::SIGINT));
+}
+
+#[test]
+fn everything_goes_when_its_test_is_terminated() {
+    end_everything_and_check(Ending::Signal(libc::SIGTERM));
+}
+
+#[test]
+fn everything_goes_when_its_test_is_killed() {
+    end_everything_and_check(Ending::Signal(libc::SIGKILL));
 }
