@@ -23,6 +23,8 @@ pub(crate) const KEEPER_ENV: &str = "HARNESS_KEEPER_SPEC";
 
 const POLL: Duration = Duration::from_millis(25);
 const STOP_GRACE: Duration = Duration::from_secs(10);
+/// How long a removal that fails is tried again (something may still hold the files).
+const REMOVE_PATIENCE: Duration = Duration::from_secs(2);
 
 /// What a keeper owns and how to remove it. Written by the process that spawns the keeper.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -328,9 +330,14 @@ fn start_child(spec: &ChildSpec) -> Result<Child, String> {
         .stdout(log)
         .stderr(log2);
     #[cfg(unix)]
-    if let Some((uid, gid)) = spec.run_as {
+    {
         use std::os::unix::process::CommandExt;
-        command.uid(uid).gid(gid);
+        // A group of its own: the helpers it forks (Chrome's renderers and crash handler, the
+        // server's backends) can be ended with it, before its files are removed under them.
+        command.process_group(0);
+        if let Some((uid, gid)) = spec.run_as {
+            command.uid(uid).gid(gid);
+        }
     }
     command
         .spawn()
@@ -374,6 +381,11 @@ fn remove_empty_harness_parent(path: &Path) {
 }
 
 pub(crate) fn stop_child(child: &mut Child, interrupt: bool) {
+    stop_process(child, interrupt);
+    end_group_of(child.id());
+}
+
+fn stop_process(child: &mut Child, interrupt: bool) {
     if matches!(child.try_wait(), Ok(Some(_))) {
         return;
     }
@@ -392,12 +404,44 @@ pub(crate) fn stop_child(child: &mut Child, interrupt: bool) {
     let _ = child.wait();
 }
 
+/// End what is left of the child's process group (see `start_child`) and wait, bounded, until it
+/// is empty: a helper still writing into the child's directory would make its removal fail.
+fn end_group_of(pid: u32) {
+    #[cfg(unix)]
+    {
+        let group = -(pid as libc::pid_t);
+        // SAFETY: kill has no memory-safety preconditions; a negative pid names a process group.
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let asked = Instant::now();
+        // SAFETY: as above; signal 0 only asks whether any member remains.
+        while unsafe { libc::kill(group, 0) } == 0 && asked.elapsed() < STOP_GRACE {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
 fn remove_path(path: &Path) {
-    let result = if path.is_dir() {
-        fs::remove_dir_all(path)
-    } else {
-        fs::remove_file(path)
+    let remove = || {
+        if path.is_dir() {
+            fs::remove_dir_all(path)
+        } else {
+            fs::remove_file(path)
+        }
     };
+    let mut result = remove();
+    // A process that has not yet let go (Windows keeps a file until its last handle closes;
+    // elsewhere a straggler may still create one): try again, bounded.
+    let started = Instant::now();
+    while result
+        .as_ref()
+        .is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound)
+        && started.elapsed() < REMOVE_PATIENCE
+    {
+        std::thread::sleep(Duration::from_millis(20));
+        result = remove();
+    }
     if let Err(e) = result
         && e.kind() != std::io::ErrorKind::NotFound
     {
@@ -436,6 +480,7 @@ pub(crate) fn clean_after_dead_keeper(files: &ResourceFiles) -> Vec<String> {
         if process::is_alive(pid) {
             process::kill(pid);
         }
+        end_group_of(pid);
         removed.push(format!("process {pid} ({})", child.program.display()));
     }
     if let Some(label) = spec.as_ref().and_then(|s| s.docker_label.as_ref())

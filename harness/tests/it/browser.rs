@@ -8,7 +8,7 @@ use axum::response::Html;
 use axum::routing::get;
 use harness::{Browser, InProcessService};
 
-use crate::child::{ScratchDir, eventually, output_of};
+use crate::child::{ScratchDir, output_of};
 
 /// A page that changes after a while, logs to the console, and reads and writes its cookies and
 /// storage.
@@ -399,27 +399,6 @@ fn skip_is_explicit_and_printed() {
         out.contains("HARNESS_BROWSER=firefox-please is not understood"),
         "{out}"
     );
-}
-
-/// A run that used the browser leaves no chromedriver and no Chrome behind once it is over.
-#[cfg(target_os = "linux")]
-#[test]
-fn nothing_of_the_browser_outlives_its_run() {
-    if std::env::var(harness::ENV_BROWSER).as_deref() == Ok("skip") {
-        eprintln!("SKIPPED: a browser test (HARNESS_BROWSER=skip)");
-        return;
-    }
-    let dir = ScratchDir::new("browser-run");
-    let (out, err) = output_of(helper("start_helper", &dir));
-    assert!(out.contains("STARTED "), "{out}{err}");
-    eventually(Duration::from_secs(15), || {
-        let left = crate::child::processes_mentioning(&dir.0);
-        if left.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("still running: {left:?}"))
-        }
-    });
 }
 
 /// The isolation test again, with one shared Chrome and a DevTools context per session.

@@ -47,6 +47,19 @@ impl ScratchDir {
             uuid::Uuid::new_v4().simple()
         ));
         std::fs::create_dir_all(&dir).unwrap();
+        // The run's initdb cache, shared (it is only ever read once made): a child then spends
+        // its time on what its test is about, not on an initdb of its own.
+        #[cfg(unix)]
+        {
+            let home = std::env::var_os(harness::ENV_DIR).map_or_else(
+                || harness::browser::artifacts_root().with_file_name("harness"),
+                PathBuf::from,
+            );
+            let cache = home.join("cache");
+            if cache.is_dir() {
+                let _ = std::os::unix::fs::symlink(&cache, dir.join("cache"));
+            }
+        }
         ScratchDir(dir)
     }
 }
@@ -100,6 +113,24 @@ pub fn spawn_ready(mut command: Command) -> (Child, BufReader<ChildStdout>, Stri
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let ready = wait_for_line(&mut out, "READY ", Duration::from_secs(90)).unwrap();
     (child, out, ready)
+}
+
+/// Every path under `dir` (at most 40), to say what was left there.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).into_iter().flatten().flatten() {
+            if found.len() >= 40 {
+                return found;
+            }
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                pending.push(entry.path());
+            }
+            found.push(entry.path());
+        }
+    }
+    found
 }
 
 /// Run a child to its end and return (stdout, stderr).

@@ -40,7 +40,10 @@ fn assert_nothing_left(dir: &std::path::Path, port: u16) {
                 .map(|d| d.flatten().map(|e| e.path()).collect())
                 .unwrap_or_default();
             if !left.is_empty() {
-                return Err(format!("{what} directories left: {left:?}"));
+                return Err(format!(
+                    "{what} directories left: {:?}",
+                    crate::child::files_under(&dir.join(what))
+                ));
             }
         }
         Ok(())
@@ -55,37 +58,6 @@ fn start_holder(scratch: &ScratchDir) -> (Child, u16) {
     let (child, out, port) = spawn_ready(command);
     std::mem::forget(out);
     (child, port.parse().unwrap())
-}
-
-#[test]
-fn a_normal_exit_leaves_nothing() {
-    let scratch = ScratchDir::new("exit");
-    let (mut child, port) = start_holder(&scratch);
-    drop(child.stdin.take());
-    assert!(child.wait().unwrap().success());
-    assert_nothing_left(&scratch.0, port);
-}
-
-#[test]
-fn sigkill_of_the_only_test_process_leaves_nothing() {
-    let scratch = ScratchDir::new("kill");
-    let (mut child, port) = start_holder(&scratch);
-    assert!(
-        TcpStream::connect(("127.0.0.1", port)).is_ok(),
-        "the server runs while its test does"
-    );
-    kill9(&mut child);
-    assert_nothing_left(&scratch.0, port);
-}
-
-#[test]
-fn sigterm_and_sigint_leave_nothing() {
-    for sig in [libc::SIGTERM, libc::SIGINT] {
-        let scratch = ScratchDir::new("term");
-        let (mut child, port) = start_holder(&scratch);
-        signal(&mut child, sig);
-        assert_nothing_left(&scratch.0, port);
-    }
 }
 
 /// Under nextest: processes of one run share one server, which outlives a killed runner while
