@@ -85,3 +85,51 @@ async fn passwords_are_random_per_server_and_never_shown() {
     let external = PostgresServer::external(&url).await.unwrap();
     assert!(!format!("{external:?}").contains(&password));
 }
+
+/// The local addresses listening on `port`, from the kernel's socket tables (Linux), as hex
+/// address strings: `0100007F` is 127.0.0.1, `00000000` any IPv4 address.
+#[cfg(target_os = "linux")]
+fn listeners_on(port: u16) -> Vec<String> {
+    let mut found = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(table).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // local_address is `ADDR:PORT` in hex; state 0A is LISTEN.
+            if let (Some(local), Some("0A")) = (fields.get(1), fields.get(3).copied())
+                && let Some((addr, hex_port)) = local.split_once(':')
+                && u16::from_str_radix(hex_port, 16) == Ok(port)
+            {
+                found.push(addr.to_owned());
+            }
+        }
+    }
+    found
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn chromedriver_and_postgres_listen_on_loopback_only() {
+    let db = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
+    let mut ports = vec![("postgres", db.server().port())];
+    let browser = harness::Browser::start().await.unwrap();
+    if let Some(browser) = &browser {
+        let url = browser.webdriver_url();
+        let port = url.rsplit_once(':').unwrap().1.parse().unwrap();
+        ports.push(("chromedriver", port));
+    }
+    // IPv4 loopback, or IPv6 loopback (::1, as chromedriver also binds it); for a container,
+    // docker-proxy holds the published port.
+    let loopback = ["0100007F", "00000000000000000000000001000000"];
+    for (what, port) in ports {
+        let listeners = listeners_on(port);
+        assert!(
+            !listeners.is_empty() && listeners.iter().all(|a| loopback.contains(&a.as_str())),
+            "{what} on port {port} listens on {listeners:?}"
+        );
+    }
+    if let Some(browser) = browser {
+        browser.close().await.unwrap();
+    }
+    db.close().await.unwrap();
+}
