@@ -29,16 +29,12 @@ impl std::fmt::Display for Endpoint {
 }
 
 pub(crate) fn endpoint() -> Endpoint {
-    if let Ok(host) = std::env::var("DOCKER_HOST") {
-        if let Some(path) = host.strip_prefix("unix://") {
-            return Endpoint::Unix(PathBuf::from(path));
-        }
-        if let Some(pipe) = host.strip_prefix("npipe://") {
-            return Endpoint::Pipe(pipe.replace('/', "\\"));
-        }
-        if let Some(addr) = host.strip_prefix("tcp://") {
-            return Endpoint::Tcp(addr.to_owned());
-        }
+    if let Some(endpoint) = std::env::var("DOCKER_HOST")
+        .ok()
+        .as_deref()
+        .and_then(endpoint_from_host)
+    {
+        return endpoint;
     }
     if cfg!(windows) {
         return Endpoint::Pipe(r"\\.\pipe\docker_engine".to_owned());
@@ -53,6 +49,18 @@ pub(crate) fn endpoint() -> Endpoint {
     }
     let first = candidates[0].clone();
     Endpoint::Unix(candidates.into_iter().find(|p| p.exists()).unwrap_or(first))
+}
+
+/// A `DOCKER_HOST` value, if it is one of the forms the harness speaks.
+fn endpoint_from_host(host: &str) -> Option<Endpoint> {
+    if let Some(path) = host.strip_prefix("unix://") {
+        Some(Endpoint::Unix(PathBuf::from(path)))
+    } else if let Some(pipe) = host.strip_prefix("npipe://") {
+        Some(Endpoint::Pipe(pipe.replace('/', "\\")))
+    } else {
+        host.strip_prefix("tcp://")
+            .map(|addr| Endpoint::Tcp(addr.to_owned()))
+    }
 }
 
 trait Stream: Read + Write {}
@@ -210,6 +218,24 @@ fn percent_encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn docker_host_forms_are_read_and_shown_back() {
+        let shown = |host: &str| endpoint_from_host(host).map(|e| e.to_string());
+        assert_eq!(
+            shown("unix:///run/user/1000/docker.sock").as_deref(),
+            Some("unix:///run/user/1000/docker.sock")
+        );
+        assert_eq!(
+            shown("tcp://127.0.0.1:2375").as_deref(),
+            Some("tcp://127.0.0.1:2375")
+        );
+        assert_eq!(
+            shown("npipe:////./pipe/docker_engine").as_deref(),
+            Some(r"npipe://\\.\pipe\docker_engine")
+        );
+        assert_eq!(shown("ssh://user@host"), None);
+    }
 
     #[test]
     fn percent_encoding_escapes_json_and_slashes() {

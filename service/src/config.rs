@@ -693,7 +693,9 @@ mod tests {
             ("REDIAI_BASE_URL", "127.0.0.1:8080"),
             ("REDIAI_BASE_URL", "https://rediai.test"),
             ("REDIAI_BASE_URL", "http://rediai.test/?q=1"),
+            ("REDIAI_BASE_URL", "http://rediai.test/#top"),
             ("REDIAI_HEALTH_PATH", "health"),
+            ("REDIAI_HEALTH_PATH", "/he alth"),
             ("REDIAI_HEALTH_CACHE_TTL_SECONDS", "301"),
             ("REDIAI_HEALTH_CACHE_TTL_SECONDS", "-1"),
         ];
@@ -710,9 +712,17 @@ mod tests {
             ("REDIAI_HEALTH_CACHE_TTL_SECONDS", "300"),
             ("DB_POOL_MAX_CONNECTIONS", "100"),
             ("TUNIX_RT_LISTEN", "[::1]:0"),
+            ("DATABASE_URL", "postgresql://u:p@127.0.0.1:5432/db"),
         ] {
             assert!(config(&[(name, value)]).is_ok(), "{name}={value}");
         }
+    }
+
+    #[test]
+    fn an_origin_listed_twice_is_kept_once() {
+        let config =
+            config(&[("CORS_ORIGINS", "http://a.test:5173, http://a.test:5173,")]).unwrap();
+        assert_eq!(config.cors_origins, ["http://a.test:5173"]);
     }
 
     #[test]

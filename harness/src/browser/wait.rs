@@ -248,3 +248,62 @@ pub(crate) fn session_lost(error: &fantoccini::error::CmdError) -> Option<&'stat
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use fantoccini::error::{CmdError, ErrorStatus, WebDriver};
+
+    use super::*;
+
+    fn snapshot(count: usize, text: &str, classes: &str) -> Snapshot {
+        Snapshot {
+            count,
+            url: "http://127.0.0.1:1/".into(),
+            visible: true,
+            enabled: false,
+            text: text.into(),
+            classes: classes.into(),
+        }
+    }
+
+    #[test]
+    fn a_snapshot_says_what_the_page_showed_in_a_line() {
+        assert_eq!(snapshot(0, "", "").to_string(), "no element matches");
+        assert_eq!(
+            snapshot(1, "Upload", "btn primary").to_string(),
+            "1 match; the first is visible, disabled, class \"btn primary\", text \"Upload\""
+        );
+        let long = "x".repeat(400);
+        let shown = snapshot(3, &long, "").to_string();
+        assert!(shown.starts_with("3 matches;"), "{shown}");
+        assert!(
+            shown.ends_with(&format!("{}…\"", "x".repeat(300))),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn classes_are_matched_whole() {
+        let s = snapshot(1, "", "btn btn-primary");
+        assert!(s.has_class("btn") && s.has_class("btn-primary"));
+        assert!(!s.has_class("primary") && !s.has_class("btn primary"));
+    }
+
+    #[test]
+    fn a_lost_session_is_told_from_a_page_that_is_busy() {
+        let standard =
+            |status, message: &'static str| CmdError::Standard(WebDriver::new(status, message));
+        let transport = CmdError::Lost(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(session_lost(&transport).is_some_and(|why| why.contains("did it die?")));
+        let crashed = standard(ErrorStatus::UnknownError, "chrome not reachable");
+        assert!(session_lost(&crashed).is_some_and(|why| why.contains("crash")));
+        let forgotten = standard(ErrorStatus::InvalidSessionId, "invalid session id");
+        assert!(session_lost(&forgotten).is_some_and(|why| why.contains("no longer knows")));
+        let busy = standard(
+            ErrorStatus::JavascriptError,
+            "document unloaded while waiting",
+        );
+        assert_eq!(session_lost(&busy), None);
+        assert_eq!(session_lost(&CmdError::NotJson("<html>".into())), None);
+    }
+}
