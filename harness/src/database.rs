@@ -428,4 +428,21 @@ mod tests {
         );
         assert_ne!(database_name("a"), database_name("a"));
     }
+
+    #[test]
+    fn the_test_name_comes_from_the_thread_libtest_names() {
+        let named = |name: &str| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(current_test_name)
+                .unwrap()
+                .join()
+                .unwrap()
+        };
+        assert_eq!(named("api::posts_a_trace"), "api::posts_a_trace");
+        // A runtime's worker or the main thread names no test: the fallback does.
+        let fallback = std::env::var("NEXTEST_TEST_NAME").unwrap_or_else(|_| "test".to_owned());
+        assert_eq!(named("tokio-runtime-worker"), fallback);
+        assert_eq!(named("main"), fallback);
+    }
 }

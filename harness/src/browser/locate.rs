@@ -267,7 +267,11 @@ mod tests {
                        /usr/lib/chromium/chromium";
         let text = mismatch_in(message, "150.0.7000.1").unwrap().to_string();
         assert!(text.contains("150.0.7000.1") && text.contains("156.0.8078.108"));
+        // A driver whose own version was not read is named by what it supports.
+        let text = mismatch_in(message, "").unwrap().to_string();
+        assert!(text.contains("(supports Chrome 150)"), "{text}");
         assert!(mismatch_in("session not created: something else", "1").is_none());
+        assert!(mismatch_in("only supports Chrome version 150", "1").is_none());
     }
 
     #[test]
