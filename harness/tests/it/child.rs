@@ -108,6 +108,7 @@ pub fn wait_for_line(
 
 /// Spawn a helper and wait for its `READY` line; returns the child, the rest of its output (keep
 /// it open while the child may still print), and what followed `READY `.
+#[cfg(target_os = "linux")]
 pub fn spawn_ready(mut command: Command) -> (Child, BufReader<ChildStdout>, String) {
     let mut child = command.spawn().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
@@ -116,6 +117,7 @@ pub fn spawn_ready(mut command: Command) -> (Child, BufReader<ChildStdout>, Stri
 }
 
 /// Every path under `dir` (at most 40), to say what was left there.
+#[cfg(target_os = "linux")]
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
@@ -143,6 +145,7 @@ pub fn output_of(mut command: Command) -> (String, String) {
 }
 
 /// Wait until `condition` holds, or fail with what it last said.
+#[cfg(target_os = "linux")]
 pub fn eventually(within: Duration, mut condition: impl FnMut() -> Result<(), String>) {
     let started = Instant::now();
     loop {
@@ -191,6 +194,7 @@ pub fn processes_mentioning(path: &Path) -> Vec<String> {
 }
 
 /// The ids of the harness's containers that publish `port` on the host.
+#[cfg(target_os = "linux")]
 pub fn containers_publishing(port: u16) -> Vec<String> {
     let out = std::process::Command::new("docker")
         .args([
@@ -211,6 +215,7 @@ pub fn containers_publishing(port: u16) -> Vec<String> {
         .collect()
 }
 
+#[cfg(target_os = "linux")]
 pub fn container_exists(id: &str) -> bool {
     std::process::Command::new("docker")
         .args(["inspect", "--format", "{{.Id}}", id])
