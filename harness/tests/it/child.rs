@@ -3,7 +3,7 @@
 //! `HARNESS_DIR`), and can be killed without killing the test that watches it.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -118,7 +118,7 @@ pub fn spawn_ready(mut command: Command) -> (Child, BufReader<ChildStdout>, Stri
 
 /// Every path under `dir` (at most 40), to say what was left there.
 #[cfg(target_os = "linux")]
-pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(next) = pending.pop() {
@@ -160,7 +160,7 @@ pub fn eventually(within: Duration, mut condition: impl FnMut() -> Result<(), St
 /// Processes whose command line or environment mentions `path` (Linux): what a harness run
 /// under that directory started.
 #[cfg(target_os = "linux")]
-pub fn processes_mentioning(path: &Path) -> Vec<String> {
+pub fn processes_mentioning(path: &std::path::Path) -> Vec<String> {
     let needle = path.to_string_lossy().into_owned();
     let me = std::process::id().to_string();
     std::fs::read_dir("/proc")
