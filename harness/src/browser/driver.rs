@@ -268,7 +268,26 @@ async fn start_chrome_for(
     args.push("--remote-debugging-port=0".into());
     args.push(format!("--user-data-dir={}", profile.display()));
     args.push("about:blank".into());
-    let spec = keeper_spec(runner, private, &files, &program, args, &log);
+    let mut spec = keeper_spec(runner, private, &files, &program, args, &log);
+    // Chrome puts its singleton socket in a directory of its own under TMPDIR and leaves it there
+    // when it is stopped: give it a temp dir the keeper removes. Short, for the socket path's
+    // length limit (about 100 bytes).
+    let temp = std::env::temp_dir().join(format!(
+        "harness-chrome-{:08x}",
+        stable_hash(&[files.dir().to_string_lossy().as_bytes()]) as u32
+    ));
+    std::fs::create_dir_all(&temp).map_err(|source| {
+        BrowserError::Shared(shared::SharedError::Io {
+            path: temp.clone(),
+            source,
+        })
+    })?;
+    if let Some(child) = spec.child.as_mut() {
+        child
+            .env
+            .push(("TMPDIR".into(), temp.display().to_string()));
+    }
+    spec.remove.push(temp);
     let timeout = config::startup_timeout();
     let report = keeper::spawn(&spec, timeout).map_err(|reason| BrowserError::Keeper {
         what: "chrome".into(),

@@ -252,6 +252,8 @@ fn end_everything_and_check(ending: Ending) {
             Vec::new()
         };
         let driver_port = port_of(driver);
+        // Chrome's own temp dir (its singleton socket's), outside the harness dir.
+        let mut chrome_temp = None;
         if driver_port.is_some() {
             let running = processes_mentioning(&scratch.0);
             for program in ["chromedriver", "--remote-debugging-port"] {
@@ -260,6 +262,22 @@ fn end_everything_and_check(ending: Ending) {
                     "{program} runs while its test does: {running:?}"
                 );
             }
+            chrome_temp = std::fs::read_dir(scratch.0.join("runs"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .flat_map(|run| {
+                    std::fs::read_dir(run.path())
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                })
+                .find_map(|res| std::fs::read_link(res.path().join("profile/SingletonSocket")).ok())
+                .and_then(|socket| socket.parent().map(std::path::Path::to_path_buf));
+            assert!(
+                chrome_temp.as_ref().is_some_and(|t| t.is_dir()),
+                "{chrome_temp:?}"
+            );
         }
 
         match ending {
@@ -278,6 +296,12 @@ fn end_everything_and_check(ending: Ending) {
                 && TcpStream::connect(("127.0.0.1", p)).is_ok()
             {
                 return Err(format!("chromedriver still listens on {p}"));
+            }
+            if let Some(temp) = chrome_temp.as_ref().filter(|t| t.exists()) {
+                return Err(format!(
+                    "Chrome's temp dir {} is still there",
+                    temp.display()
+                ));
             }
             match containers.iter().find(|id| container_exists(id)) {
                 Some(id) => Err(format!("container {id} is still there")),
