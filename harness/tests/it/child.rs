@@ -193,6 +193,29 @@ pub fn processes_mentioning(path: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// `Ok` once no process mentions `dir`, else who still runs (for [`eventually`]).
+#[cfg(target_os = "linux")]
+pub fn nothing_runs_under(dir: &std::path::Path) -> Result<(), String> {
+    let left = processes_mentioning(dir);
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("still running: {left:?}"))
+    }
+}
+
+/// The pid of the one process that mentions `dir` and whose command line passes `which`.
+#[cfg(target_os = "linux")]
+pub fn the_pid_of(dir: &std::path::Path, which: impl Fn(&str) -> bool) -> i32 {
+    let pids: Vec<i32> = processes_mentioning(dir)
+        .iter()
+        .filter(|p| which(p))
+        .filter_map(|p| p.split(':').next()?.parse().ok())
+        .collect();
+    assert_eq!(pids.len(), 1, "exactly one such process: {pids:?}");
+    pids[0]
+}
+
 /// The ids of the harness's containers that publish `port` on the host.
 #[cfg(target_os = "linux")]
 pub fn containers_publishing(port: u16) -> Vec<String> {
@@ -390,6 +413,18 @@ pub async fn small_page() -> harness::InProcessService {
     harness::InProcessService::serve(router).await.unwrap()
 }
 
+/// Serve [`small_page`] and show it in `browser`; the page lives as long as what is returned.
+async fn open_small_page(browser: &harness::Browser) -> harness::InProcessService {
+    let site = small_page().await;
+    browser.goto(site.base_url()).await.unwrap();
+    browser
+        .expect("h1")
+        .to_contain_text("Helper")
+        .await
+        .unwrap();
+    site
+}
+
 /// Take a database and a browser session on a page (unless `HARNESS_BROWSER=skip`), print
 /// `READY <postgres port> <webdriver url or ->`, hold them until stdin closes, then end as
 /// `HELPER_END` says: `exit` (close both and return) or `panic` (unwind through both).
@@ -398,15 +433,11 @@ pub async fn small_page() -> harness::InProcessService {
 async fn helper_hold_everything() {
     let db = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
     let browser = harness::Browser::start().await.unwrap();
-    let site = small_page().await;
-    if let Some(browser) = &browser {
-        browser.goto(site.base_url()).await.unwrap();
-        browser
-            .expect("h1")
-            .to_contain_text("Helper")
-            .await
-            .unwrap();
-    }
+    // Served for as long as the helper holds everything.
+    let _site = match &browser {
+        Some(browser) => Some(open_small_page(browser).await),
+        None => None,
+    };
     let driver = browser.as_ref().map_or("-", |b| b.webdriver_url());
     println!("\nREADY {} {driver}", db.server().port());
     std::io::stdout().flush().unwrap();
@@ -427,13 +458,7 @@ async fn browser_then_wait_on_demand() {
         return;
     };
     browser.attach_log(|| "the service's log line\n".to_owned());
-    let site = small_page().await;
-    browser.goto(site.base_url()).await.unwrap();
-    browser
-        .expect("h1")
-        .to_contain_text("Helper")
-        .await
-        .unwrap();
+    let _site = open_small_page(&browser).await;
     println!("\nREADY {}", browser.webdriver_url());
     std::io::stdout().flush().unwrap();
     stdin_from_parent(true).await;

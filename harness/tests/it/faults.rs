@@ -5,7 +5,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::child::{
-    ScratchDir, eventually, helper, processes_mentioning, spawn_ready, wait_for_line,
+    ScratchDir, eventually, helper, nothing_runs_under, spawn_ready, the_pid_of, wait_for_line,
 };
 
 /// The seconds in a `Duration`'s debug form (`1.2s`, `350.1ms`, `20µs`).
@@ -31,16 +31,13 @@ fn postgres_dying_mid_test_fails_the_next_query_at_once() {
     let (mut child, mut out, port) = spawn_ready(command);
     let port: u16 = port.parse().unwrap();
     // The postmaster is the process whose command line names its data directory with -D.
-    let postmaster: Vec<i32> = processes_mentioning(&scratch.0.join("data"))
-        .iter()
-        .filter(|p| p.contains("postgres") && p.contains(" -D "))
-        .filter_map(|p| p.split(':').next()?.parse().ok())
-        .collect();
-    assert_eq!(postmaster.len(), 1, "one postmaster: {postmaster:?}");
+    let postmaster = the_pid_of(&scratch.0.join("data"), |p| {
+        p.contains("postgres") && p.contains(" -D ")
+    });
     // Stopped as an operator (or a crashed machine's init) stops it: a fast shutdown that ends
     // every session, then the postmaster.
     // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(postmaster[0], libc::SIGINT) };
+    unsafe { libc::kill(postmaster, libc::SIGINT) };
     eventually(
         Duration::from_secs(10),
         || match std::net::TcpStream::connect(("127.0.0.1", port)) {
@@ -78,14 +75,12 @@ fn browser_loses(helper_name: &str, program: &str, reason: &str) {
         .env_remove(harness::ENV_BROWSER_REUSE)
         .env_remove(harness::ENV_WEBDRIVER_URL);
     let (mut child, mut out, _) = spawn_ready(command);
-    let victims: Vec<i32> = processes_mentioning(&scratch.0)
-        .iter()
-        .filter(|p| p.contains(program) && !p.contains("--type="))
-        .filter_map(|p| p.split(':').next()?.parse().ok())
-        .collect();
-    assert_eq!(victims.len(), 1, "one {program}: {victims:?}");
+    // Chrome's helpers carry `--type=`; the browser process itself does not.
+    let victim = the_pid_of(&scratch.0, |p| {
+        p.contains(program) && !p.contains("--type=")
+    });
     // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(victims[0], libc::SIGKILL) };
+    unsafe { libc::kill(victim, libc::SIGKILL) };
     child.stdin.take().unwrap().write_all(b"go\n").unwrap();
     let waited = wait_for_line(&mut out, "WAITED ", Duration::from_secs(30)).unwrap();
     // The assertion's own deadline is 5 s: a failure sooner than that did not wait it out.
@@ -346,32 +341,23 @@ fn the_docker_engine_stopping_mid_run_is_a_clear_error() {
     );
 
     // A new test process while the engine is down: told so at once.
-    let mut next = helper("helper_report_provision_error");
-    next.env("HARNESS_POSTGRES", "docker")
-        .env("DOCKER_HOST", engine.host())
-        .env("HARNESS_DIR", &scratch.0);
-    let (out, err) = crate::child::output_of(next);
+    let provision = |engine: &EngineProxy| {
+        let mut next = helper("helper_report_provision_error");
+        next.env("HARNESS_POSTGRES", "docker")
+            .env("DOCKER_HOST", engine.host())
+            .env("HARNESS_DIR", &scratch.0);
+        crate::child::output_of(next)
+    };
+    let (out, err) = provision(&engine);
     assert!(out.contains("RESULT ERROR"), "{out}{err}");
     assert!(out.contains(&engine.host()), "names the engine: {out}");
 
     // The first run's keeper is done (it could not remove the container: no engine).
-    let gone = || {
-        let left = processes_mentioning(&scratch.0);
-        if left.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("still running: {left:?}"))
-        }
-    };
-    eventually(Duration::from_secs(15), gone);
+    eventually(Duration::from_secs(15), || nothing_runs_under(&scratch.0));
 
     // The engine is back: the next run removes the stopped container and says so.
     let engine = EngineProxy::start(scratch.0.join("docker.sock"));
-    let mut next = helper("helper_report_provision_error");
-    next.env("HARNESS_POSTGRES", "docker")
-        .env("DOCKER_HOST", engine.host())
-        .env("HARNESS_DIR", &scratch.0);
-    let (out, err) = crate::child::output_of(next);
+    let (out, err) = provision(&engine);
     assert!(out.contains("RESULT OK"), "{out}{err}");
     assert!(
         err.contains("left by an earlier run"),
@@ -385,6 +371,6 @@ fn the_docker_engine_stopping_mid_run_is_a_clear_error() {
         },
     );
     // That run's own container goes with it, through the engine, before the engine goes.
-    eventually(Duration::from_secs(15), gone);
+    eventually(Duration::from_secs(15), || nothing_runs_under(&scratch.0));
     drop(engine);
 }

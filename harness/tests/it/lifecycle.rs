@@ -7,8 +7,8 @@ use std::process::Child;
 use std::time::Duration;
 
 use crate::child::{
-    ScratchDir, container_exists, containers_publishing, eventually, helper, processes_mentioning,
-    spawn_ready, wait_for_line,
+    ScratchDir, container_exists, containers_publishing, eventually, helper, nothing_runs_under,
+    processes_mentioning, spawn_ready, wait_for_line,
 };
 
 const CLEANUP: Duration = Duration::from_secs(10);
@@ -28,10 +28,7 @@ fn signal(child: &mut Child, signal: i32) {
 /// Nothing of the harness runs or remains under `dir`: no process, no run directory.
 fn assert_nothing_left(dir: &std::path::Path, port: u16) {
     eventually(CLEANUP, || {
-        let procs = processes_mentioning(dir);
-        if !procs.is_empty() {
-            return Err(format!("still running: {procs:?}"));
-        }
+        nothing_runs_under(dir)?;
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Err(format!("something still listens on 127.0.0.1:{port}"));
         }
