@@ -1,7 +1,7 @@
 //! Figures per backend: cold server start, template build, per-test clone, and what
 //! `#[sqlx::test]` does per test instead (CREATE DATABASE + every migration), in the same run.
 //!
-//! `cargo run -p harness --example bench [-- local docker] [--starts N] [--clones N]`
+//! `cargo run -p e2e-harness --example bench [-- local docker] [--starts N] [--clones N]`
 //!
 //! Each cold start runs in a child process of its own (a run of its own), so the server really is
 //! started and removed every time.

@@ -2,7 +2,7 @@
 //! close; then the wall time of tunix-rt's E2E suite under `cargo nextest run` from a cold start
 //! (no server running; the build is warmed first and not counted).
 //!
-//! `cargo run -p harness --example browser_bench [-- --runs N]`
+//! `cargo run -p e2e-harness --all-features --example browser_bench [-- --runs N]`
 //!
 //! Each measurement of a cold start runs in a child process of its own (a run of its own), so
 //! chromedriver and the browser really are started and removed every time.
@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use axum::response::Html;
 use axum::routing::get;
-use harness::{Browser, InProcessService};
+use harness::InProcessService;
+use harness::browser::Browser;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -85,7 +86,7 @@ fn cold_starts(runs: usize, reuse: &str) {
         let out = Command::new(&exe)
             .arg("--child")
             .env_remove("NEXTEST_RUN_ID")
-            .env(harness::ENV_BROWSER_REUSE, reuse)
+            .env(harness::env::BROWSER_REUSE, reuse)
             .output()
             .expect("child");
         let text = String::from_utf8_lossy(&out.stdout);
@@ -124,7 +125,7 @@ fn suite(label: &str, filter: &str, runs: usize, reuse: &str) {
                 "-E",
                 filter,
             ])
-            .env(harness::ENV_BROWSER_REUSE, reuse)
+            .env(harness::env::BROWSER_REUSE, reuse)
             .env_remove("NEXTEST_RUN_ID")
             .output()
             .expect("cargo nextest");

@@ -138,6 +138,32 @@ impl TestDatabase {
         &self.name
     }
 
+    /// The server's host: `127.0.0.1`, or the external server's own host.
+    pub fn host(&self) -> &str {
+        self.server.host()
+    }
+
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.server.port()
+    }
+
+    /// The user to connect as.
+    pub fn user(&self) -> &str {
+        self.server.user()
+    }
+
+    /// Its password, as it is (not percent-encoded).
+    pub fn password(&self) -> &str {
+        self.server.password()
+    }
+
+    /// sqlx connection settings for this database, for a service that builds its own pool
+    /// (`PgPoolOptions::new().connect_with(db.connect_options())`).
+    pub fn connect_options(&self) -> sqlx::postgres::PgConnectOptions {
+        self.server.connect_options(&self.name)
+    }
+
     /// The server it lives on.
     pub fn server(&self) -> &PostgresServer {
         &self.server
@@ -391,23 +417,55 @@ pub(crate) fn current_test_name() -> String {
     }
 }
 
-/// `t_<the test's last path segments>_<random>`, at most 63 bytes (Postgres' limit), lower case.
+/// `t_<the test's last whole path segments>_<hash><random>`, at most 63 bytes (Postgres' limit),
+/// lower case. The end of a test's path (its function name) says most, so segments are dropped
+/// from the front, whole; the hash of the full path tells apart tests whose ends are alike.
 pub(crate) fn database_name(test: &str) -> String {
-    let clean: String = test
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
+    let segments: Vec<String> = test
+        .split("::")
+        .map(|segment| {
+            segment
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+                .trim_matches('_')
+                .to_owned()
         })
+        .filter(|segment| !segment.is_empty())
         .collect();
-    let clean = clean.trim_matches('_');
-    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
-    const BUDGET: usize = 63 - 2 - 1 - 8;
-    let tail = &clean[clean.len().saturating_sub(BUDGET)..];
-    format!("t_{}_{suffix}", tail.trim_start_matches('_'))
+    let hash = stable_hash(&[test.as_bytes()]) as u32 & 0xff_ffff;
+    let random = &uuid::Uuid::new_v4().simple().to_string()[..6];
+    let suffix = format!("{hash:06x}{random}");
+    // "t_" + tail + "_" + suffix
+    const BUDGET: usize = 63 - 2 - 1 - 12;
+    let mut tail = String::new();
+    for segment in segments.iter().rev() {
+        let joined = if tail.is_empty() {
+            segment.clone()
+        } else {
+            format!("{segment}__{tail}")
+        };
+        if joined.len() > BUDGET {
+            if tail.is_empty() {
+                // One segment longer than the budget: its end, as for the path.
+                tail = segment[segment.len() - BUDGET..]
+                    .trim_start_matches('_')
+                    .to_owned();
+            }
+            break;
+        }
+        tail = joined;
+    }
+    if tail.is_empty() {
+        tail.push_str("test");
+    }
+    format!("t_{tail}_{suffix}")
 }
 
 #[cfg(test)]
@@ -422,6 +480,19 @@ mod tests {
         assert!(name.len() <= 63, "{name}");
         assert!(name.starts_with("t_"), "{name}");
         assert!(name.contains("which_is_long_"), "{name}");
+        // Segments go whole from the front: never a cut word such as `wser` for `browser`.
+        let name =
+            database_name("suite::tests::e2e::browser::a_wrong_password_is_refused_and_says_so");
+        assert!(
+            name.starts_with("t_browser__a_wrong_password_is_refused_and_says_so_"),
+            "{name}"
+        );
+        let short = database_name("e2e::browser::page_loads");
+        assert!(short.starts_with("t_e2e__browser__page_loads_"), "{short}");
+        // The same test gets the same hash, another test another.
+        let hash = |name: &str| name[name.len() - 12..name.len() - 6].to_owned();
+        assert_eq!(hash(&database_name("a::b")), hash(&database_name("a::b")));
+        assert_ne!(hash(&database_name("a::b")), hash(&database_name("a::c")));
         assert!(
             name.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')

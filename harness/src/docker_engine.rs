@@ -1,6 +1,6 @@
-//! A few plain calls to the Docker Engine API with nothing but std, so that the keeper (which runs
-//! before `main`, with no async runtime) and the backend probe can use them. Starting containers
-//! goes through testcontainers; this module only pings, inspects and removes.
+//! The keeper's own calls to the Docker Engine API: list and remove containers, with nothing but
+//! std. Hand-written because the keeper runs before `main`, with no async runtime and none of the
+//! test's state; test processes talk to the engine through testcontainers' bollard client.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -28,6 +28,9 @@ impl std::fmt::Display for Endpoint {
     }
 }
 
+/// The engine testcontainers 0.28 connects to, found the same way (`DOCKER_HOST`, then the
+/// sockets it tries, in its order), so that the keeper removes containers from the engine the
+/// test started them in. Docker contexts are not read, by testcontainers either.
 pub(crate) fn endpoint() -> Endpoint {
     if let Some(endpoint) = std::env::var("DOCKER_HOST")
         .ok()
@@ -40,12 +43,12 @@ pub(crate) fn endpoint() -> Endpoint {
         return Endpoint::Pipe(r"\\.\pipe\docker_engine".to_owned());
     }
     let mut candidates = vec![PathBuf::from("/var/run/docker.sock")];
+    if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+        candidates.push(runtime.join(".docker/run/docker.sock"));
+    }
     if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
         candidates.push(home.join(".docker/run/docker.sock"));
-        candidates.push(home.join(".colima/default/docker.sock"));
-    }
-    if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
-        candidates.push(runtime.join("docker.sock"));
+        candidates.push(home.join(".docker/desktop/docker.sock"));
     }
     let first = candidates[0].clone();
     Endpoint::Unix(candidates.into_iter().find(|p| p.exists()).unwrap_or(first))
@@ -101,9 +104,8 @@ fn connect(endpoint: &Endpoint) -> std::io::Result<Box<dyn Stream>> {
 }
 
 /// One request; HTTP/1.0 so that the engine answers without chunking and closes when done.
-fn request(method: &str, path: &str) -> Result<(u16, String), String> {
-    let endpoint = endpoint();
-    let mut stream = connect(&endpoint)
+fn request(endpoint: &Endpoint, method: &str, path: &str) -> Result<(u16, String), String> {
+    let mut stream = connect(endpoint)
         .map_err(|e| format!("cannot reach the Docker engine at {endpoint}: {e}"))?;
     let head = format!("{method} {path} HTTP/1.0\r\nHost: docker\r\nContent-Length: 0\r\n\r\n");
     stream
@@ -125,44 +127,11 @@ fn request(method: &str, path: &str) -> Result<(u16, String), String> {
     Ok((status, body.to_owned()))
 }
 
-/// Whether the engine answers.
-pub(crate) fn ping() -> Result<(), String> {
-    match request("GET", "/_ping")? {
-        (200, _) => Ok(()),
-        (status, body) => Err(format!(
-            "the Docker engine at {} answered {status}: {}",
-            endpoint(),
-            body.trim()
-        )),
-    }
-}
-
-/// Whether an image is present in the engine (no registry is asked).
-pub(crate) fn image_exists(image: &str) -> Result<bool, String> {
-    match request("GET", &format!("/images/{}/json", percent_encode(image)))? {
-        (200, _) => Ok(true),
-        (404, _) => Ok(false),
-        (status, body) => Err(format!(
-            "inspecting image {image} answered {status}: {}",
-            body.trim()
-        )),
-    }
-}
-
 /// Ids of the containers (running or not) that carry a `key=value` label.
-pub(crate) fn list_labelled(label: &str) -> Result<Vec<String>, String> {
-    Ok(labels_of_containers_with(label)?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect())
-}
-
-/// The labels of every container matching a label filter (`key` or `key=value`), by container id.
-pub(crate) fn labels_of_containers_with(
-    key: &str,
-) -> Result<Vec<(String, serde_json::Value)>, String> {
-    let filters = serde_json::json!({ "label": [key] }).to_string();
+fn list_labelled(endpoint: &Endpoint, label: &str) -> Result<Vec<String>, String> {
+    let filters = serde_json::json!({ "label": [label] }).to_string();
     let (status, body) = request(
+        endpoint,
         "GET",
         &format!(
             "/containers/json?all=1&filters={}",
@@ -179,13 +148,13 @@ pub(crate) fn labels_of_containers_with(
         serde_json::from_str(&body).map_err(|e| e.to_string())?;
     Ok(containers
         .into_iter()
-        .filter_map(|c| Some((c.get("Id")?.as_str()?.to_owned(), c.get("Labels")?.clone())))
+        .filter_map(|c| Some(c.get("Id")?.as_str()?.to_owned()))
         .collect())
 }
 
 /// Remove a container and its anonymous volumes, running or not.
-pub(crate) fn remove(id: &str) -> Result<(), String> {
-    match request("DELETE", &format!("/containers/{id}?force=1&v=1"))? {
+fn remove(endpoint: &Endpoint, id: &str) -> Result<(), String> {
+    match request(endpoint, "DELETE", &format!("/containers/{id}?force=1&v=1"))? {
         (204 | 404, _) => Ok(()),
         (status, body) => Err(format!(
             "removing container {id} answered {status}: {}",
@@ -194,11 +163,13 @@ pub(crate) fn remove(id: &str) -> Result<(), String> {
     }
 }
 
-/// Remove every container carrying a `key=value` label; how many there were.
-pub(crate) fn remove_labelled(label: &str) -> Result<usize, String> {
-    let ids = list_labelled(label)?;
+/// Remove every container carrying a `key=value` label from the engine at `host` (a
+/// `DOCKER_HOST` value; `None`: found as testcontainers finds it); how many there were.
+pub(crate) fn remove_labelled(host: Option<&str>, label: &str) -> Result<usize, String> {
+    let endpoint = host.and_then(endpoint_from_host).unwrap_or_else(endpoint);
+    let ids = list_labelled(&endpoint, label)?;
     for id in &ids {
-        remove(id)?;
+        remove(&endpoint, id)?;
     }
     Ok(ids.len())
 }

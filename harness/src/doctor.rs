@@ -2,8 +2,8 @@
 
 use std::fmt;
 
+use crate::config;
 use crate::postgres::local;
-use crate::{config, docker_engine};
 
 /// One line of the report.
 #[derive(Debug, Clone)]
@@ -103,30 +103,7 @@ pub fn examine() -> Report {
             fix: Some(local::install_hint().into()),
         },
     });
-    let engine = docker_engine::ping();
-    checks.push(Check {
-        what: "docker engine".into(),
-        ok: engine.is_ok(),
-        detail: match &engine {
-            Ok(()) => format!("answers at {}", docker_engine::endpoint()),
-            Err(e) => e.clone(),
-        },
-        fix: Some("start Docker (or Docker Desktop), or rely on local Postgres binaries".into()),
-    });
-    let image = config::postgres_image();
-    let image_present = engine.is_ok() && docker_engine::image_exists(&image).unwrap_or(false);
-    if engine.is_ok() {
-        checks.push(Check {
-            what: "docker image".into(),
-            ok: image_present,
-            detail: if image_present {
-                format!("{image} is present")
-            } else {
-                format!("{image} is not present (it is pulled on first use where a registry is reachable)")
-            },
-            fix: Some(crate::postgres::image_hint()),
-        });
-    }
+    let (engine_ok, image) = examine_docker(&mut checks);
     let auto_choice = if let Some(url) = external {
         Some(format!("external ({})", crate::redact(&url)))
     } else if let Ok(found) = &binaries {
@@ -135,7 +112,7 @@ pub fn examine() -> Report {
             found.version,
             found.dir.display()
         ))
-    } else if engine.is_ok() {
+    } else if engine_ok {
         Some(format!("docker ({image})"))
     } else {
         None
@@ -148,7 +125,66 @@ pub fn examine() -> Report {
     }
 }
 
+/// A runtime for the doctor's few async checks (it is called from a plain `main`).
+#[cfg(any(feature = "docker", feature = "browser"))]
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()
+        .map(|rt| rt.block_on(future))
+}
+
+/// The engine and the backend's image; whether the engine answers, and the image's name.
+#[cfg(feature = "docker")]
+fn examine_docker(checks: &mut Vec<Check>) -> (bool, String) {
+    let image = config::postgres_image();
+    let engine = block_on(crate::container::ping()).unwrap_or_else(|| {
+        Err(crate::container::ContainerError::Unreachable {
+            endpoint: crate::docker_engine::endpoint().to_string(),
+            reason: "no async runtime could be made".into(),
+        })
+    });
+    checks.push(Check {
+        what: "docker engine".into(),
+        ok: engine.is_ok(),
+        detail: match &engine {
+            Ok(()) => format!("answers at {}", crate::docker_engine::endpoint()),
+            Err(e) => e.to_string(),
+        },
+        fix: Some("start Docker (or Docker Desktop), or rely on local Postgres binaries".into()),
+    });
+    if engine.is_ok() {
+        let present = block_on(crate::container::image_exists(&image))
+            .and_then(Result::ok)
+            .unwrap_or(false);
+        checks.push(Check {
+            what: "docker image".into(),
+            ok: present,
+            detail: if present {
+                format!("{image} is present")
+            } else {
+                format!("{image} is not present (it is pulled on first use where a registry is reachable)")
+            },
+            fix: Some(crate::postgres::image_hint()),
+        });
+    }
+    (engine.is_ok(), image)
+}
+
+#[cfg(not(feature = "docker"))]
+fn examine_docker(checks: &mut Vec<Check>) -> (bool, String) {
+    checks.push(Check {
+        what: "docker engine".into(),
+        ok: false,
+        detail: "not built in (the harness's `docker` feature is off)".into(),
+        fix: None,
+    });
+    (false, config::postgres_image())
+}
+
 /// The first line a program prints for `--version`.
+#[cfg(feature = "browser")]
 fn version_of(program: &std::path::Path) -> Option<String> {
     let out = std::process::Command::new(program)
         .arg("--version")
@@ -161,6 +197,18 @@ fn version_of(program: &std::path::Path) -> Option<String> {
         .filter(|l| !l.is_empty())
 }
 
+#[cfg(not(feature = "browser"))]
+fn examine_browser(checks: &mut Vec<Check>) -> bool {
+    checks.push(Check {
+        what: "browser".into(),
+        ok: true,
+        detail: "not built in (the harness's `browser` feature is off)".into(),
+        fix: None,
+    });
+    true
+}
+
+#[cfg(feature = "browser")]
 fn examine_browser(checks: &mut Vec<Check>) -> bool {
     if config::var(config::BROWSER).is_some_and(|v| v.eq_ignore_ascii_case("skip")) {
         checks.push(Check {
@@ -174,14 +222,9 @@ fn examine_browser(checks: &mut Vec<Check>) -> bool {
     if let Some(url) = config::var(config::WEBDRIVER_URL) {
         let status = format!("{}/status", url.trim_end_matches('/'));
         let probe = crate::Probe::Http(status.clone());
-        let reached = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())
-            .and_then(|rt| {
-                rt.block_on(probe.wait(std::time::Duration::from_secs(3)))
-                    .map_err(|e| e.to_string())
-            });
+        let reached = block_on(probe.wait(std::time::Duration::from_secs(3)))
+            .ok_or_else(|| "no async runtime could be made".to_owned())
+            .and_then(|reached| reached.map_err(|e| e.to_string()));
         checks.push(Check {
             what: "remote webdriver".into(),
             ok: reached.is_ok(),
@@ -240,7 +283,8 @@ fn examine_browser(checks: &mut Vec<Check>) -> bool {
 }
 
 /// The hint at the end of an error's text, alone.
-fn hint_of(error: &crate::BrowserError) -> String {
+#[cfg(feature = "browser")]
+fn hint_of(error: &crate::browser::BrowserError) -> String {
     let text = error.to_string();
     text.rsplit_once("(hint: ")
         .map(|(_, hint)| hint.trim_end_matches(')').to_owned())

@@ -173,6 +173,7 @@ async fn run_server(
             run_as: local::run_as(),
         }),
         docker_label: None,
+        docker_host: None,
         // The data is the point: the keeper removes only its own files.
         remove: Vec::new(),
         private: false,

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{docker_engine, process};
+#[cfg(feature = "docker")]
+use crate::docker_engine;
+use crate::process;
 
 /// Set to the path of a [`KeeperSpec`] to turn a harness binary into a keeper.
 pub(crate) const KEEPER_ENV: &str = "HARNESS_KEEPER_SPEC";
@@ -36,6 +38,10 @@ pub(crate) struct KeeperSpec {
     pub(crate) child: Option<ChildSpec>,
     /// Containers carrying this `key=value` label are removed at the end.
     pub(crate) docker_label: Option<String>,
+    /// The engine those containers run in (`unix:///…`, `tcp://…`, `npipe://…`), as the process
+    /// that started them resolved it: the keeper must reach the same one.
+    #[serde(default)]
+    pub(crate) docker_host: Option<String>,
     /// Removed at the end besides the resource directory.
     pub(crate) remove: Vec<PathBuf>,
     /// One process's own resource, never acquired by another: however it ends, its run files go
@@ -155,29 +161,56 @@ pub(crate) fn write_spec(spec: &KeeperSpec) -> std::io::Result<()> {
     write_atomically(&spec.files.spec(), &bytes)
 }
 
+/// Why a keeper could not be started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeeperError {
+    /// Its spec or log could not be written.
+    #[error("cannot write the keeper's files in {dir}")]
+    Files {
+        /// The resource's directory.
+        dir: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The process could not be started.
+    #[error("cannot start the keeper process")]
+    Start(#[source] std::io::Error),
+    /// It ended before it was ready.
+    #[error("the keeper exited ({status}) before it was ready; its log:\n{log}")]
+    Exited {
+        /// How it ended.
+        status: std::process::ExitStatus,
+        /// What it wrote (the child's start failure, say).
+        log: String,
+    },
+    /// It did not report in time.
+    #[error("the keeper was not ready after {0:?}")]
+    Timeout(Duration),
+}
+
 /// Start a keeper for `spec`, detached from this process, and return once it has either started
 /// its child (the report) or failed (its log). The caller holds the resource's start lock.
-pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperReport, String> {
+pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperReport, KeeperError> {
     // Referencing the constructor keeps the linker from dropping it from the test binary.
     std::hint::black_box(keeper_dispatch as fn());
     let files = &spec.files;
-    write_spec(spec).map_err(|e| {
-        format!(
-            "cannot write the keeper's spec in {}: {e}",
-            files.dir().display()
-        )
-    })?;
+    let files_error = |source| KeeperError::Files {
+        dir: files.dir(),
+        source,
+    };
+    write_spec(spec).map_err(files_error)?;
     let _ = fs::remove_file(files.report());
     let _ = fs::remove_file(files.quit());
-    let log = File::create(files.keeper_log())
-        .map_err(|e| format!("cannot create the keeper's log: {e}"))?;
-    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    let log = File::create(files.keeper_log()).map_err(files_error)?;
+    let log2 = log.try_clone().map_err(files_error)?;
     // On Linux, /proc/self/exe still runs this very binary after cargo rebuilt (replaced) it on
     // disk during the run; the path std reports would then name the new file, or none.
     let exe = if cfg!(target_os = "linux") {
         std::path::PathBuf::from("/proc/self/exe")
     } else {
-        std::env::current_exe().map_err(|e| format!("cannot find the running executable: {e}"))?
+        std::env::current_exe().map_err(KeeperError::Start)?
     };
     let mut command = Command::new(exe);
     // Arguments a libtest binary or a CLI rejects or matches nothing with: should the constructor
@@ -189,9 +222,7 @@ pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperRepor
         .stdout(log)
         .stderr(log2);
     process::detach(&mut command);
-    let mut keeper = command
-        .spawn()
-        .map_err(|e| format!("cannot start the keeper process: {e}"))?;
+    let mut keeper = command.spawn().map_err(KeeperError::Start)?;
     let started = Instant::now();
     loop {
         if let Ok(bytes) = fs::read(files.report())
@@ -203,14 +234,14 @@ pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperRepor
         }
         if let Ok(Some(status)) = keeper.try_wait() {
             let log = fs::read_to_string(files.keeper_log()).unwrap_or_default();
-            return Err(format!(
-                "the keeper exited ({status}) before it was ready; its log:\n{}",
-                log.trim()
-            ));
+            return Err(KeeperError::Exited {
+                status,
+                log: log.trim().to_owned(),
+            });
         }
         if started.elapsed() > deadline {
             let _ = keeper.kill();
-            return Err(format!("the keeper was not ready after {deadline:?}"));
+            return Err(KeeperError::Timeout(deadline));
         }
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -355,8 +386,9 @@ fn clean_up(spec: &KeeperSpec, child: Option<&mut Child>) {
             spec.child.as_ref().is_some_and(|c| c.interrupt_to_stop),
         );
     }
+    #[cfg(feature = "docker")]
     if let Some(label) = &spec.docker_label {
-        match docker_engine::remove_labelled(label) {
+        match docker_engine::remove_labelled(spec.docker_host.as_deref(), label) {
             Ok(0) => {}
             Ok(n) => log(format!("removed {n} container(s) labelled {label}")),
             Err(e) => log(format!("cannot remove containers labelled {label}: {e}")),
@@ -483,8 +515,10 @@ pub(crate) fn clean_after_dead_keeper(files: &ResourceFiles) -> Vec<String> {
         end_group_of(pid);
         removed.push(format!("process {pid} ({})", child.program.display()));
     }
-    if let Some(label) = spec.as_ref().and_then(|s| s.docker_label.as_ref())
-        && let Ok(n) = docker_engine::remove_labelled(label)
+    #[cfg(feature = "docker")]
+    if let Some(spec) = &spec
+        && let Some(label) = &spec.docker_label
+        && let Ok(n) = docker_engine::remove_labelled(spec.docker_host.as_deref(), label)
         && n > 0
     {
         removed.push(format!("{n} container(s)"));

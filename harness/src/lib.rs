@@ -3,7 +3,11 @@
 //! probes, and the service under test in process or as a child — shared across the processes of
 //! a `cargo nextest run`, with nothing left behind when the run ends.
 //!
-//! ```no_run
+//! Cargo features (see the README): `docker` (default) for the docker backend and container
+//! services, `browser` for WebDriver tests, `axum` for [`InProcessService::serve`]. With none of
+//! them the crate needs only sqlx, tokio and reqwest.
+//!
+//! ```ignore
 //! # static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let db = harness::TestDatabase::new(&MIGRATOR).await?;
@@ -13,9 +17,15 @@
 //! ```
 #![warn(missing_docs)]
 
+mod backing_service;
+#[cfg(feature = "browser")]
 pub mod browser;
+mod capture;
 mod config;
+#[cfg(feature = "docker")]
+mod container;
 mod database;
+#[cfg(feature = "docker")]
 mod docker_engine;
 pub mod doctor;
 mod embedded;
@@ -28,21 +38,28 @@ mod service;
 mod shared;
 mod workdir;
 
-pub use browser::{ActionError, Browser, BrowserError, WaitError};
-pub use config::{
-    BROWSER as ENV_BROWSER, BROWSER_REUSE as ENV_BROWSER_REUSE, CHROME as ENV_CHROME,
-    CHROMEDRIVER as ENV_CHROMEDRIVER, DATA_DIR as ENV_DATA_DIR, DEFAULT_POSTGRES_IMAGE,
-    DIR as ENV_DIR, KEEP_FAILED_DB as ENV_KEEP_FAILED_DB, PG_BIN as ENV_PG_BIN,
-    POSTGRES as ENV_POSTGRES, POSTGRES_IMAGE as ENV_POSTGRES_IMAGE,
-    POSTGRES_URL as ENV_POSTGRES_URL, STARTUP_TIMEOUT as ENV_STARTUP_TIMEOUT,
-    WEBDRIVER_URL as ENV_WEBDRIVER_URL,
-};
+/// The names of every environment variable the harness reads (each is described in the README).
+pub mod env {
+    pub use crate::config::{
+        BROWSER, BROWSER_REUSE, CHROME, CHROMEDRIVER, DATA_DIR, DEFAULT_POSTGRES_IMAGE, DIR,
+        KEEP_FAILED_DB, PG_BIN, POSTGRES, POSTGRES_IMAGE, POSTGRES_URL, STARTUP_TIMEOUT,
+        WEBDRIVER_URL,
+    };
+}
+
+pub use backing_service::{Ready, Service, ServiceBuilder, ServiceError};
+#[cfg(feature = "docker")]
+pub use container::ContainerError;
 pub use database::{DatabaseError, TestDatabase};
 pub use embedded::EmbeddedPostgres;
-pub use net::{LOOPBACK, PortError, PortReservation, free_loopback_port, loopback_listener};
+pub use keeper::KeeperError;
+pub use net::{PortError, PortReservation, free_loopback_port, loopback_listener};
 pub use postgres::{Attempt, Backend, PostgresServer, ProvisionError};
 pub use probe::{Probe, ProbeError};
-pub use service::{ChildError, ChildService, ChildServiceBuilder, InProcessService};
+pub use service::{
+    AddressFormat, ChildError, ChildService, ChildServiceBuilder, InProcessService, Listener,
+    Shutdown,
+};
 pub use shared::SharedError;
 
 /// Replace the password in a URL with `***`, for anything printed or saved.
@@ -68,16 +85,24 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Install a `tracing` subscriber for tests once (later calls do nothing); `RUST_LOG` filters.
+/// Install a `tracing` subscriber for tests once (later calls do nothing); `RUST_LOG` filters
+/// (default `info`). Besides the test's output, it keeps what is logged in memory: that is
+/// [`InProcessService::log`] and a failed browser test's `service.log`.
 pub fn init_tracing() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let _ = tracing_subscriber::registry()
+            .with(filter)
+            .with(tracing_subscriber::fmt::layer().with_test_writer())
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(|| capture::CaptureWriter),
             )
-            .with_test_writer()
             .try_init();
     });
 }

@@ -1,4 +1,4 @@
-//! `cargo run -p harness -- doctor`: what this machine offers the harness.
+//! `cargo run -p e2e-harness --all-features -- doctor`: what this machine offers the harness.
 
 use std::process::ExitCode;
 

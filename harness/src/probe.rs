@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What to wait for.
 #[derive(Debug, Clone)]
@@ -18,6 +17,13 @@ pub enum Probe {
     /// A real Postgres connection with this URL runs `SELECT 1`. (A TCP connect is not enough:
     /// Docker's port proxy accepts before Postgres listens.)
     Postgres(String),
+    /// A log file holds this text (a server's "ready to accept connections" line).
+    Log {
+        /// The log file.
+        path: std::path::PathBuf,
+        /// The text to find.
+        text: String,
+    },
 }
 
 impl fmt::Display for Probe {
@@ -26,6 +32,7 @@ impl fmt::Display for Probe {
             Probe::Tcp(addr) => write!(f, "TCP {addr}"),
             Probe::Http(url) => write!(f, "HTTP GET {url}"),
             Probe::Postgres(url) => write!(f, "Postgres {}", crate::redact(url)),
+            Probe::Log { path, text } => write!(f, "{text:?} in {}", path.display()),
         }
     }
 }
@@ -62,6 +69,11 @@ impl Probe {
                     Err(format!("answered HTTP {status}"))
                 }
             }),
+            Probe::Log { path, text } => match std::fs::read(path) {
+                Ok(bytes) if String::from_utf8_lossy(&bytes).contains(text.as_str()) => Ok(()),
+                Ok(_) => Err("not logged yet".into()),
+                Err(e) => Err(format!("cannot read the log: {e}")),
+            },
             Probe::Postgres(url) => {
                 let mut conn = sqlx::PgConnection::connect(url)
                     .await
@@ -119,48 +131,30 @@ impl Probe {
     }
 }
 
-/// The status code of `GET url`, with a hand-written HTTP/1.1 request: the harness does not need a
-/// full HTTP client for a readiness check.
+/// The status code of `GET url`. Proxies are ignored: every address the harness probes is on
+/// this machine. No connection is kept: each test's runtime is its own, and a pooled connection
+/// would belong to a runtime that may be gone.
 async fn http_get_status(url: &str) -> Result<u16, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("only http:// URLs can be probed, not {url}"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let mut stream = tokio::net::TcpStream::connect(authority)
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let client = CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("a client with no TLS and no proxy builds")
+    });
+    let response = client
+        .get(url)
+        .send()
         .await
-        .map_err(|e| e.to_string())?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut head = Vec::with_capacity(256);
-    let mut buf = [0u8; 256];
-    while !head.windows(2).any(|w| w == b"\r\n") {
-        let n = stream.read(&mut buf).await.map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Err("connection closed before a status line".into());
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    let line = String::from_utf8_lossy(&head);
-    line.split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| {
-            format!(
-                "not an HTTP status line: {}",
-                line.lines().next().unwrap_or_default()
-            )
-        })
+        .map_err(|e| crate::error_chain(&e))?;
+    Ok(response.status().as_u16())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[tokio::test]
     async fn a_closed_port_fails_with_attempts_and_the_last_error() {

@@ -124,6 +124,25 @@ pub(crate) fn detach(command: &mut Command) {
     }
 }
 
+/// A program as a command would find it: a path as given, else the first match on `PATH`
+/// (with the platform's executable suffix).
+pub(crate) fn find_program(program: &std::path::Path) -> Option<std::path::PathBuf> {
+    if program.components().count() > 1 {
+        return program.is_file().then(|| program.to_path_buf());
+    }
+    let name = match program.extension() {
+        Some(_) => program.as_os_str().to_owned(),
+        None => {
+            let mut name = program.as_os_str().to_owned();
+            name.push(std::env::consts::EXE_SUFFIX);
+            name
+        }
+    };
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(&name))
+        .find(|candidate| candidate.is_file())
+}
+
 /// Whether this process runs as root, which Postgres refuses to do.
 pub(crate) fn is_root() -> bool {
     #[cfg(unix)]

@@ -1,10 +1,14 @@
-//! The service under test: in this process (an axum `Router` on a loopback listener) or as a
-//! child process, waited for through a probe and stopped when the test ends.
+//! The service under test: in this process (any server that runs on a loopback listener the
+//! harness hands over; axum in one line) or as a child process, waited for through a probe and
+//! stopped when the test ends.
 
 use std::ffi::{OsStr, OsString};
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -14,33 +18,98 @@ use tokio::task::JoinHandle;
 use crate::net::{self, PortError};
 use crate::probe::{Probe, ProbeError};
 
-/// An axum app served on `127.0.0.1:<port>` in this process until stopped or dropped.
+/// A listener the harness can hand to a server: bound to `127.0.0.1:0` before the server runs, so
+/// there is no gap between choosing the port and listening on it.
+pub trait Listener: Sized + Send + 'static {
+    /// Take over a bound std listener.
+    fn from_std(listener: std::net::TcpListener) -> std::io::Result<Self>;
+}
+
+impl Listener for std::net::TcpListener {
+    fn from_std(listener: std::net::TcpListener) -> std::io::Result<Self> {
+        Ok(listener)
+    }
+}
+
+impl Listener for tokio::net::TcpListener {
+    fn from_std(listener: std::net::TcpListener) -> std::io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        tokio::net::TcpListener::from_std(listener)
+    }
+}
+
+/// Completes when the harness asks the server to stop (from [`InProcessService::stop`] or its
+/// drop); hand it to the framework's graceful shutdown.
+#[derive(Debug)]
+pub struct Shutdown(oneshot::Receiver<()>);
+
+impl Future for Shutdown {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // A dropped sender is a request to stop too.
+        Pin::new(&mut self.0).poll(cx).map(|_| ())
+    }
+}
+
+type ServeResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// A server running in this process on `127.0.0.1:<port>` until stopped or dropped.
+///
+/// Whatever it logs through `tracing` is captured (see [`InProcessService::log`]) and saved
+/// with a failed browser test's artifacts, with nothing to wire.
 #[derive(Debug)]
 pub struct InProcessService {
     addr: SocketAddr,
     base_url: String,
+    log_from: usize,
     shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    task: Option<JoinHandle<ServeResult>>,
 }
 
 impl InProcessService {
-    /// Serve `router` on a fresh loopback listener. The listener is bound before this returns, so
-    /// the service accepts connections at once: no probe is needed, and no other program can take
-    /// the port in between.
+    /// Serve an axum `router` on a fresh loopback listener. The listener is bound before this
+    /// returns, so the service accepts connections at once: no probe is needed.
+    #[cfg(feature = "axum")]
     pub async fn serve(router: axum::Router) -> std::io::Result<InProcessService> {
-        let listener = net::loopback_listener().await?;
+        InProcessService::start(|listener: tokio::net::TcpListener, shutdown| async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await
+        })
+        .await
+    }
+
+    /// Run any server on a loopback listener bound for it: `serve` gets the listener (a std or a
+    /// tokio one, as its parameter's type says) and a [`Shutdown`] future to stop on, and returns
+    /// the server's future, which runs on the test's runtime until it ends.
+    ///
+    /// ```ignore
+    /// // actix-web: listen on the std listener, stop through the server's handle
+    /// let app = harness::InProcessService::start(|listener: std::net::TcpListener, shutdown| async move {
+    ///     let server = actix_web::HttpServer::new(my_app).workers(1).listen(listener)?.run();
+    ///     let handle = server.handle();
+    ///     tokio::spawn(async move { shutdown.await; handle.stop(true).await });
+    ///     server.await
+    /// }).await?;
+    /// ```
+    pub async fn start<L, F, Fut, E>(serve: F) -> std::io::Result<InProcessService>
+    where
+        L: Listener,
+        F: FnOnce(L, Shutdown) -> Fut,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        crate::capture::install();
+        let log_from = crate::capture::position();
+        let listener = std::net::TcpListener::bind((net::LOOPBACK, 0))?;
         let addr = listener.local_addr()?;
         let (shutdown, stop) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.await;
-                })
-                .await
-        });
+        let server = serve(L::from_std(listener)?, Shutdown(stop));
+        let task = tokio::spawn(async move { server.await.map_err(Into::into) });
         Ok(InProcessService {
             addr,
             base_url: format!("http://{addr}"),
+            log_from,
             shutdown: Some(shutdown),
             task: Some(task),
         })
@@ -56,13 +125,29 @@ impl InProcessService {
         &self.base_url
     }
 
-    /// Stop accepting, finish the requests in flight, and wait for the server to end.
+    /// What this process logged through `tracing` since the service started (the harness
+    /// installs its test subscriber for this; a subscriber the test set itself is left alone, and
+    /// then nothing is captured).
+    pub fn log(&self) -> String {
+        crate::capture::since(self.log_from)
+    }
+
+    /// Stop accepting, finish the requests in flight, and wait for the server to end. An error
+    /// the server ended with is printed.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
         if let Some(task) = self.task.take() {
-            let _ = task.await;
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => eprintln!(
+                    "harness: the service on {} ended with: {}",
+                    self.addr,
+                    crate::error_chain(e.as_ref())
+                ),
+                Err(e) => eprintln!("harness: the service on {} panicked: {e}", self.addr),
+            }
         }
     }
 }
@@ -72,6 +157,68 @@ impl Drop for InProcessService {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+    }
+}
+
+/// How an address is written for a program: `127.0.0.1:8080`, `8080`, or a template such as
+/// `redis://{host}:{port}/0` (`{host}`, `{port}` and `{addr}` = host:port are replaced).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AddressFormat {
+    /// `127.0.0.1:<port>`.
+    HostPort,
+    /// `<port>` alone, for `--port N` or `PORT=N`.
+    Port,
+    /// A template; see the type's description.
+    Template(String),
+}
+
+impl AddressFormat {
+    /// A template, e.g. `http://{addr}/` or `--listen={host}:{port}`.
+    pub fn template(template: impl Into<String>) -> AddressFormat {
+        AddressFormat::Template(template.into())
+    }
+
+    /// The address written in this format.
+    pub fn render(&self, addr: SocketAddr) -> String {
+        match self {
+            AddressFormat::HostPort => addr.to_string(),
+            AddressFormat::Port => addr.port().to_string(),
+            AddressFormat::Template(template) => template
+                .replace("{addr}", &addr.to_string())
+                .replace("{host}", &addr.ip().to_string())
+                .replace("{port}", &addr.port().to_string()),
+        }
+    }
+}
+
+/// Where a program is told its address: in a variable, or in arguments.
+#[derive(Debug, Clone)]
+pub(crate) enum Placement {
+    Env(String, AddressFormat),
+    /// Arguments appended in order; `None` stands for the address itself.
+    Args(Vec<Option<String>>, AddressFormat),
+}
+
+impl Placement {
+    /// The arguments to append and the variables to set for `addr`.
+    pub(crate) fn render(
+        placements: &[Placement],
+        addr: SocketAddr,
+    ) -> (Vec<String>, Vec<(String, String)>) {
+        let (mut args, mut env) = (Vec::new(), Vec::new());
+        for placement in placements {
+            match placement {
+                Placement::Env(name, format) => env.push((name.clone(), format.render(addr))),
+                Placement::Args(parts, format) => {
+                    args.extend(parts.iter().map(|part| match part {
+                        Some(literal) => literal.clone(),
+                        None => format.render(addr),
+                    }));
+                }
+            }
+        }
+        (args, env)
     }
 }
 
@@ -110,8 +257,7 @@ pub struct ChildServiceBuilder {
     program: OsString,
     args: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
-    listen_env: Option<String>,
-    listen_arg: Option<String>,
+    listen: Vec<Placement>,
     ready_path: Option<String>,
     timeout: Duration,
 }
@@ -132,8 +278,7 @@ impl ChildService {
             program: program.as_ref().to_owned(),
             args: Vec::new(),
             env: Vec::new(),
-            listen_env: None,
-            listen_arg: None,
+            listen: Vec::new(),
             ready_path: None,
             timeout: Duration::from_secs(30),
         }
@@ -201,14 +346,36 @@ impl ChildServiceBuilder {
 
     /// Tell the service where to listen through this variable: the harness allocates a port and
     /// sets it to `127.0.0.1:<port>`.
-    pub fn listen_env(mut self, name: impl Into<String>) -> Self {
-        self.listen_env = Some(name.into());
+    pub fn listen_env(self, name: impl Into<String>) -> Self {
+        self.listen_env_as(name, AddressFormat::HostPort)
+    }
+
+    /// Like [`listen_env`](Self::listen_env), written as the program wants it (`PORT=8080`:
+    /// [`AddressFormat::Port`]). May be given several times, e.g. a host and a port variable.
+    pub fn listen_env_as(mut self, name: impl Into<String>, format: AddressFormat) -> Self {
+        self.listen.push(Placement::Env(name.into(), format));
         self
     }
 
     /// Tell the service where to listen through this flag, as `<flag> 127.0.0.1:<port>`.
-    pub fn listen_arg(mut self, flag: impl Into<String>) -> Self {
-        self.listen_arg = Some(flag.into());
+    pub fn listen_arg(self, flag: impl Into<String>) -> Self {
+        self.listen_arg_as(flag, AddressFormat::HostPort)
+    }
+
+    /// Like [`listen_arg`](Self::listen_arg), written as the program wants it
+    /// (`--port 8080`: [`AddressFormat::Port`]).
+    pub fn listen_arg_as(mut self, flag: impl Into<String>, format: AddressFormat) -> Self {
+        self.listen
+            .push(Placement::Args(vec![Some(flag.into()), None], format));
+        self
+    }
+
+    /// One argument holding the address, from a template: `--bind=tcp://{addr}`.
+    pub fn listen_arg_template(mut self, template: impl Into<String>) -> Self {
+        self.listen.push(Placement::Args(
+            vec![None],
+            AddressFormat::Template(template.into()),
+        ));
         self
     }
 
@@ -229,32 +396,31 @@ impl ChildServiceBuilder {
         let program = self.program.to_string_lossy().into_owned();
         let port = net::free_loopback_port()?;
         let addr = port.addr();
+        let (mut args, mut env) = (self.args.clone(), self.env.clone());
+        let (extra_args, extra_env) = Placement::render(&self.listen, addr);
+        args.extend(extra_args.into_iter().map(OsString::from));
+        env.extend(extra_env.into_iter().map(|(k, v)| (k.into(), v.into())));
         let mut command = tokio::process::Command::new(&self.program);
         command
-            .args(&self.args)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(&args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        if let Some(name) = &self.listen_env {
-            command.env(name, addr.to_string());
-        }
-        if let Some(flag) = &self.listen_arg {
-            command.arg(flag).arg(addr.to_string());
-        }
         die_with_parent(&mut command);
         let mut child = command.spawn().map_err(|source| ChildError::Spawn {
             program: program.clone(),
             source,
         })?;
         let log = Arc::new(Mutex::new(String::new()));
-        if let Some(out) = child.stdout.take() {
-            collect(out, log.clone());
-        }
-        if let Some(err) = child.stderr.take() {
-            collect(err, log.clone());
-        }
+        let readers: Vec<_> = [
+            child.stdout.take().map(|out| collect(out, log.clone())),
+            child.stderr.take().map(|err| collect(err, log.clone())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let base_url = format!("http://{addr}");
         let probe = match &self.ready_path {
             Some(path) => Probe::Http(format!("{base_url}{path}")),
@@ -268,8 +434,10 @@ impl ChildServiceBuilder {
             .await;
         if let Err(probe) = exited {
             let _ = child.kill().await;
-            // The readers finish once the pipes close.
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            // The readers finish once the pipes close (a grandchild may hold them: bounded).
+            for reader in readers {
+                let _ = tokio::time::timeout(Duration::from_secs(1), reader).await;
+            }
             let log = log.lock().unwrap_or_else(|e| e.into_inner()).clone();
             return Err(ChildError::NotReady {
                 program,
@@ -287,7 +455,10 @@ impl ChildServiceBuilder {
     }
 }
 
-fn collect(stream: impl AsyncRead + Unpin + Send + 'static, log: Arc<Mutex<String>>) {
+fn collect(
+    stream: impl AsyncRead + Unpin + Send + 'static,
+    log: Arc<Mutex<String>>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut lines = BufReader::new(stream).lines();
         while let Ok(Some(line)) = lines.next_line().await {
@@ -295,7 +466,7 @@ fn collect(stream: impl AsyncRead + Unpin + Send + 'static, log: Arc<Mutex<Strin
             log.push_str(&line);
             log.push('\n');
         }
-    });
+    })
 }
 
 /// On Linux the kernel kills the child when the thread that started it ends, so a test process

@@ -37,12 +37,8 @@ pub fn root() -> PathBuf {
         .join("harness-artifacts")
 }
 
-/// The test's directory: its name made safe for every file system; a second browser of the same
-/// test process gets `-2`, and so on. Whatever an earlier run left there is removed.
-fn directory_for(test: &str) -> PathBuf {
-    static USED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let safe: String = test
-        .chars()
+fn safe_name(test: &str) -> String {
+    test.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
                 c
@@ -50,7 +46,41 @@ fn directory_for(test: &str) -> PathBuf {
                 '_'
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Remove what an earlier run of this test left (its directory and its `-2`, `-3`… siblings):
+/// artifacts of a failure that a later green run left in place would mislead whoever reads them.
+/// Once per test and process, when its first browser starts.
+pub(crate) fn clear_earlier(test: &str) {
+    static CLEARED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let safe = safe_name(test);
+    let mut cleared = CLEARED.lock().unwrap_or_else(|e| e.into_inner());
+    if cleared.contains(&safe) {
+        return;
+    }
+    cleared.push(safe.clone());
+    let Ok(entries) = fs::read_dir(root()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let earlier = name == safe
+            || name
+                .strip_prefix(&safe)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if earlier {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The test's directory: its name made safe for every file system; a second browser of the same
+/// test process gets `-2`, and so on. Whatever an earlier run left there is removed.
+fn directory_for(test: &str) -> PathBuf {
+    static USED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let safe = safe_name(test);
     let mut used = USED.lock().unwrap_or_else(|e| e.into_inner());
     let n = used.iter().filter(|t| **t == safe).count();
     used.push(safe.clone());

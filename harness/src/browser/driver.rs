@@ -160,6 +160,7 @@ fn keeper_spec(
             run_as: None,
         }),
         docker_label: None,
+        docker_host: None,
         remove: Vec::new(),
         private,
     }
@@ -188,9 +189,9 @@ async fn start_driver(program: PathBuf, files: ResourceFiles) -> Result<DriverSt
         &log,
     );
     let timeout = config::startup_timeout();
-    let report = keeper::spawn(&spec, timeout).map_err(|reason| BrowserError::Keeper {
+    let report = keeper::spawn(&spec, timeout).map_err(|source| BrowserError::Keeper {
         what: "chromedriver".into(),
-        reason,
+        source,
     })?;
     let pid = report
         .child_pid
@@ -289,9 +290,9 @@ async fn start_chrome_for(
     }
     spec.remove.push(temp);
     let timeout = config::startup_timeout();
-    let report = keeper::spawn(&spec, timeout).map_err(|reason| BrowserError::Keeper {
+    let report = keeper::spawn(&spec, timeout).map_err(|source| BrowserError::Keeper {
         what: "chrome".into(),
-        reason,
+        source,
     })?;
     let pid = report
         .child_pid

@@ -50,12 +50,13 @@ pub enum BrowserError {
         log: String,
     },
     /// The keeper owning chromedriver or the browser could not be started.
-    #[error("cannot start the keeper of {what}: {reason}")]
+    #[error("cannot start the keeper of {what}")]
     Keeper {
         /// What it was to own.
         what: String,
         /// Why it failed.
-        reason: String,
+        #[source]
+        source: crate::KeeperError,
     },
     /// The run's shared files could not be used.
     #[error(transparent)]

@@ -144,6 +144,7 @@ impl Browser {
             }
             _ => {}
         }
+        artifacts::clear_earlier(&test);
         let setup = driver::setup().await?;
         let flags = driver::chrome_flags();
         let mut own_chrome = None;
@@ -367,11 +368,15 @@ impl Browser {
     }
 
     fn failure_job(&self, reason: &str) -> FailureJob {
-        let service_log = self.service_log.as_ref().map(|source| {
-            // A panic in the source must not become a panic in Drop (an abort while unwinding).
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(source))
-                .unwrap_or_else(|_| "(the service log source panicked)".into())
-        });
+        let service_log = match self.service_log.as_ref() {
+            Some(source) => Some(
+                // A panic in the source must not become a panic in Drop (an abort while unwinding).
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(source))
+                    .unwrap_or_else(|_| "(the service log source panicked)".into()),
+            ),
+            // An in-process service logs into this process: what the harness captured of it.
+            None => Some(crate::capture::since(0)).filter(|log| !log.trim().is_empty()),
+        };
         FailureJob {
             test: self.test.clone(),
             reason: reason.to_owned(),

@@ -89,7 +89,13 @@ pub enum ProvisionError {
         /// What the connection attempt said.
         reason: String,
     },
+    /// The docker backend was asked for, but the harness was built without it.
+    #[error(
+        "the docker backend is not built in (hint: enable the harness's `docker` feature, or set HARNESS_POSTGRES=local)"
+    )]
+    DockerNotBuilt,
     /// The image is not in the engine and no registry served it.
+    #[cfg(feature = "docker")]
     #[error(
         "image {image} is not present and cannot be pulled (hint: build it offline with scripts/build-postgres-image, or set HARNESS_POSTGRES_IMAGE to an image you have)"
     )]
@@ -101,6 +107,7 @@ pub enum ProvisionError {
         source: testcontainers::TestcontainersError,
     },
     /// The container could not be started.
+    #[cfg(feature = "docker")]
     #[error("cannot start a container from {image}")]
     Container {
         /// The image.
@@ -132,12 +139,13 @@ pub enum ProvisionError {
         log: String,
     },
     /// The keeper that owns the server could not be started.
-    #[error("cannot start the harness keeper for {what}: {reason}")]
+    #[error("cannot start the harness keeper for {what}")]
     Keeper {
         /// The resource.
         what: String,
         /// Why.
-        reason: String,
+        #[source]
+        source: crate::KeeperError,
     },
     /// A file or directory of the harness could not be used.
     #[error("cannot use {path}")]

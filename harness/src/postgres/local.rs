@@ -435,10 +435,10 @@ pub(crate) async fn start_under_keeper(
     data: &Path,
     log: &Path,
 ) -> Result<u32, ProvisionError> {
-    let report = keeper::spawn(spec, config::startup_timeout()).map_err(|reason| {
+    let report = keeper::spawn(spec, config::startup_timeout()).map_err(|source| {
         ProvisionError::Keeper {
             what: "postgres".into(),
-            reason,
+            source,
         }
     })?;
     let child = report
@@ -515,6 +515,7 @@ async fn start(
             run_as: owner,
         }),
         docker_label: None,
+        docker_host: None,
         remove: if data.starts_with(files.dir()) {
             Vec::new()
         } else {

@@ -6,8 +6,10 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
+#[cfg(feature = "docker")]
+use super::docker;
 use super::error::{Attempt, ProvisionError};
-use super::{docker, external, local};
+use super::{external, local};
 use crate::config;
 
 /// Where a server comes from.
@@ -119,6 +121,11 @@ impl PostgresServer {
         self.backend
     }
 
+    /// The host it listens on: `127.0.0.1`, or the external server's own host.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port
@@ -137,10 +144,45 @@ impl PostgresServer {
             url.set_path(&format!("/{database}"));
             return url.to_string();
         }
-        format!(
-            "postgres://{}:{}@{}:{}/{}",
-            self.user, self.password, self.host, self.port, database
-        )
+        let mut url = url::Url::parse(&format!("postgres://{}:{}/", self.host, self.port))
+            .expect("a host and a port make a URL");
+        // The url crate percent-encodes whatever a user name or password holds.
+        let _ = url.set_username(&self.user);
+        let _ = url.set_password(Some(&self.password));
+        url.path_segments_mut()
+            .expect("a postgres:// URL has a path")
+            .pop_if_empty()
+            .push(database);
+        url.to_string()
+    }
+
+    /// The user the harness connects as.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// That user's password (random per server for the local and docker backends).
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// sqlx settings for one database on this server: the parts of [`url_for`](Self::url_for),
+    /// with nothing to parse or percent-decode.
+    pub fn connect_options(&self, database: &str) -> sqlx::postgres::PgConnectOptions {
+        if self.base_url.is_some()
+            && let Ok(options) = self
+                .url_for(database)
+                .parse::<sqlx::postgres::PgConnectOptions>()
+        {
+            // The external URL's query (sslmode, options…) is kept.
+            return options;
+        }
+        sqlx::postgres::PgConnectOptions::new()
+            .host(&self.host)
+            .port(self.port)
+            .username(&self.user)
+            .password(&self.password)
+            .database(database)
     }
 
     /// The URL of the maintenance database, for creating and dropping databases.
@@ -163,7 +205,10 @@ fn announce(backend: Backend, why: &str, server: &PostgresServer) {
 async fn start(backend: Backend) -> Result<PostgresServer, ProvisionError> {
     match backend {
         Backend::Local => local::shared_server().await,
+        #[cfg(feature = "docker")]
         Backend::Docker => docker::shared_server().await,
+        #[cfg(not(feature = "docker"))]
+        Backend::Docker => Err(ProvisionError::DockerNotBuilt),
         Backend::External => external::server().await,
     }
 }
@@ -217,7 +262,14 @@ async fn start_chosen(choice: Choice) -> Result<&'static PostgresServer, Provisi
             hint: local::install_hint().into(),
         }),
     }
-    match crate::docker_engine::ping() {
+    #[cfg(not(feature = "docker"))]
+    attempts.push(Attempt {
+        backend: Backend::Docker,
+        reason: "the harness was built without its `docker` feature".into(),
+        hint: "enable the harness's `docker` feature to use containers".into(),
+    });
+    #[cfg(feature = "docker")]
+    match docker::ping().await {
         Ok(()) => match PostgresServer::shared_with(Backend::Docker).await {
             Ok(server) => {
                 announce(

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use axum::response::Html;
 use axum::routing::get;
-use harness::{Browser, InProcessService};
+use harness::InProcessService;
+use harness::browser::Browser;
 
 use crate::child::{ScratchDir, output_of};
 
@@ -180,7 +181,7 @@ async fn sessions_keep_cookies_storage_and_pages_apart() {
 
 #[tokio::test]
 async fn a_failing_test_leaves_artifacts_and_its_session_closed() {
-    if std::env::var(harness::ENV_BROWSER).as_deref() == Ok("skip") {
+    if std::env::var(harness::env::BROWSER).as_deref() == Ok("skip") {
         eprintln!("SKIPPED: a browser test (HARNESS_BROWSER=skip)");
         return;
     }
@@ -313,14 +314,14 @@ fn helper(name: &str, dir: &ScratchDir) -> Command {
             "--test-threads=1",
         ])
         .env_remove("NEXTEST_RUN_ID")
-        .env(harness::ENV_DIR, &dir.0)
+        .env(harness::env::DIR, &dir.0)
         .stdin(Stdio::null());
     for variable in [
-        harness::ENV_BROWSER,
-        harness::ENV_BROWSER_REUSE,
-        harness::ENV_CHROME,
-        harness::ENV_CHROMEDRIVER,
-        harness::ENV_WEBDRIVER_URL,
+        harness::env::BROWSER,
+        harness::env::BROWSER_REUSE,
+        harness::env::CHROME,
+        harness::env::CHROMEDRIVER,
+        harness::env::WEBDRIVER_URL,
     ] {
         command.env_remove(variable);
     }
@@ -344,7 +345,7 @@ async fn start_helper() {
 fn no_chromedriver_is_a_clear_error() {
     let dir = ScratchDir::new("no-driver");
     let mut command = helper("start_helper", &dir);
-    command.env(harness::ENV_CHROMEDRIVER, "/nonexistent/chromedriver");
+    command.env(harness::env::CHROMEDRIVER, "/nonexistent/chromedriver");
     let (out, err) = output_of(command);
     assert!(
         out.contains(
@@ -368,7 +369,7 @@ fn a_driver_that_does_not_come_up_is_reported_with_its_log() {
     .unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut command = helper("start_helper", &dir);
-    command.env(harness::ENV_CHROMEDRIVER, &fake);
+    command.env(harness::env::CHROMEDRIVER, &fake);
     let started = Instant::now();
     let (out, err) = output_of(command);
     assert!(out.contains("did not come up"), "{out}{err}");
@@ -385,15 +386,15 @@ fn skip_is_explicit_and_printed() {
     let dir = ScratchDir::new("skip");
     let mut command = helper("start_helper", &dir);
     command
-        .env(harness::ENV_BROWSER, "skip")
+        .env(harness::env::BROWSER, "skip")
         // Even with no browser at all, skip means skip.
-        .env(harness::ENV_CHROMEDRIVER, "/nonexistent/chromedriver");
+        .env(harness::env::CHROMEDRIVER, "/nonexistent/chromedriver");
     let (out, err) = output_of(command);
     assert!(out.contains("NO BROWSER"), "{out}{err}");
     assert!(err.contains("SKIPPED: browser::start_helper"), "{err}");
 
     let mut command = helper("start_helper", &dir);
-    command.env(harness::ENV_BROWSER, "firefox-please");
+    command.env(harness::env::BROWSER, "firefox-please");
     let (out, _) = output_of(command);
     assert!(
         out.contains("HARNESS_BROWSER=firefox-please is not understood"),

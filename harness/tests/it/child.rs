@@ -51,7 +51,7 @@ impl ScratchDir {
         // its time on what its test is about, not on an initdb of its own.
         #[cfg(unix)]
         {
-            let home = std::env::var_os(harness::ENV_DIR).map_or_else(
+            let home = std::env::var_os(harness::env::DIR).map_or_else(
                 || harness::browser::artifacts_root().with_file_name("harness"),
                 PathBuf::from,
             );
@@ -414,7 +414,7 @@ pub async fn small_page() -> harness::InProcessService {
 }
 
 /// Serve [`small_page`] and show it in `browser`; the page lives as long as what is returned.
-async fn open_small_page(browser: &harness::Browser) -> harness::InProcessService {
+async fn open_small_page(browser: &harness::browser::Browser) -> harness::InProcessService {
     let site = small_page().await;
     browser.goto(site.base_url()).await.unwrap();
     browser
@@ -432,7 +432,7 @@ async fn open_small_page(browser: &harness::Browser) -> harness::InProcessServic
 #[ignore = "helper run by other tests as a child process"]
 async fn helper_hold_everything() {
     let db = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
-    let browser = harness::Browser::start().await.unwrap();
+    let browser = harness::browser::Browser::start().await.unwrap();
     // Served for as long as the helper holds everything.
     let _site = match &browser {
         Some(browser) => Some(open_small_page(browser).await),
@@ -454,7 +454,7 @@ async fn helper_hold_everything() {
 /// Start a browser on a page, print `READY`, wait for a line on stdin, then wait for the page's
 /// heading: a test whose browser may have been taken away meanwhile.
 async fn browser_then_wait_on_demand() {
-    let Some(mut browser) = harness::Browser::start().await.unwrap() else {
+    let Some(mut browser) = harness::browser::Browser::start().await.unwrap() else {
         return;
     };
     browser.attach_log(|| "the service's log line\n".to_owned());
@@ -480,4 +480,52 @@ async fn helper_browser_loses_its_driver() {
 #[ignore = "helper run by other tests as a child process"]
 async fn helper_browser_loses_its_chrome() {
     browser_then_wait_on_demand().await;
+}
+
+/// A Redis of the kind `HELPER_REDIS` names (`binary` or `container`, `shared` or `own`), its
+/// port and what runs it (`pid:<pid>` or `container:<id>`) printed; held until stdin closes.
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_hold_redis() {
+    let kind = std::env::var("HELPER_REDIS").unwrap();
+    let builder = if kind.starts_with("container") {
+        crate::services::redis_container()
+    } else {
+        crate::services::redis_binary()
+    };
+    let redis = if kind.ends_with("shared") {
+        builder.shared().await.unwrap()
+    } else {
+        builder.start().await.unwrap()
+    };
+    println!("READY {}", redis.port());
+    std::io::stdout().flush().unwrap();
+    stdin_from_parent(false).await;
+    drop(redis);
+}
+
+/// A fake nextest runner: two `helper_hold_redis` workers of one run; prints `WORKER <pid> <port>`
+/// for each, then waits for them.
+#[test]
+#[ignore = "helper run by other tests as a child process"]
+fn helper_redis_run() {
+    let mut workers: Vec<Child> = (0..2)
+        .map(|_| {
+            let mut worker = helper("helper_hold_redis");
+            worker
+                .env("NEXTEST_RUN_ID", std::env::var("HELPER_RUN_ID").unwrap())
+                .stderr(Stdio::inherit());
+            worker.spawn().unwrap()
+        })
+        .collect();
+    for worker in &mut workers {
+        let mut out = BufReader::new(worker.stdout.take().unwrap());
+        let port = wait_for_line(&mut out, "READY ", Duration::from_secs(60)).unwrap();
+        println!("WORKER {} {port}", worker.id());
+        std::mem::forget(out);
+    }
+    std::io::stdout().flush().unwrap();
+    for worker in &mut workers {
+        let _ = worker.wait();
+    }
 }

@@ -64,7 +64,7 @@ fn postgres_dying_mid_test_fails_the_next_query_at_once() {
 /// Kill the run's chromedriver or the test's Chrome (the process whose command line contains
 /// `program`) under a waiting test: the test fails at once saying `reason`, with its artifacts.
 fn browser_loses(helper_name: &str, program: &str, reason: &str) {
-    if std::env::var(harness::ENV_BROWSER).as_deref() == Ok("skip") {
+    if std::env::var(harness::env::BROWSER).as_deref() == Ok("skip") {
         eprintln!("SKIPPED: a browser fault test (HARNESS_BROWSER=skip)");
         return;
     }
@@ -72,8 +72,8 @@ fn browser_loses(helper_name: &str, program: &str, reason: &str) {
     let mut command = helper(helper_name);
     command
         .env("HARNESS_DIR", &scratch.0)
-        .env_remove(harness::ENV_BROWSER_REUSE)
-        .env_remove(harness::ENV_WEBDRIVER_URL);
+        .env_remove(harness::env::BROWSER_REUSE)
+        .env_remove(harness::env::WEBDRIVER_URL);
     let (mut child, mut out, _) = spawn_ready(command);
     // Chrome's helpers carry `--type=`; the browser process itself does not.
     let victim = the_pid_of(&scratch.0, |p| {

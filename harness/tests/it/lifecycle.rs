@@ -206,7 +206,7 @@ enum Ending {
 /// The backends to try: the run's own when it names one (each CI pass names one), else every
 /// backend this machine has, a missing Docker said out loud.
 fn backends_under_test() -> Vec<&'static str> {
-    match std::env::var(harness::ENV_POSTGRES).as_deref() {
+    match std::env::var(harness::env::POSTGRES).as_deref() {
         Ok("local") => vec!["local"],
         Ok("docker") => vec!["docker"],
         _ if std::env::var("HARNESS_TEST_DOCKER").as_deref() == Ok("skip") => {
@@ -226,7 +226,7 @@ fn end_everything_and_check(ending: Ending) {
         let scratch = ScratchDir::new(&format!("stack-{backend}"));
         let mut command = helper("helper_hold_everything");
         command
-            .env(harness::ENV_POSTGRES, backend)
+            .env(harness::env::POSTGRES, backend)
             .env("HARNESS_DIR", &scratch.0)
             .env("HARNESS_DATA_DIR", scratch.0.join("data"))
             .env(

@@ -88,7 +88,7 @@ async fn a_note_saved_in_the_page_shows_in_its_list() {
     let app = InProcessService::serve(notes::app(db.pool().clone()))
         .await
         .unwrap();
-    let Some(browser) = harness::Browser::start().await.unwrap() else {
+    let Some(browser) = harness::browser::Browser::start().await.unwrap() else {
         return; // HARNESS_BROWSER=skip: the harness has printed the skip.
     };
     browser.goto(app.base_url()).await.unwrap();

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use harness::{Browser, ChildService};
+use harness::ChildService;
+use harness::browser::Browser;
 
 use super::{FETCH, RESULT_PRE, SUCCESS};
 

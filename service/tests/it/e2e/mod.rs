@@ -11,7 +11,7 @@ mod scenarios;
 use std::io::Write;
 use std::sync::{Mutex, Once};
 
-use harness::Browser;
+use harness::browser::Browser;
 use tunix_rt::Config;
 
 use crate::test_app::TestApp;
