@@ -4,7 +4,7 @@
 //! a `cargo nextest run`, with nothing left behind when the run ends.
 //!
 //! Cargo features (see the README): `docker` (default) for the docker backend and container
-//! services, `browser` for WebDriver tests, `axum` for [`InProcessService::serve`]. With none of
+//! services, `browser` for WebDriver tests, `axum` for `InProcessService::serve`. With none of
 //! them the crate needs only sqlx, tokio and reqwest.
 //!
 //! ```ignore

@@ -20,7 +20,13 @@ pub(crate) fn image_hint() -> String {
 
 /// Whether the engine answers, for `auto`.
 pub(crate) async fn ping() -> Result<(), String> {
-    container::ping().await.map_err(|e| e.to_string())
+    container::ping().await.map_err(|e| match e {
+        // The attempt carries its own hint.
+        ContainerError::Unreachable { endpoint, reason } => {
+            format!("cannot reach the Docker engine at {endpoint}: {reason}")
+        }
+        other => other.to_string(),
+    })
 }
 
 pub(crate) async fn shared_server() -> Result<PostgresServer, ProvisionError> {

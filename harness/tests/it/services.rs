@@ -11,8 +11,11 @@ use harness::{AddressFormat, Ready, Service, ServiceBuilder, ServiceError};
 
 use crate::child::{ScratchDir, eventually, helper, nothing_runs_under, wait_for_line};
 
-/// The image `scripts/build-image redis` builds.
-pub const REDIS_IMAGE: &str = "harness-redis:7";
+/// The image `scripts/build-image redis` builds, unless `HARNESS_TEST_REDIS_IMAGE` names another
+/// (`redis:7` where a registry can be reached).
+fn redis_image() -> String {
+    std::env::var("HARNESS_TEST_REDIS_IMAGE").unwrap_or_else(|_| "harness-redis:7".into())
+}
 
 pub fn redis_binary() -> ServiceBuilder {
     Service::binary("redis-server")
@@ -22,7 +25,7 @@ pub fn redis_binary() -> ServiceBuilder {
 }
 
 pub fn redis_container() -> ServiceBuilder {
-    Service::container(REDIS_IMAGE)
+    Service::container(redis_image())
         .port(6379)
         .ready(Ready::Log("Ready to accept connections".into()))
 }
@@ -330,4 +333,28 @@ async fn a_child_service_gets_its_port_in_the_form_it_wants() {
         .unwrap();
     assert_eq!(pong, "+PONG");
     redis_server.stop().await;
+}
+
+/// An in-process service's `tracing` output is captured with nothing wired by the test.
+#[tokio::test]
+async fn an_in_process_service_log_is_captured() {
+    let router = axum::Router::new().route(
+        "/hello",
+        axum::routing::get(|| async {
+            tracing::info!(greeting = "hi", "handled /hello");
+            "hello"
+        }),
+    );
+    let app = harness::InProcessService::serve(router).await.unwrap();
+    let body = reqwest::get(format!("{}/hello", app.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "hello");
+    let log = app.log();
+    assert!(log.contains("handled /hello"), "{log:?}");
+    assert!(log.contains("greeting=\"hi\""), "{log:?}");
+    app.stop().await;
 }

@@ -1,0 +1,127 @@
+//! visits' tests, written as an adopter would: only the harness's public API, an actix-web app
+//! served in process, Redis from Debian's `redis-server` (shared by the run, or a test's own),
+//! and the binary as a child told its port as a bare number.
+
+use actix_web::{App, HttpServer, web};
+use harness::{AddressFormat, ChildService, InProcessService, Ready, Service, TestDatabase};
+use serde_json::Value;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+fn redis() -> harness::ServiceBuilder {
+    Service::binary("redis-server")
+        .listen_arg_as("--port", AddressFormat::Port)
+        .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .ready(Ready::Log("Ready to accept connections".into()))
+}
+
+/// The app in this process: actix-web on the listener the harness bound for it.
+async fn serve(state: visits::AppState) -> std::io::Result<InProcessService> {
+    InProcessService::start(|listener: std::net::TcpListener, shutdown| async move {
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(state.clone()))
+                .configure(visits::routes)
+        })
+        .workers(1)
+        // nextest's signals are for the test process, not for the server inside it.
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        tokio::spawn(async move {
+            shutdown.await;
+            handle.stop(true).await;
+        });
+        server.await
+    })
+    .await
+}
+
+async fn post(base: &str, path: &str) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+async fn get(base: &str, path: &str) -> Value {
+    let response = reqwest::get(format!("{base}{path}")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visits_are_counted_in_redis_and_logged_in_postgres() {
+    let (db, redis) = tokio::join!(TestDatabase::new(&MIGRATOR), redis().shared());
+    let (db, redis) = (db.unwrap(), redis.unwrap());
+    let state = visits::AppState::new(db.pool().clone(), &redis.url("redis"))
+        .await
+        .unwrap();
+    let app = serve(state).await.unwrap();
+    // The run's Redis is shared: a slug of this test's own keeps its counter apart.
+    let slug = format!("home-{}", db.name());
+    for expected in 1..=3 {
+        let visit = post(app.base_url(), &format!("/pages/{slug}/visits")).await;
+        assert_eq!(visit["count"], expected);
+    }
+    let page = get(app.base_url(), &format!("/pages/{slug}")).await;
+    assert_eq!(page["count"], 3);
+    assert_eq!(page["logged"], 3);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_with_its_own_redis_starts_from_nothing() {
+    let (db, redis) = tokio::join!(TestDatabase::new(&MIGRATOR), redis().start());
+    let (db, redis) = (db.unwrap(), redis.unwrap());
+    let state = visits::AppState::new(db.pool().clone(), &redis.url("redis"))
+        .await
+        .unwrap();
+    let app = serve(state).await.unwrap();
+    let page = get(app.base_url(), "/pages/home").await;
+    assert_eq!(page["count"], 0, "a fresh Redis and a fresh database");
+    assert_eq!(page["logged"], 0);
+    assert_eq!(post(app.base_url(), "/pages/home/visits").await["count"], 1);
+    app.stop().await;
+    redis.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_settings_come_in_parts_too() {
+    let db = TestDatabase::new(&MIGRATOR).await.unwrap();
+    // A service with its own settings struct builds its pool from the parts, nothing parsed.
+    let pool = sqlx::PgPool::connect_with(db.connect_options())
+        .await
+        .unwrap();
+    let (name,): (String,) = sqlx::query_as("SELECT current_database()")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(name, db.name());
+    assert_eq!(db.host(), "127.0.0.1");
+    assert!(db.url().contains(&format!(":{}/", db.port())));
+    pool.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_runs_with_its_port_as_a_bare_number() {
+    let (db, redis) = tokio::join!(TestDatabase::new(&MIGRATOR), redis().shared());
+    let (db, redis) = (db.unwrap(), redis.unwrap());
+    let service = ChildService::builder(env!("CARGO_BIN_EXE_visits"))
+        .env("DATABASE_URL", db.url())
+        .env("REDIS_URL", redis.url("redis"))
+        .listen_env_as("PORT", AddressFormat::Port)
+        .ready_http("/health")
+        .start()
+        .await
+        .unwrap();
+    let slug = format!("child-{}", db.name());
+    let visit = post(service.base_url(), &format!("/pages/{slug}/visits")).await;
+    assert_eq!(visit["count"], 1);
+    assert!(service.log().contains("visits listening on 127.0.0.1:"));
+    service.stop().await;
+}
