@@ -60,7 +60,7 @@ pub enum ServiceError {
         name: String,
         /// The probe's report (with the exit, if it exited).
         #[source]
-        probe: ProbeError,
+        probe: Box<ProbeError>,
         /// The end of what it printed.
         log: String,
     },
@@ -153,7 +153,7 @@ impl Service {
     /// [`listen_arg_as`](ServiceBuilder::listen_arg_as) or [`listen_env_as`](ServiceBuilder::listen_env_as):
     ///
     /// ```no_run
-    /// # async fn f() -> Result<(), harness::ServiceError> {
+    /// # async fn f() -> Result<(), harness::error::ServiceError> {
     /// use harness::{AddressFormat, Ready, Service};
     /// let redis = Service::binary("redis-server")
     ///     .listen_arg_as("--port", AddressFormat::Port)
@@ -539,7 +539,7 @@ impl ServiceBuilder {
             .await
             .map_err(|probe| ServiceError::NotReady {
                 name: self.name.clone(),
-                probe,
+                probe: Box::new(probe),
                 log: tail(&std::fs::read_to_string(&log_file).unwrap_or_default(), 40),
             })?;
         // Held until now so that no other test process was handed the port meanwhile.
@@ -603,7 +603,7 @@ impl ServiceBuilder {
         {
             return Err(ServiceError::NotReady {
                 name,
-                probe,
+                probe: Box::new(probe),
                 log: tail(&container::logs(&id).await, 40),
             });
         }

@@ -224,7 +224,7 @@ fn examine_browser(checks: &mut Vec<Check>) -> bool {
         let probe = crate::Probe::Http(status.clone());
         let reached = block_on(probe.wait(std::time::Duration::from_secs(3)))
             .ok_or_else(|| "no async runtime could be made".to_owned())
-            .and_then(|reached| reached.map_err(|e| e.to_string()));
+            .and_then(|reached| reached.map_err(|e| crate::error_chain(&e)));
         checks.push(Check {
             what: "remote webdriver".into(),
             ok: reached.is_ok(),

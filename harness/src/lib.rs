@@ -47,20 +47,29 @@ pub mod env {
     };
 }
 
-pub use backing_service::{Ready, Service, ServiceBuilder, ServiceError};
-#[cfg(feature = "docker")]
-pub use container::ContainerError;
-pub use database::{DatabaseError, TestDatabase};
+/// Every error type, one per operation; each names what failed and keeps its cause as a source.
+pub mod error {
+    pub use crate::backing_service::ServiceError;
+    #[cfg(feature = "docker")]
+    pub use crate::container::ContainerError;
+    pub use crate::database::DatabaseError;
+    pub use crate::keeper::KeeperError;
+    pub use crate::net::PortError;
+    pub use crate::postgres::{Attempt, ProvisionError};
+    pub use crate::probe::{ProbeError, ProbeFailure};
+    pub use crate::service::ChildError;
+    pub use crate::shared::SharedError;
+}
+
+pub use backing_service::{Ready, Service, ServiceBuilder};
+pub use database::TestDatabase;
 pub use embedded::EmbeddedPostgres;
-pub use keeper::KeeperError;
-pub use net::{PortError, PortReservation, free_loopback_port, loopback_listener};
-pub use postgres::{Attempt, Backend, PostgresServer, ProvisionError};
-pub use probe::{Probe, ProbeError};
+pub use net::{PortReservation, free_loopback_port, loopback_listener};
+pub use postgres::{Backend, PostgresServer};
+pub use probe::Probe;
 pub use service::{
-    AddressFormat, ChildError, ChildService, ChildServiceBuilder, InProcessService, Listener,
-    Shutdown,
+    AddressFormat, ChildService, ChildServiceBuilder, InProcessService, Listener, Shutdown,
 };
-pub use shared::SharedError;
 
 /// Replace the password in a URL with `***`, for anything printed or saved.
 pub fn redact(url: &str) -> String {

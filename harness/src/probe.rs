@@ -37,6 +37,33 @@ impl fmt::Display for Probe {
     }
 }
 
+/// Why one attempt of a probe failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProbeFailure {
+    /// No TCP connection.
+    #[error("cannot connect")]
+    Connect(#[source] std::io::Error),
+    /// The HTTP request got no answer.
+    #[error("the request failed")]
+    Request(#[source] reqwest::Error),
+    /// An answer, but not 2xx.
+    #[error("answered HTTP {0}")]
+    Status(u16),
+    /// No Postgres connection, or `SELECT 1` failed.
+    #[error("postgres refused")]
+    Postgres(#[source] sqlx::Error),
+    /// The log file could not be read.
+    #[error("cannot read the log")]
+    Log(#[source] std::io::Error),
+    /// The log does not hold the text yet.
+    #[error("not logged yet")]
+    NotLogged,
+    /// The attempt itself took too long.
+    #[error("no answer within {0:.2?}")]
+    Timeout(Duration),
+}
+
 /// A probe that did not succeed in time.
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -50,38 +77,42 @@ pub struct ProbeError {
     pub elapsed: Duration,
     /// How many attempts were made.
     pub attempts: u32,
-    /// The last failure seen.
+    /// The last failure seen (its causes are in [`ProbeError::last`]), and why waiting stopped
+    /// early, if it did.
     pub last_error: String,
+    /// The last failure itself.
+    #[source]
+    pub last: Option<Box<ProbeFailure>>,
 }
 
 impl Probe {
     /// One attempt.
-    pub async fn check(&self) -> Result<(), String> {
+    pub async fn check(&self) -> Result<(), ProbeFailure> {
         match self {
             Probe::Tcp(addr) => tokio::net::TcpStream::connect(addr)
                 .await
                 .map(drop)
-                .map_err(|e| e.to_string()),
-            Probe::Http(url) => http_get_status(url).await.and_then(|status| {
-                if (200..300).contains(&status) {
+                .map_err(ProbeFailure::Connect),
+            Probe::Http(url) => match http_get_status(url).await? {
+                status if (200..300).contains(&status) => Ok(()),
+                status => Err(ProbeFailure::Status(status)),
+            },
+            Probe::Log { path, text } => {
+                let bytes = std::fs::read(path).map_err(ProbeFailure::Log)?;
+                if String::from_utf8_lossy(&bytes).contains(text.as_str()) {
                     Ok(())
                 } else {
-                    Err(format!("answered HTTP {status}"))
+                    Err(ProbeFailure::NotLogged)
                 }
-            }),
-            Probe::Log { path, text } => match std::fs::read(path) {
-                Ok(bytes) if String::from_utf8_lossy(&bytes).contains(text.as_str()) => Ok(()),
-                Ok(_) => Err("not logged yet".into()),
-                Err(e) => Err(format!("cannot read the log: {e}")),
-            },
+            }
             Probe::Postgres(url) => {
                 let mut conn = sqlx::PgConnection::connect(url)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(ProbeFailure::Postgres)?;
                 sqlx::query("SELECT 1")
                     .execute(&mut conn)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(ProbeFailure::Postgres)?;
                 let _ = conn.close().await;
                 Ok(())
             }
@@ -108,22 +139,30 @@ impl Probe {
             let attempt_budget = timeout
                 .saturating_sub(started.elapsed())
                 .max(Duration::from_millis(50));
-            let last_error = match tokio::time::timeout(attempt_budget, self.check()).await {
+            let failure = match tokio::time::timeout(attempt_budget, self.check()).await {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(e)) => e,
-                Err(_) => format!("no answer within {attempt_budget:.2?}"),
+                Err(_) => ProbeFailure::Timeout(attempt_budget),
             };
-            let fail = |last_error| ProbeError {
-                probe: self.to_string(),
-                elapsed: started.elapsed(),
-                attempts,
-                last_error,
+            let fail = |failure: ProbeFailure, also: Option<String>| {
+                let mut last_error = failure.to_string();
+                if let Some(reason) = also {
+                    last_error.push_str("; and ");
+                    last_error.push_str(&reason);
+                }
+                ProbeError {
+                    probe: self.to_string(),
+                    elapsed: started.elapsed(),
+                    attempts,
+                    last_error,
+                    last: Some(Box::new(failure)),
+                }
             };
             if let Some(reason) = gone() {
-                return Err(fail(format!("{last_error}; and {reason}")));
+                return Err(fail(failure, Some(reason)));
             }
             if started.elapsed() + pause > timeout {
-                return Err(fail(last_error));
+                return Err(fail(failure, None));
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(50));
@@ -134,7 +173,7 @@ impl Probe {
 /// The status code of `GET url`. Proxies are ignored: every address the harness probes is on
 /// this machine. No connection is kept: each test's runtime is its own, and a pooled connection
 /// would belong to a runtime that may be gone.
-async fn http_get_status(url: &str) -> Result<u16, String> {
+async fn http_get_status(url: &str) -> Result<u16, ProbeFailure> {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     let client = CLIENT.get_or_init(|| {
         reqwest::Client::builder()
@@ -147,7 +186,7 @@ async fn http_get_status(url: &str) -> Result<u16, String> {
         .get(url)
         .send()
         .await
-        .map_err(|e| crate::error_chain(&e))?;
+        .map_err(ProbeFailure::Request)?;
     Ok(response.status().as_u16())
 }
 
@@ -165,12 +204,21 @@ mod tests {
             .unwrap_err();
         assert!(err.attempts > 1, "{err}");
         assert!(err.elapsed >= Duration::from_millis(150), "{err}");
-        let text = err.to_string();
+        let text = crate::error_chain(&err);
         assert!(
             text.contains(&format!("TCP 127.0.0.1:{}", port.port())),
             "{text}"
         );
-        assert!(text.contains("refused"), "{text}");
+        // The OS's own words are the source, not pasted into the message.
+        assert!(!err.to_string().contains("refused"), "{err}");
+        assert!(
+            text.contains("cannot connect: Connection refused"),
+            "{text}"
+        );
+        assert!(
+            matches!(err.last.as_deref(), Some(ProbeFailure::Connect(_))),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]

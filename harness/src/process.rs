@@ -1,4 +1,6 @@
-//! The few process operations the harness needs that std lacks, for Unix and Windows.
+//! The few process operations the harness needs that std lacks, for Unix and Windows: signals to
+//! a pid std did not spawn (std only signals its own `Child`, and only with SIGKILL), liveness of
+//! such a pid, `setsid`, and the effective uid. Where std has the call, it is used.
 
 use std::process::Command;
 
@@ -6,8 +8,7 @@ use std::process::Command;
 pub(crate) fn parent_pid() -> Option<u32> {
     #[cfg(unix)]
     {
-        // SAFETY: getppid has no preconditions and cannot fail.
-        Some(unsafe { libc::getppid() } as u32)
+        Some(std::os::unix::process::parent_id())
     }
     #[cfg(not(unix))]
     {
@@ -104,6 +105,7 @@ pub(crate) fn detach(command: &mut Command) {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
+        // std's `process_group(0)` leaves the terminal session: only setsid detaches from it.
         // SAFETY: setsid is async-signal-safe, as required between fork and exec.
         unsafe {
             command.pre_exec(|| {

@@ -203,7 +203,7 @@ async fn start_driver(program: PathBuf, files: ResourceFiles) -> Result<DriverSt
             (!process::is_alive(pid)).then(|| "chromedriver exited".to_owned())
         })
         .await
-        .map_err(|probe| not_ready(&program, probe.to_string(), &log))?;
+        .map_err(|probe| not_ready(&program, crate::error_chain(&probe), &log))?;
     // Held until now so that no other test process was handed the port meanwhile.
     drop(port);
     let body: serde_json::Value = http_json(reqwest::Method::GET, &status, None)
@@ -324,7 +324,7 @@ async fn start_chrome_for(
             (!process::is_alive(pid)).then(|| "the browser exited".to_owned())
         })
         .await
-        .map_err(|probe| not_ready(&program, probe.to_string(), &log))?;
+        .map_err(|probe| not_ready(&program, crate::error_chain(&probe), &log))?;
     let body = http_json(reqwest::Method::GET, &version_url, None)
         .await
         .map_err(|reason| not_ready(&program, reason, &log))?;

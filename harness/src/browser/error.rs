@@ -56,7 +56,7 @@ pub enum BrowserError {
         what: String,
         /// Why it failed.
         #[source]
-        source: crate::KeeperError,
+        source: crate::keeper::KeeperError,
     },
     /// The run's shared files could not be used.
     #[error(transparent)]

@@ -145,7 +145,7 @@ pub enum ProvisionError {
         what: String,
         /// Why.
         #[source]
-        source: crate::KeeperError,
+        source: crate::keeper::KeeperError,
     },
     /// A file or directory of the harness could not be used.
     #[error("cannot use {path}")]

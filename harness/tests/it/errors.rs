@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use harness::{ChildService, DatabaseError, PostgresServer, TestDatabase};
+use harness::error::DatabaseError;
+use harness::{ChildService, PostgresServer, TestDatabase};
 
 use crate::child::{ScratchDir, helper, output_of};
 

@@ -7,7 +7,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use harness::{AddressFormat, Ready, Service, ServiceBuilder, ServiceError};
+use harness::error::ServiceError;
+use harness::{AddressFormat, Ready, Service, ServiceBuilder};
 
 use crate::child::{ScratchDir, eventually, helper, nothing_runs_under, wait_for_line};
 
