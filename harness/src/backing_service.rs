@@ -37,12 +37,14 @@ pub enum Ready {
 pub enum ServiceError {
     /// The program is not installed, or not where it was said to be.
     #[error(
-        "{program} was not found (looked in PATH) (hint: install it, e.g. `apt-get install {package}` or `brew install {package}`, or give its full path)"
+        "{program} was not found ({looked}) (hint: install it, e.g. `apt-get install {package}` or `brew install {package}`, or give its full path)"
     )]
     NotFound {
         /// The program as given.
         program: String,
-        /// The likely package name.
+        /// Where it was looked for.
+        looked: String,
+        /// The likely package name (the program's file name).
         package: String,
     },
     /// The description cannot work.
@@ -293,6 +295,16 @@ impl ServiceBuilder {
         self
     }
 
+    /// A binary's address in a variable, as `127.0.0.1:<port>`.
+    pub fn listen_env(self, name: impl Into<String>) -> Self {
+        self.listen_env_as(name, AddressFormat::HostPort)
+    }
+
+    /// A binary's address as `<flag> 127.0.0.1:<port>`.
+    pub fn listen_arg(self, flag: impl Into<String>) -> Self {
+        self.listen_arg_as(flag, AddressFormat::HostPort)
+    }
+
     /// A binary's port, in a variable, written as the program wants it.
     pub fn listen_env_as(mut self, name: impl Into<String>, format: AddressFormat) -> Self {
         self.listen.push(Placement::Env(name.into(), format));
@@ -358,7 +370,9 @@ impl ServiceBuilder {
             Some(state) => state,
             None => {
                 let builder = self.clone();
-                let state: State = shared::acquire(&key, move |files| async move {
+                // Other processes wait as long as the first may take to start it.
+                let within = self.timeout_or_default() + Duration::from_secs(5);
+                let state: State = shared::acquire_within(&key, within, move |files| async move {
                     builder.run(files, Run::current().runner, false).await
                 })
                 .await?;
@@ -425,10 +439,7 @@ impl ServiceBuilder {
                     ));
                 }
                 if process::find_program(program).is_none() {
-                    return Err(ServiceError::NotFound {
-                        program: program.display().to_string(),
-                        package: self.name.clone(),
-                    });
+                    return Err(not_found(program));
                 }
                 Ok(())
             }
@@ -492,10 +503,7 @@ impl ServiceBuilder {
         runner: Option<u32>,
         private: bool,
     ) -> Result<State, ServiceError> {
-        let program = process::find_program(&program).ok_or_else(|| ServiceError::NotFound {
-            program: program.display().to_string(),
-            package: self.name.clone(),
-        })?;
+        let program = process::find_program(&program).ok_or_else(|| not_found(&program))?;
         let port = net::free_loopback_port()?;
         let addr = port.addr();
         let (extra_args, extra_env) = Placement::render(&self.listen, addr);
@@ -566,7 +574,7 @@ impl ServiceBuilder {
         let timeout = self.timeout_or_default();
         let ready = self.ready.clone().unwrap_or(Ready::Port);
         let request = container::Request {
-            image,
+            image: image.clone(),
             env: self.env.clone(),
             cmd: self.args.clone(),
             ports: self.ports.clone(),
@@ -580,9 +588,10 @@ impl ServiceBuilder {
                 _ => None,
             },
             startup_timeout: timeout,
-            image_hint:
-                "build it offline (scripts/build-image, see scripts/README.md), or name an image the engine has"
-                    .into(),
+            image_hint: format!(
+                "`docker pull {}` where a registry is reachable; offline, build it from Debian packages (scripts/build-image in the harness's repository shows how), or name an image the engine has",
+                image
+            ),
         };
         let name = self.name.clone();
         let started = container::start(&request, &files, runner, private)
@@ -616,6 +625,21 @@ impl ServiceBuilder {
             log_file: None,
             container: Some(id),
         })
+    }
+}
+
+fn not_found(program: &std::path::Path) -> ServiceError {
+    ServiceError::NotFound {
+        program: program.display().to_string(),
+        looked: if program.components().count() > 1 {
+            "no such file".into()
+        } else {
+            "looked in PATH".into()
+        },
+        package: program
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     }
 }
 

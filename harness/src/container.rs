@@ -29,12 +29,13 @@ const LABEL_RESOURCE: &str = "dev.harness.resource";
 #[non_exhaustive]
 pub enum ContainerError {
     /// The engine did not answer.
-    #[error("the Docker engine is not reachable at {endpoint}: {reason} (hint: start Docker)")]
+    #[error("the Docker engine is not reachable at {endpoint} (hint: start Docker)")]
     Unreachable {
         /// Where it was looked for.
         endpoint: String,
         /// What the client said.
-        reason: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The image is not in the engine, and none can be pulled here.
     #[error("image {image} is not present and cannot be pulled (hint: {hint})")]
@@ -98,7 +99,7 @@ async fn client() -> Result<Docker, ContainerError> {
         .await
         .map_err(|e| ContainerError::Unreachable {
             endpoint: docker_engine::endpoint().to_string(),
-            reason: crate::error_chain(&e),
+            source: Box::new(e),
         })
 }
 
@@ -111,7 +112,7 @@ pub(crate) async fn ping() -> Result<(), ContainerError> {
         .map(drop)
         .map_err(|e| ContainerError::Unreachable {
             endpoint: docker_engine::endpoint().to_string(),
-            reason: crate::error_chain(&e),
+            source: Box::new(e),
         })
 }
 
@@ -200,13 +201,18 @@ pub(crate) async fn start(
     private: bool,
 ) -> Result<Started, ContainerError> {
     let run = Run::current();
+    let endpoint =
+        docker_engine::keeper_endpoint().map_err(|reason| ContainerError::Unreachable {
+            endpoint: std::env::var("DOCKER_HOST").unwrap_or_default(),
+            source: reason.into(),
+        })?;
     let resource = format!("{}-{}-{}", dir_tag(), run.id, files.key);
     let spec = KeeperSpec {
         runner,
         files: files.clone(),
         child: None,
         docker_label: Some(format!("{LABEL_RESOURCE}={resource}")),
-        docker_host: Some(docker_engine::endpoint().to_string()),
+        docker_host: Some(endpoint.to_string()),
         remove: Vec::new(),
         private,
     };
@@ -240,7 +246,16 @@ pub(crate) async fn start(
     let image_request = image_request.with_host_config_modifier(move |host_config| {
         loopback_ports_and_tmpfs(host_config, &ports, &tmpfs)
     });
-    let container = match image_request.start().await {
+    let started = image_request.start().await;
+    let marker = files.dir().join(docker_engine::STARTED_MARKER);
+    let _ = std::fs::write(
+        &marker,
+        started
+            .as_ref()
+            .map(|c| c.id().to_owned())
+            .unwrap_or_default(),
+    );
+    let container = match started {
         Ok(container) => container,
         Err(source) => {
             return Err(match image_exists(&image).await {

@@ -61,10 +61,31 @@ fn endpoint_from_host(host: &str) -> Option<Endpoint> {
     } else if let Some(pipe) = host.strip_prefix("npipe://") {
         Some(Endpoint::Pipe(pipe.replace('/', "\\")))
     } else {
+        // testcontainers speaks plain HTTP to both forms.
         host.strip_prefix("tcp://")
-            .map(|addr| Endpoint::Tcp(addr.to_owned()))
+            .or_else(|| host.strip_prefix("http://"))
+            .map(|addr| Endpoint::Tcp(addr.trim_end_matches('/').to_owned()))
     }
 }
+
+/// The engine, if the keeper can reach it the way testcontainers will: a `DOCKER_HOST` of a
+/// form the keeper does not speak (ssh://, https://) is refused before a container is started
+/// that nothing could remove.
+pub(crate) fn keeper_endpoint() -> Result<Endpoint, String> {
+    match std::env::var("DOCKER_HOST") {
+        Ok(host) if !host.trim().is_empty() => endpoint_from_host(&host).ok_or_else(|| {
+            format!(
+                "DOCKER_HOST={host} is of a form the harness's keeper cannot reach (unix://, tcp://, http:// or npipe:// only), so it could not remove the container"
+            )
+        }),
+        _ => Ok(endpoint()),
+    }
+}
+
+/// Written by the process that starts a container once the engine has answered its create
+/// (the id, or nothing when it failed): without it, a keeper knows the start was cut short and
+/// watches for a container that may still appear.
+pub(crate) const STARTED_MARKER: &str = "container.started";
 
 trait Stream: Read + Write {}
 impl<T: Read + Write> Stream for T {}
@@ -204,6 +225,10 @@ mod tests {
         assert_eq!(
             shown("npipe:////./pipe/docker_engine").as_deref(),
             Some(r"npipe://\\.\pipe\docker_engine")
+        );
+        assert_eq!(
+            shown("http://127.0.0.1:2375/").as_deref(),
+            Some("tcp://127.0.0.1:2375")
         );
         assert_eq!(shown("ssh://user@host"), None);
     }

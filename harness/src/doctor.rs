@@ -142,7 +142,7 @@ fn examine_docker(checks: &mut Vec<Check>) -> (bool, String) {
     let engine = block_on(crate::container::ping()).unwrap_or_else(|| {
         Err(crate::container::ContainerError::Unreachable {
             endpoint: crate::docker_engine::endpoint().to_string(),
-            reason: "no async runtime could be made".into(),
+            source: "no async runtime could be made".into(),
         })
     });
     checks.push(Check {
@@ -150,7 +150,7 @@ fn examine_docker(checks: &mut Vec<Check>) -> (bool, String) {
         ok: engine.is_ok(),
         detail: match &engine {
             Ok(()) => format!("answers at {}", crate::docker_engine::endpoint()),
-            Err(e) => e.to_string(),
+            Err(e) => crate::error_chain(e),
         },
         fix: Some("start Docker (or Docker Desktop), or rely on local Postgres binaries".into()),
     });

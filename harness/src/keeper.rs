@@ -27,6 +27,9 @@ const POLL: Duration = Duration::from_millis(25);
 const STOP_GRACE: Duration = Duration::from_secs(10);
 /// How long a removal that fails is tried again (something may still hold the files).
 const REMOVE_PATIENCE: Duration = Duration::from_secs(2);
+/// How long a keeper whose starter died mid-create watches for the container to appear.
+#[cfg(feature = "docker")]
+const CREATE_PATIENCE: Duration = Duration::from_secs(10);
 
 /// What a keeper owns and how to remove it. Written by the process that spawns the keeper.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -388,15 +391,43 @@ fn clean_up(spec: &KeeperSpec, child: Option<&mut Child>) {
     }
     #[cfg(feature = "docker")]
     if let Some(label) = &spec.docker_label {
-        match docker_engine::remove_labelled(spec.docker_host.as_deref(), label) {
-            Ok(0) => {}
-            Ok(n) => log(format!("removed {n} container(s) labelled {label}")),
-            Err(e) => log(format!("cannot remove containers labelled {label}: {e}")),
-        }
+        remove_containers(spec, label);
     }
     for path in spec.remove.iter().chain(std::iter::once(&files.dir())) {
         remove_path(path);
         remove_empty_harness_parent(path);
+    }
+}
+
+/// Remove the resource's containers. When its starter never heard back from the engine (it died
+/// mid-create), the container may appear after this runs: watch for it, bounded.
+#[cfg(feature = "docker")]
+fn remove_containers(spec: &KeeperSpec, label: &str) {
+    let cut_short = !spec
+        .files
+        .dir()
+        .join(docker_engine::STARTED_MARKER)
+        .exists();
+    let patience = if cut_short {
+        CREATE_PATIENCE
+    } else {
+        Duration::ZERO
+    };
+    let started = Instant::now();
+    loop {
+        match docker_engine::remove_labelled(spec.docker_host.as_deref(), label) {
+            Ok(0) if started.elapsed() < patience => {}
+            Ok(0) => return,
+            Ok(n) => {
+                log(format!("removed {n} container(s) labelled {label}"));
+                return;
+            }
+            Err(e) => {
+                log(format!("cannot remove containers labelled {label}: {e}"));
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -38,7 +38,8 @@ mod service;
 mod shared;
 mod workdir;
 
-/// The names of every environment variable the harness reads (each is described in the README).
+/// The names of every environment variable the harness reads (each is described in the README),
+/// and `DEFAULT_POSTGRES_IMAGE`, what `POSTGRES_IMAGE` defaults to.
 pub mod env {
     pub use crate::config::{
         BROWSER, BROWSER_REUSE, CHROME, CHROMEDRIVER, DATA_DIR, DEFAULT_POSTGRES_IMAGE, DIR,
@@ -47,7 +48,9 @@ pub mod env {
     };
 }
 
-/// Every error type, one per operation; each names what failed and keeps its cause as a source.
+/// The error of each operation (the browser's are in `harness::browser`, with the
+/// feature), and [`Attempt`](error::Attempt), one line of `ProvisionError::NoBackend`. Each names
+/// what failed and keeps its cause as a source.
 pub mod error {
     pub use crate::backing_service::ServiceError;
     #[cfg(feature = "docker")]
@@ -96,22 +99,25 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// Install a `tracing` subscriber for tests once (later calls do nothing); `RUST_LOG` filters
 /// (default `info`). Besides the test's output, it keeps what is logged in memory: that is
-/// [`InProcessService::log`] and a failed browser test's `service.log`.
+/// [`InProcessService::log`] and a failed browser test's `service.log`. A subscriber the test
+/// installed first wins (and nothing is captured); one installed after this is refused, as
+/// `tracing` allows one global subscriber: use `try_init`, not `init`.
 pub fn init_tracing() {
     use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-        let _ = tracing_subscriber::registry()
+        let subscriber = tracing_subscriber::registry()
             .with(filter)
             .with(tracing_subscriber::fmt::layer().with_test_writer())
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_ansi(false)
                     .with_writer(|| capture::CaptureWriter),
-            )
-            .try_init();
+            );
+        // Not `try_init`: that would also take the `log` crate's global logger, and a test that
+        // sets up `env_logger` after starting its service would then panic.
+        let _ = tracing::subscriber::set_global_default(subscriber);
     });
 }

@@ -67,7 +67,8 @@ pub enum ProbeFailure {
 /// A probe that did not succeed in time.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "{probe} was not ready after {elapsed:.2?} ({attempts} attempts); last error: {last_error}"
+    "{probe} was not ready after {elapsed:.2?} ({attempts} attempts){}",
+    .gave_up.as_ref().map(|reason| format!("; gave up: {reason}")).unwrap_or_default()
 )]
 #[non_exhaustive]
 pub struct ProbeError {
@@ -80,7 +81,9 @@ pub struct ProbeError {
     /// The last failure seen (its causes are in [`ProbeError::last`]), and why waiting stopped
     /// early, if it did.
     pub last_error: String,
-    /// The last failure itself.
+    /// Why waiting stopped before the deadline (the process exited, say).
+    pub gave_up: Option<String>,
+    /// The last failure itself (the error's source).
     #[source]
     pub last: Option<Box<ProbeFailure>>,
 }
@@ -145,16 +148,17 @@ impl Probe {
                 Err(_) => ProbeFailure::Timeout(attempt_budget),
             };
             let fail = |failure: ProbeFailure, also: Option<String>| {
-                let mut last_error = failure.to_string();
-                if let Some(reason) = also {
+                let mut last_error = crate::error_chain(&failure);
+                if let Some(reason) = &also {
                     last_error.push_str("; and ");
-                    last_error.push_str(&reason);
+                    last_error.push_str(reason);
                 }
                 ProbeError {
                     probe: self.to_string(),
                     elapsed: started.elapsed(),
                     attempts,
                     last_error,
+                    gave_up: also,
                     last: Some(Box::new(failure)),
                 }
             };

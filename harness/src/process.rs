@@ -105,7 +105,7 @@ pub(crate) fn detach(command: &mut Command) {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
-        // std's `process_group(0)` leaves the terminal session: only setsid detaches from it.
+        // std's `process_group(0)` stays in the terminal's session: only setsid leaves it.
         // SAFETY: setsid is async-signal-safe, as required between fork and exec.
         unsafe {
             command.pre_exec(|| {

@@ -56,6 +56,21 @@ where
     F: FnOnce(ResourceFiles) -> Fut,
     Fut: Future<Output = Result<S, E>>,
 {
+    acquire_within(key, config::startup_timeout(), start).await
+}
+
+/// [`acquire`], waiting at most `timeout` for another process that is starting the resource.
+pub(crate) async fn acquire_within<S, E, F, Fut>(
+    key: &str,
+    timeout: Duration,
+    start: F,
+) -> Result<S, E>
+where
+    S: Serialize + DeserializeOwned,
+    E: From<SharedError>,
+    F: FnOnce(ResourceFiles) -> Fut,
+    Fut: Future<Output = Result<S, E>>,
+{
     reap_leftovers_once();
     let run = Run::current();
     let files = ResourceFiles::new(run.dir(), key);
@@ -64,7 +79,6 @@ where
         move |source| SharedError::Io { path, source }
     };
     fs::create_dir_all(&files.run_dir).map_err(io(&files.run_dir))?;
-    let timeout = config::startup_timeout();
     let started = Instant::now();
     let timed_out = |what: &str| SharedError::Timeout {
         what: what.to_owned(),

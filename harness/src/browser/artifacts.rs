@@ -184,7 +184,7 @@ pub(crate) async fn save(job: &FailureJob) -> Result<PathBuf, ActionError> {
         Some(log) => write(&dir.join("service.log"), log)?,
         None => note(
             "service.log",
-            "no log source was attached (Browser::attach_log)".into(),
+            "nothing was logged through tracing in this process, and no log source was attached (Browser::attach_log)".into(),
         ),
     }
     let page_url = value_of(url)
@@ -202,4 +202,31 @@ pub(crate) async fn save(job: &FailureJob) -> Result<PathBuf, ActionError> {
     );
     write(&dir.join("failure.txt"), summary)?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_earlier_runs_artifacts_of_the_same_test_are_cleared() {
+        let test = format!("clear::probe_{}", std::process::id());
+        let safe = safe_name(&test);
+        let root = root();
+        for name in [safe.clone(), format!("{safe}-2"), format!("{safe}_other")] {
+            fs::create_dir_all(root.join(&name)).unwrap();
+            fs::write(root.join(&name).join("failure.txt"), "stale").unwrap();
+        }
+        clear_earlier(&test);
+        assert!(!root.join(&safe).exists(), "its own directory goes");
+        assert!(
+            !root.join(format!("{safe}-2")).exists(),
+            "and its numbered siblings"
+        );
+        assert!(
+            root.join(format!("{safe}_other")).exists(),
+            "another test's directory stays"
+        );
+        fs::remove_dir_all(root.join(format!("{safe}_other"))).unwrap();
+    }
 }

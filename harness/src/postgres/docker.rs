@@ -12,7 +12,7 @@ use crate::{config, net, shared};
 
 pub(crate) fn image_hint() -> String {
     format!(
-        "build the image offline with scripts/build-image postgres and set {}=harness-postgres:15, or check that {} can be pulled",
+        "offline, build the image with scripts/build-image postgres (in the harness's repository) and set {}=harness-postgres:15, or check that {} can be pulled",
         config::POSTGRES_IMAGE,
         config::postgres_image()
     )
@@ -22,9 +22,10 @@ pub(crate) fn image_hint() -> String {
 pub(crate) async fn ping() -> Result<(), String> {
     container::ping().await.map_err(|e| match e {
         // The attempt carries its own hint.
-        ContainerError::Unreachable { endpoint, reason } => {
-            format!("cannot reach the Docker engine at {endpoint}: {reason}")
-        }
+        ContainerError::Unreachable { endpoint, source } => format!(
+            "cannot reach the Docker engine at {endpoint}: {}",
+            crate::error_chain(source.as_ref())
+        ),
         other => other.to_string(),
     })
 }
@@ -42,9 +43,9 @@ pub(crate) async fn shared_server() -> Result<PostgresServer, ProvisionError> {
 
 fn container_error(error: ContainerError) -> ProvisionError {
     match error {
-        ContainerError::Unreachable { endpoint, reason } => ProvisionError::DockerUnreachable {
-            reason: format!("{reason} (at {endpoint})"),
-        },
+        ContainerError::Unreachable { endpoint, source } => {
+            ProvisionError::DockerUnreachable { endpoint, source }
+        }
         ContainerError::ImageMissing { image, source, .. } => ProvisionError::ImageMissing {
             image,
             source: *source,
@@ -127,7 +128,7 @@ async fn start(
             .unwrap_or_default();
         return Err(ProvisionError::NotReady {
             backend: Backend::Docker,
-            probe,
+            probe: Box::new(probe),
             log,
         });
     }

@@ -83,11 +83,14 @@ pub enum ProvisionError {
     },
     /// The Docker engine did not answer.
     #[error(
-        "the Docker engine is not reachable: {reason} (hint: start Docker, or set HARNESS_POSTGRES=local)"
+        "the Docker engine is not reachable at {endpoint} (hint: start Docker, or set HARNESS_POSTGRES=local)"
     )]
     DockerUnreachable {
-        /// What the connection attempt said.
-        reason: String,
+        /// Where it was looked for (`DOCKER_HOST`, else the usual sockets).
+        endpoint: String,
+        /// What the client said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The docker backend was asked for, but the harness was built without it.
     #[error(
@@ -97,7 +100,7 @@ pub enum ProvisionError {
     /// The image is not in the engine and no registry served it.
     #[cfg(feature = "docker")]
     #[error(
-        "image {image} is not present and cannot be pulled (hint: build it offline with scripts/build-postgres-image, or set HARNESS_POSTGRES_IMAGE to an image you have)"
+        "image {image} is not present and cannot be pulled (hint: `docker pull {image}` where a registry is reachable; offline, build it from Debian packages with scripts/build-image postgres from the harness's repository, or set HARNESS_POSTGRES_IMAGE to an image you have)"
     )]
     ImageMissing {
         /// The image.
@@ -134,7 +137,7 @@ pub enum ProvisionError {
         backend: Backend,
         /// The probe's report.
         #[source]
-        probe: ProbeError,
+        probe: Box<ProbeError>,
         /// The server's log, where there is one.
         log: String,
     },

@@ -20,7 +20,7 @@ pub(crate) async fn server_at(raw: &str) -> Result<PostgresServer, ProvisionErro
         .await
         .map_err(|probe| ProvisionError::NotReady {
             backend: Backend::External,
-            probe,
+            probe: Box::new(probe),
             log: String::new(),
         })?;
     Ok(server)

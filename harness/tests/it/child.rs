@@ -482,6 +482,7 @@ async fn helper_browser_loses_its_chrome() {
     browser_then_wait_on_demand().await;
 }
 
+#[cfg(target_os = "linux")]
 /// A Redis of the kind `HELPER_REDIS` names (`binary` or `container`, `shared` or `own`), its
 /// port and what runs it (`pid:<pid>` or `container:<id>`) printed; held until stdin closes.
 #[tokio::test]
@@ -504,6 +505,7 @@ async fn helper_hold_redis() {
     drop(redis);
 }
 
+#[cfg(target_os = "linux")]
 /// A fake nextest runner: two `helper_hold_redis` workers of one run; prints `WORKER <pid> <port>`
 /// for each, then waits for them.
 #[test]

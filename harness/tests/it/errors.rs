@@ -86,7 +86,7 @@ fn an_image_that_is_absent_and_cannot_be_pulled_says_how_to_build_one() {
         line.contains("image harness-no-such-image:0 is not present and cannot be pulled"),
         "{line}"
     );
-    assert!(line.contains("scripts/build-postgres-image"), "{line}");
+    assert!(line.contains("scripts/build-image postgres"), "{line}");
 }
 
 #[tokio::test]
