@@ -429,3 +429,32 @@ fn shared_browser_mode_keeps_sessions_apart_too() {
     );
     assert!(out.status.success() && text.contains("1 passed"), "{text}");
 }
+
+/// A failed browser test's `service.log` holds what the in-process service logged through
+/// `tracing`, with nothing attached by the test.
+#[tokio::test]
+async fn an_in_process_services_log_is_saved_with_the_artifacts_unwired() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let router = axum::Router::new().route(
+        "/",
+        get(|| async {
+            tracing::info!(page = "home", "served the home page");
+            Html(PAGE)
+        }),
+    );
+    let site = InProcessService::serve(router).await.unwrap();
+    browser.goto(site.base_url()).await.unwrap();
+    browser.expect("h1").to_contain_text("Harness").await.unwrap();
+    let dir = browser
+        .save_artifacts("checking the captured service log")
+        .await
+        .unwrap();
+    let log = std::fs::read_to_string(dir.join("service.log")).unwrap();
+    assert!(log.contains("served the home page"), "{log}");
+    assert!(log.contains("page=\"home\""), "{log}");
+    browser.close().await.unwrap();
+    site.stop().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
