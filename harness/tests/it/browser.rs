@@ -446,7 +446,11 @@ async fn an_in_process_services_log_is_saved_with_the_artifacts_unwired() {
     );
     let site = InProcessService::serve(router).await.unwrap();
     browser.goto(site.base_url()).await.unwrap();
-    browser.expect("h1").to_contain_text("Harness").await.unwrap();
+    browser
+        .expect("h1")
+        .to_contain_text("Harness")
+        .await
+        .unwrap();
     let dir = browser
         .save_artifacts("checking the captured service log")
         .await
