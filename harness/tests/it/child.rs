@@ -295,14 +295,15 @@ async fn report_provision(tag: &str) {
     }
 }
 
-/// Stand in for nextest: start two database-holding workers with this run's id and relay what
-/// they print; wait for them.
+/// Stand in for nextest: start two workers (`HELPER_WORKER`, default `helper_hold_database`)
+/// with this run's id and relay what they print; wait for them.
 #[test]
 #[ignore = "helper run by other tests as a child process"]
 fn helper_fake_runner() {
+    let name = std::env::var("HELPER_WORKER").unwrap_or_else(|_| "helper_hold_database".into());
     let mut workers: Vec<Child> = (0..2)
         .map(|_| {
-            let mut worker = helper("helper_hold_database");
+            let mut worker = helper(&name);
             worker.env("NEXTEST_RUN_ID", std::env::var("HELPER_RUN_ID").unwrap());
             worker.stdin(Stdio::null()).stderr(Stdio::inherit());
             // Workers wait on stdin; a pipe that nobody writes keeps them holding their lease.
@@ -503,31 +504,4 @@ async fn helper_hold_redis() {
     std::io::stdout().flush().unwrap();
     stdin_from_parent(false).await;
     drop(redis);
-}
-
-#[cfg(target_os = "linux")]
-/// A fake nextest runner: two `helper_hold_redis` workers of one run; prints `WORKER <pid> <port>`
-/// for each, then waits for them.
-#[test]
-#[ignore = "helper run by other tests as a child process"]
-fn helper_redis_run() {
-    let mut workers: Vec<Child> = (0..2)
-        .map(|_| {
-            let mut worker = helper("helper_hold_redis");
-            worker
-                .env("NEXTEST_RUN_ID", std::env::var("HELPER_RUN_ID").unwrap())
-                .stderr(Stdio::inherit());
-            worker.spawn().unwrap()
-        })
-        .collect();
-    for worker in &mut workers {
-        let mut out = BufReader::new(worker.stdout.take().unwrap());
-        let port = wait_for_line(&mut out, "READY ", Duration::from_secs(60)).unwrap();
-        println!("WORKER {} {port}", worker.id());
-        std::mem::forget(out);
-    }
-    std::io::stdout().flush().unwrap();
-    for worker in &mut workers {
-        let _ = worker.wait();
-    }
 }

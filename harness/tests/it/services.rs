@@ -110,7 +110,8 @@ fn shared_across_a_run_then_gone_after_sigkill(kind: &str) {
     let scratch = ScratchDir::new("redis-run");
     let run_id = uuid::Uuid::new_v4().to_string();
     std::fs::write(scratch.0.join("run-id"), &run_id).unwrap();
-    let mut runner = helper("helper_redis_run")
+    let mut runner = helper("helper_fake_runner")
+        .env("HELPER_WORKER", "helper_hold_redis")
         .env("HARNESS_DIR", &scratch.0)
         .env("HELPER_RUN_ID", &run_id)
         .env("HELPER_REDIS", format!("{kind}-shared"))
