@@ -700,6 +700,63 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_program_is_named_with_where_it_was_looked_for() {
+        let by_name = not_found(std::path::Path::new("memcached"));
+        assert!(by_name.to_string().contains("looked in PATH"), "{by_name}");
+        assert!(
+            by_name.to_string().contains("apt-get install memcached"),
+            "{by_name}"
+        );
+        let by_path = Service::binary("/opt/nowhere/mailpit")
+            .listen_arg_as("--smtp", AddressFormat::HostPort)
+            .check()
+            .unwrap_err();
+        let text = by_path.to_string();
+        assert!(
+            text.contains("/opt/nowhere/mailpit was not found (no such file)"),
+            "{text}"
+        );
+        assert!(text.contains("apt-get install mailpit"), "{text}");
+    }
+
+    #[test]
+    fn names_come_from_the_program_or_image_and_are_made_safe() {
+        assert_eq!(Service::container("ghcr.io/acme/queue:2").name, "queue");
+        assert_eq!(Service::container(":latest").name, "service");
+        assert_eq!(
+            Service::binary("redis-server").name("My Cache!").name,
+            "My Cache!"
+        );
+        assert_eq!(safe("My Cache!"), "my-cache-");
+        assert_eq!(tail("a\nb\nc", 2), "b\nc");
+        assert_eq!(tail("a", 5), "a");
+    }
+
+    #[test]
+    fn container_options_on_a_binary_and_the_reverse_are_refused() {
+        let err = Service::binary("redis-server")
+            .listen_arg_as("--port", AddressFormat::Port)
+            .port(6379)
+            .check()
+            .unwrap_err();
+        assert!(err.to_string().contains("are for containers"), "{err}");
+        let err = Service::binary("redis-server")
+            .listen_env("LISTEN")
+            .tmpfs("/data")
+            .check()
+            .unwrap_err();
+        assert!(err.to_string().contains("are for containers"), "{err}");
+        if cfg!(feature = "docker") {
+            let err = Service::container("redis:7")
+                .port(6379)
+                .listen_arg("--port")
+                .check()
+                .unwrap_err();
+            assert!(err.to_string().contains("given with port(N)"), "{err}");
+        }
+    }
+
+    #[test]
     fn bad_descriptions_are_refused_before_anything_starts() {
         let err = Service::binary("redis-server").check().unwrap_err();
         assert!(err.to_string().contains("must be told its port"), "{err}");

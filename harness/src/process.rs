@@ -163,6 +163,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn programs_are_found_by_path_or_on_path() {
+        let me = std::env::current_exe().unwrap();
+        assert_eq!(find_program(&me), Some(me.clone()));
+        assert_eq!(find_program(&me.with_file_name("no-such-binary")), None);
+        assert_eq!(
+            find_program(std::path::Path::new("no-such-binary-on-any-path")),
+            None
+        );
+        assert_eq!(find_program(std::path::Path::new("no-such.tool")), None);
+        #[cfg(unix)]
+        assert!(find_program(std::path::Path::new("sh")).is_some());
+    }
+
+    #[test]
     fn this_process_is_alive_and_a_finished_child_is_not() {
         assert!(is_alive(std::process::id()));
         let mut child = Command::new(std::env::current_exe().unwrap())
