@@ -313,17 +313,13 @@ impl ServiceBuilder {
 
     /// A binary's port, as `<flag> <address>` (`--port 6379`: [`AddressFormat::Port`]).
     pub fn listen_arg_as(mut self, flag: impl Into<String>, format: AddressFormat) -> Self {
-        self.listen
-            .push(Placement::Args(vec![Some(flag.into()), None], format));
+        self.listen.push(Placement::flag(flag.into(), format));
         self
     }
 
     /// A binary's port, in one argument made from a template: `--listen={host}:{port}`.
     pub fn listen_arg_template(mut self, template: impl Into<String>) -> Self {
-        self.listen.push(Placement::Args(
-            vec![None],
-            AddressFormat::Template(template.into()),
-        ));
+        self.listen.push(Placement::template(template.into()));
         self
     }
 
@@ -508,22 +504,17 @@ impl ServiceBuilder {
         let addr = port.addr();
         let (extra_args, extra_env) = Placement::render(&self.listen, addr);
         let log_file = files.dir().join("service.log");
-        let spec = KeeperSpec {
+        let spec = KeeperSpec::of_child(
             runner,
-            files: files.clone(),
-            child: Some(ChildSpec {
-                program,
-                args: self.args.iter().cloned().chain(extra_args).collect(),
-                env: self.env.iter().cloned().chain(extra_env).collect(),
-                log: log_file.clone(),
-                interrupt_to_stop: false,
-                run_as: None,
-            }),
-            docker_label: None,
-            docker_host: None,
-            remove: Vec::new(),
             private,
-        };
+            files.clone(),
+            ChildSpec::new(
+                program,
+                self.args.iter().cloned().chain(extra_args).collect(),
+                self.env.iter().cloned().chain(extra_env).collect(),
+                log_file.clone(),
+            ),
+        );
         let timeout = self.timeout_or_default();
         let report = keeper::spawn(&spec, timeout).map_err(|source| ServiceError::Keeper {
             name: self.name.clone(),
@@ -548,7 +539,7 @@ impl ServiceBuilder {
             .map_err(|probe| ServiceError::NotReady {
                 name: self.name.clone(),
                 probe: Box::new(probe),
-                log: tail(&std::fs::read_to_string(&log_file).unwrap_or_default(), 40),
+                log: keeper::log_tail(&log_file, 40),
             })?;
         // Held until now so that no other test process was handed the port meanwhile.
         drop(port);
@@ -613,7 +604,7 @@ impl ServiceBuilder {
             return Err(ServiceError::NotReady {
                 name,
                 probe: Box::new(probe),
-                log: tail(&container::logs(&id).await, 40),
+                log: keeper::last_lines(&container::logs(&id).await, 40),
             });
         }
         // The container now belongs to the keeper: dropping the handle would remove it at once.
@@ -654,11 +645,6 @@ fn safe(name: &str) -> String {
             }
         })
         .collect()
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 #[cfg(test)]
@@ -728,8 +714,8 @@ mod tests {
             "My Cache!"
         );
         assert_eq!(safe("My Cache!"), "my-cache-");
-        assert_eq!(tail("a\nb\nc", 2), "b\nc");
-        assert_eq!(tail("a", 5), "a");
+        assert_eq!(keeper::last_lines("a\nb\nc", 2), "b\nc");
+        assert_eq!(keeper::last_lines("a", 5), "a");
     }
 
     #[test]

@@ -66,6 +66,57 @@ pub(crate) struct ChildSpec {
     pub(crate) run_as: Option<(u32, u32)>,
 }
 
+/// The last `lines` lines of a text (what a failure shows of a log).
+pub(crate) fn last_lines(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The last `lines` lines of a keeper child's log file (nothing if it cannot be read).
+pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
+    last_lines(&fs::read_to_string(path).unwrap_or_default(), lines)
+}
+
+impl KeeperSpec {
+    /// A keeper that runs `child` and owns nothing else.
+    pub(crate) fn of_child(
+        runner: Option<u32>,
+        private: bool,
+        files: ResourceFiles,
+        child: ChildSpec,
+    ) -> KeeperSpec {
+        KeeperSpec {
+            runner,
+            files,
+            child: Some(child),
+            docker_label: None,
+            docker_host: None,
+            remove: Vec::new(),
+            private,
+        }
+    }
+}
+
+impl ChildSpec {
+    /// A program stopped by SIGTERM and run as this user, `env` added to the inherited
+    /// environment, its output in `log`.
+    pub(crate) fn new(
+        program: PathBuf,
+        args: Vec<String>,
+        env: Vec<(String, String)>,
+        log: PathBuf,
+    ) -> ChildSpec {
+        ChildSpec {
+            program,
+            args,
+            env,
+            log,
+            interrupt_to_stop: false,
+            run_as: None,
+        }
+    }
+}
+
 /// What the keeper reports once it runs: written to `keeper.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct KeeperReport {

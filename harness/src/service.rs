@@ -201,6 +201,16 @@ pub(crate) enum Placement {
 }
 
 impl Placement {
+    /// `<flag> <address>`, two arguments.
+    pub(crate) fn flag(flag: String, format: AddressFormat) -> Placement {
+        Placement::Args(vec![Some(flag), None], format)
+    }
+
+    /// One argument made from a template.
+    pub(crate) fn template(template: String) -> Placement {
+        Placement::Args(vec![None], AddressFormat::Template(template))
+    }
+
     /// The arguments to append and the variables to set for `addr`.
     pub(crate) fn render(
         placements: &[Placement],
@@ -365,17 +375,13 @@ impl ChildServiceBuilder {
     /// Like [`listen_arg`](Self::listen_arg), written as the program wants it
     /// (`--port 8080`: [`AddressFormat::Port`]).
     pub fn listen_arg_as(mut self, flag: impl Into<String>, format: AddressFormat) -> Self {
-        self.listen
-            .push(Placement::Args(vec![Some(flag.into()), None], format));
+        self.listen.push(Placement::flag(flag.into(), format));
         self
     }
 
     /// One argument holding the address, from a template: `--bind=tcp://{addr}`.
     pub fn listen_arg_template(mut self, template: impl Into<String>) -> Self {
-        self.listen.push(Placement::Args(
-            vec![None],
-            AddressFormat::Template(template.into()),
-        ));
+        self.listen.push(Placement::template(template.into()));
         self
     }
 

@@ -140,38 +140,12 @@ fn path_hash(path: &Path) -> u32 {
     stable_hash(&[path.to_string_lossy().as_bytes()]) as u32
 }
 
-fn keeper_spec(
-    runner: Option<u32>,
-    private: bool,
-    files: &ResourceFiles,
-    program: &Path,
-    args: Vec<String>,
-    log: &Path,
-) -> KeeperSpec {
-    KeeperSpec {
-        runner,
-        files: files.clone(),
-        child: Some(ChildSpec {
-            program: program.to_path_buf(),
-            args,
-            env: Vec::new(),
-            log: log.to_path_buf(),
-            interrupt_to_stop: false,
-            run_as: None,
-        }),
-        docker_label: None,
-        docker_host: None,
-        remove: Vec::new(),
-        private,
-    }
-}
-
 fn not_ready(program: &Path, reason: String, log: &Path) -> BrowserError {
     BrowserError::NotReady {
         program: program.display().to_string(),
         reason,
         log_path: log.display().to_string(),
-        log: locate::log_tail(log, 30),
+        log: keeper::log_tail(log, 30),
     }
 }
 
@@ -180,13 +154,16 @@ fn not_ready(program: &Path, reason: String, log: &Path) -> BrowserError {
 async fn start_driver(program: PathBuf, files: ResourceFiles) -> Result<DriverState, BrowserError> {
     let port = net::free_loopback_port()?;
     let log = files.dir().join("chromedriver.log");
-    let spec = keeper_spec(
+    let spec = KeeperSpec::of_child(
         Run::current().runner,
         false,
-        &files,
-        &program,
-        vec![format!("--port={}", port.port())],
-        &log,
+        files.clone(),
+        ChildSpec::new(
+            program.clone(),
+            vec![format!("--port={}", port.port())],
+            Vec::new(),
+            log.clone(),
+        ),
     );
     let timeout = config::startup_timeout();
     let report = keeper::spawn(&spec, timeout).map_err(|source| BrowserError::Keeper {
@@ -269,7 +246,12 @@ async fn start_chrome_for(
     args.push("--remote-debugging-port=0".into());
     args.push(format!("--user-data-dir={}", profile.display()));
     args.push("about:blank".into());
-    let mut spec = keeper_spec(runner, private, &files, &program, args, &log);
+    let mut spec = KeeperSpec::of_child(
+        runner,
+        private,
+        files.clone(),
+        ChildSpec::new(program.clone(), args, Vec::new(), log.clone()),
+    );
     // Chrome puts its singleton socket in a directory of its own under TMPDIR and leaves it there
     // when it is stopped: give it a temp dir the keeper removes. Short, for the socket path's
     // length limit (about 100 bytes).

@@ -1,7 +1,7 @@
 //! Finding chromedriver and Chrome/Chromium: an explicit variable, else `PATH`, else the places
 //! each platform's installers use; and comparing their versions.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::error::BrowserError;
 use crate::config;
@@ -227,12 +227,6 @@ pub(crate) fn mismatch_in(message: &str, driver: &str) -> Option<BrowserError> {
 }
 
 /// The last `lines` lines of a log file, for an error message.
-pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

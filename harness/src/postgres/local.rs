@@ -467,18 +467,12 @@ pub(crate) async fn wait_until_ready(
             return Err(ProvisionError::LocalStart {
                 data_dir: data.to_owned(),
                 reason,
-                log: log_tail(log),
+                log: keeper::log_tail(log, 40),
             });
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     Ok(())
-}
-
-pub(crate) fn log_tail(path: &Path) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
 }
 
 /// The local server of this run, started by whichever test process asks first.
