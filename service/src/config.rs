@@ -1,15 +1,18 @@
 //! Settings from the environment and the command line, validated before anything starts.
 //!
-//! Every variable is listed in [`VARIABLES`] (printed by `tunix-rt --help`). An empty value counts
-//! as unset, so `VAR=` in an env file falls back to the default instead of failing.
+//! [`Cli`] lists every setting, as a flag and an environment variable (`tunix-rt --help` prints
+//! them). An empty variable counts as unset, so `VAR=` in an env file falls back to the default
+//! instead of failing.
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
+use clap::{Arg, ArgAction, Command, CommandFactory, FromArgMatches, Parser};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::rediai::{RediAiConfig, RediAiMode};
@@ -20,78 +23,10 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8000";
 pub const DEFAULT_TRACE_MAX_BYTES: usize = 1024 * 1024;
 /// Allowed `TRACE_MAX_BYTES`: 1 KiB to 10 MiB.
 pub const TRACE_MAX_BYTES_RANGE: std::ops::RangeInclusive<usize> = 1024..=10 * 1024 * 1024;
-/// Origins allowed by CORS when `CORS_ORIGINS` is unset: the original's Vite dev and preview servers.
-pub const DEFAULT_CORS_ORIGINS: [&str; 4] = [
-    "http://localhost:5173",
-    "http://127.0.0.1:5173",
-    "http://localhost:4173",
-    "http://127.0.0.1:4173",
-];
-
-/// Every environment variable the service reads: name, default, meaning.
-pub const VARIABLES: &[(&str, &str, &str)] = &[
-    (
-        "TUNIX_RT_LISTEN",
-        DEFAULT_LISTEN,
-        "address to listen on, IP:PORT (the --listen flag wins)",
-    ),
-    (
-        "DATABASE_URL",
-        "unset",
-        "postgres://user:password@host:port/db; unset: start an embedded Postgres through the harness", // pragma: allowlist secret
-    ),
-    (
-        "TUNIX_RT_DATA_DIR",
-        "target/tunix-rt-data in the workspace the binary was built from",
-        "data directory of the embedded Postgres (kept across restarts); unused with DATABASE_URL",
-    ),
-    (
-        "TUNIX_RT_MIGRATE",
-        "true",
-        "apply the database migrations at start (true|false)",
-    ),
-    (
-        "DB_POOL_MAX_CONNECTIONS",
-        "10",
-        "largest number of database connections (1..=100)",
-    ),
-    (
-        "DB_POOL_MIN_CONNECTIONS",
-        "0",
-        "connections kept open when idle (0..=DB_POOL_MAX_CONNECTIONS)",
-    ),
-    (
-        "DB_POOL_ACQUIRE_TIMEOUT_SECONDS",
-        "3",
-        "how long a request waits for a connection before answering 503 (1..=60)",
-    ),
-    (
-        "TRACE_MAX_BYTES",
-        "1048576",
-        "largest accepted trace body in bytes (1024..=10485760); larger bodies get 413",
-    ),
-    (
-        "CORS_ORIGINS",
-        "http://localhost:5173,http://127.0.0.1:5173,http://localhost:4173,http://127.0.0.1:4173",
-        "comma-separated origins allowed to call the API from a browser",
-    ),
-    ("REDIAI_MODE", "mock", "mock (always healthy) or real"),
-    (
-        "REDIAI_BASE_URL",
-        "http://127.0.0.1:8080",
-        "RediAI base URL (http only), used in real mode",
-    ),
-    (
-        "REDIAI_HEALTH_PATH",
-        "/health",
-        "path of RediAI's health endpoint, starting with /",
-    ),
-    (
-        "REDIAI_HEALTH_CACHE_TTL_SECONDS",
-        "30",
-        "how long a RediAI health result is reused (0..=300; 0 disables the cache)",
-    ),
-];
+/// Origins allowed by CORS when `CORS_ORIGINS` is unset: the original's Vite dev and preview
+/// servers, in `CORS_ORIGINS`' own syntax.
+pub const DEFAULT_CORS_ORIGINS: &str =
+    "http://localhost:5173,http://127.0.0.1:5173,http://localhost:4173,http://127.0.0.1:4173";
 
 /// The whole configuration of the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +60,7 @@ impl Default for Config {
             pool: PoolConfig::default(),
             migrate: true,
             trace_max_bytes: DEFAULT_TRACE_MAX_BYTES,
-            cors_origins: DEFAULT_CORS_ORIGINS.map(String::from).to_vec(),
+            cors_origins: DEFAULT_CORS_ORIGINS.split(',').map(String::from).collect(),
             rediai: RediAiConfig::default(),
         }
     }
@@ -202,233 +137,169 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-/// A configuration that cannot be used; the message names the variable or flag at fault.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A variable or flag has a value that is not allowed.
-    #[error("invalid {name}{}: {reason}", shown_value(.value))]
-    Invalid {
-        /// The variable (`TRACE_MAX_BYTES`) or flag (`--listen`).
-        name: &'static str,
-        /// The value given, unless it may hold a secret.
-        value: Option<String>,
-        /// What is allowed.
-        reason: String,
-    },
-    /// An environment variable holds bytes that are not UTF-8.
-    #[error("invalid {name}: the value is not valid UTF-8")]
-    NotUnicode {
-        /// The variable.
-        name: &'static str,
-    },
-    /// An argument the program does not know.
-    #[error("unexpected argument {argument:?} (hint: run `tunix-rt --help`)")]
-    UnexpectedArgument {
-        /// The argument as given.
-        argument: String,
-    },
-    /// A flag given without its value.
-    #[error("{flag} needs a value (hint: `{flag} 127.0.0.1:8000`)")]
-    MissingValue {
-        /// The flag.
-        flag: &'static str,
-    },
+/// The command line, where every setting is a flag or its environment variable, the flag winning.
+///
+/// clap does the parsing, the `--help` text and the errors. Each value's name is its variable, so
+/// an error says `invalid value '0' for '--db-pool-max-connections <DB_POOL_MAX_CONNECTIONS>'`
+/// whichever of the two it came from.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "tunix-rt",
+    version,
+    about = "tunix-rt: the reasoning-trace web service",
+    long_about = None,
+    after_help = "Every setting is a flag or its environment variable; the flag wins. \
+                  An empty variable counts as unset."
+)]
+pub struct Cli {
+    /// Address to listen on, IP:PORT. Host names such as localhost are refused: they may resolve
+    /// to IPv6 while clients use IPv4.
+    #[arg(long, env = "TUNIX_RT_LISTEN", value_name = "TUNIX_RT_LISTEN",
+          default_value = DEFAULT_LISTEN, value_parser = listen_address)]
+    pub listen: SocketAddr,
+
+    /// postgres://user:password@host:port/db. Unset: start an embedded Postgres through the
+    /// harness.
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", hide_env_values = true,
+          value_parser = DatabaseUrlParser)]
+    pub database_url: Option<DatabaseUrl>,
+
+    /// Data directory of the embedded Postgres, kept across restarts; unused with DATABASE_URL.
+    /// Unset: target/tunix-rt-data in the workspace the binary was built from.
+    #[arg(long, env = "TUNIX_RT_DATA_DIR", value_name = "TUNIX_RT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Apply the database migrations at start (true|false).
+    #[arg(long, env = "TUNIX_RT_MIGRATE", value_name = "TUNIX_RT_MIGRATE",
+          default_value = "true", action = ArgAction::Set, value_parser = boolean)]
+    pub migrate: bool,
+
+    /// Largest number of database connections (1..=100).
+    #[arg(long, env = "DB_POOL_MAX_CONNECTIONS", value_name = "DB_POOL_MAX_CONNECTIONS",
+          default_value = "10", value_parser = whole_number(1..=100u32))]
+    pub db_pool_max_connections: u32,
+
+    /// Connections kept open when idle (0..=DB_POOL_MAX_CONNECTIONS).
+    #[arg(long, env = "DB_POOL_MIN_CONNECTIONS", value_name = "DB_POOL_MIN_CONNECTIONS",
+          default_value = "0", value_parser = whole_number(0..=100u32))]
+    pub db_pool_min_connections: u32,
+
+    /// How long a request waits for a connection before answering 503, in seconds (1..=60).
+    #[arg(long, env = "DB_POOL_ACQUIRE_TIMEOUT_SECONDS",
+          value_name = "DB_POOL_ACQUIRE_TIMEOUT_SECONDS",
+          default_value = "3", value_parser = whole_number(1..=60u64))]
+    pub db_pool_acquire_timeout_seconds: u64,
+
+    /// Largest accepted trace body in bytes (1024..=10485760); larger bodies get 413.
+    #[arg(long, env = "TRACE_MAX_BYTES", value_name = "TRACE_MAX_BYTES",
+          default_value = "1048576", value_parser = whole_number(TRACE_MAX_BYTES_RANGE))]
+    pub trace_max_bytes: usize,
+
+    /// Comma-separated origins allowed to call the API from a browser; no wildcard.
+    #[arg(long, env = "CORS_ORIGINS", value_name = "CORS_ORIGINS",
+          default_value = DEFAULT_CORS_ORIGINS, value_parser = origins)]
+    pub cors_origins: Origins,
+
+    /// RediAI health client: mock (always healthy) or real.
+    #[arg(long, env = "REDIAI_MODE", value_name = "REDIAI_MODE",
+          default_value = "mock", value_parser = rediai_mode)]
+    pub rediai_mode: RediAiMode,
+
+    /// RediAI base URL (http only: this build has no TLS), used in real mode.
+    #[arg(long, env = "REDIAI_BASE_URL", value_name = "REDIAI_BASE_URL",
+          default_value = crate::rediai::DEFAULT_BASE_URL, value_parser = base_url)]
+    pub rediai_base_url: String,
+
+    /// Path of RediAI's health endpoint, starting with /.
+    #[arg(long, env = "REDIAI_HEALTH_PATH", value_name = "REDIAI_HEALTH_PATH",
+          default_value = crate::rediai::DEFAULT_HEALTH_PATH, value_parser = health_path)]
+    pub rediai_health_path: String,
+
+    /// How long a RediAI health result is reused, in seconds (0..=300; 0 disables the cache).
+    #[arg(long, env = "REDIAI_HEALTH_CACHE_TTL_SECONDS",
+          value_name = "REDIAI_HEALTH_CACHE_TTL_SECONDS",
+          default_value = "30", value_parser = whole_number(0..=300u64))]
+    pub rediai_health_cache_ttl_seconds: u64,
 }
 
-impl ConfigError {
-    /// The variable or flag at fault, if the error is about one.
-    pub fn name(&self) -> Option<&'static str> {
-        match self {
-            ConfigError::Invalid { name, .. } | ConfigError::NotUnicode { name } => Some(name),
-            ConfigError::MissingValue { flag } => Some(flag),
-            ConfigError::UnexpectedArgument { .. } => None,
-        }
-    }
-}
+/// The origins of `CORS_ORIGINS`, as browsers send them in `Origin`: one value to clap (a bare
+/// `Vec` would make it a repeated flag).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origins(pub Vec<String>);
 
-fn shown_value(value: &Option<String>) -> String {
-    value
-        .as_ref()
-        .map(|value| format!("={value:?}"))
-        .unwrap_or_default()
-}
-
-/// The command line: `tunix-rt [--listen IP:PORT] [--help] [--version]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CliArgs {
-    /// `--listen IP:PORT`, which wins over `TUNIX_RT_LISTEN`.
-    pub listen: Option<String>,
-    /// `--help` / `-h`.
-    pub help: bool,
-    /// `--version` / `-V`.
-    pub version: bool,
-}
-
-impl CliArgs {
-    /// Parses the arguments after the program name.
-    pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<CliArgs, ConfigError> {
-        let mut cli = CliArgs::default();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let arg = arg
-                .into_string()
-                .map_err(|arg| ConfigError::UnexpectedArgument {
-                    argument: arg.to_string_lossy().into_owned(),
-                })?;
-            match arg.as_str() {
-                "-h" | "--help" => cli.help = true,
-                "-V" | "--version" => cli.version = true,
-                "--listen" => {
-                    let value = args
-                        .next()
-                        .and_then(|value| value.into_string().ok())
-                        .filter(|value| !value.starts_with('-'))
-                        .ok_or(ConfigError::MissingValue { flag: "--listen" })?;
-                    cli.listen = Some(value);
-                }
-                _ => match arg.strip_prefix("--listen=") {
-                    Some(value) => cli.listen = Some(value.to_owned()),
-                    None => return Err(ConfigError::UnexpectedArgument { argument: arg }),
-                },
+impl Cli {
+    /// The command with the variables of the process environment, an empty one left out.
+    ///
+    /// clap reads each variable when the command is built and would hand an empty value to its
+    /// parser; `VAR=` in an env file means "use the default" here, so such a variable is dropped.
+    pub fn command_from_env() -> Command {
+        Cli::command().mut_args(|arg| match arg.get_env() {
+            Some(name)
+                if std::env::var_os(name)
+                    .is_some_and(|value| value.to_string_lossy().trim().is_empty()) =>
+            {
+                arg.env(None)
             }
-        }
-        Ok(cli)
+            _ => arg,
+        })
     }
-}
 
-/// The `--help` text, with every variable and its default.
-pub fn usage() -> String {
-    let mut text = String::from(
-        "tunix-rt: the reasoning-trace web service\n\n\
-         usage: tunix-rt [--listen IP:PORT]\n\n\
-         options:\n  --listen IP:PORT  address to listen on (default 127.0.0.1:8000)\n  \
-         -h, --help        print this help\n  -V, --version     print the version\n\n\
-         environment (an empty value counts as unset):\n",
-    );
-    for (name, default, meaning) in VARIABLES {
-        text.push_str(&format!(
-            "  {name}\n      {meaning}\n      default: {default}\n"
-        ));
+    /// Every environment variable the service reads, in `--help` order.
+    pub fn variables() -> Vec<String> {
+        Cli::command()
+            .get_arguments()
+            .filter_map(|arg| arg.get_env())
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect()
     }
-    text
 }
 
 impl Config {
-    /// Reads the configuration from the process environment and the parsed command line.
-    pub fn from_env(cli: &CliArgs) -> Result<Config, ConfigError> {
-        for (name, _, _) in VARIABLES {
-            if let Err(std::env::VarError::NotUnicode(_)) = std::env::var(name) {
-                return Err(ConfigError::NotUnicode { name });
-            }
-        }
-        Config::from_sources(cli, |name| std::env::var(name).ok())
+    /// Reads the configuration from the process's arguments and environment; on bad input, the
+    /// error (whose `exit()` prints it and exits with code 2) names the flag and variable at fault.
+    pub fn from_args_and_env() -> Result<Config, clap::Error> {
+        Config::from_matches(Cli::command_from_env(), std::env::args_os())
     }
 
-    /// Builds and validates the configuration from `cli` and a variable lookup.
-    ///
-    /// Separate from [`Config::from_env`] so it can be tested without touching the process
-    /// environment.
-    pub fn from_sources(
-        cli: &CliArgs,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
-        let var = |name: &str| {
-            lookup(name)
-                .map(|value| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
-        };
-        let defaults = Config::default();
+    fn from_matches<I, T>(mut command: Command, args: I) -> Result<Config, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = command.try_get_matches_from_mut(args)?;
+        let cli = Cli::from_arg_matches(&matches).map_err(|err| err.format(&mut command))?;
+        Config::from_cli(cli)
+            .map_err(|message| command.error(clap::error::ErrorKind::ValueValidation, message))
+    }
 
-        let listen = match (&cli.listen, var("TUNIX_RT_LISTEN")) {
-            (Some(flag), _) => parse_listen("--listen", flag)?,
-            (None, Some(value)) => parse_listen("TUNIX_RT_LISTEN", &value)?,
-            (None, None) => defaults.listen,
-        };
-
-        let database_url = var("DATABASE_URL")
-            .map(|value| {
-                DatabaseUrl::parse(&value).map_err(|reason| ConfigError::Invalid {
-                    name: "DATABASE_URL",
-                    // Not echoed: it usually carries a password.
-                    value: None,
-                    reason,
-                })
-            })
-            .transpose()?;
-
-        let data_dir = var("TUNIX_RT_DATA_DIR").map(PathBuf::from);
-        let migrate = match var("TUNIX_RT_MIGRATE") {
-            Some(value) => parse_bool("TUNIX_RT_MIGRATE", &value)?,
-            None => defaults.migrate,
-        };
-
-        let max_connections = parse_number(
-            &var,
-            "DB_POOL_MAX_CONNECTIONS",
-            1..=100,
-            defaults.pool.max_connections,
-        )?;
-        let min_connections = parse_number(
-            &var,
-            "DB_POOL_MIN_CONNECTIONS",
-            0..=max_connections,
-            defaults.pool.min_connections,
-        )?;
-        let acquire_timeout = Duration::from_secs(parse_number(
-            &var,
-            "DB_POOL_ACQUIRE_TIMEOUT_SECONDS",
-            1..=60,
-            defaults.pool.acquire_timeout.as_secs(),
-        )?);
-
-        let trace_max_bytes = parse_number(
-            &var,
-            "TRACE_MAX_BYTES",
-            TRACE_MAX_BYTES_RANGE,
-            DEFAULT_TRACE_MAX_BYTES,
-        )?;
-
-        let cors_origins = match var("CORS_ORIGINS") {
-            Some(value) => parse_origins("CORS_ORIGINS", &value)?,
-            None => defaults.cors_origins,
-        };
-
-        let rediai = RediAiConfig {
-            mode: match var("REDIAI_MODE") {
-                Some(value) => parse_mode("REDIAI_MODE", &value)?,
-                None => defaults.rediai.mode,
-            },
-            base_url: match var("REDIAI_BASE_URL") {
-                Some(value) => parse_base_url("REDIAI_BASE_URL", &value)?,
-                None => defaults.rediai.base_url,
-            },
-            health_path: match var("REDIAI_HEALTH_PATH") {
-                Some(value) => parse_health_path("REDIAI_HEALTH_PATH", &value)?,
-                None => defaults.rediai.health_path,
-            },
-            timeout: defaults.rediai.timeout,
-            cache_ttl: Duration::from_secs(parse_number(
-                &var,
-                "REDIAI_HEALTH_CACHE_TTL_SECONDS",
-                0..=300,
-                defaults.rediai.cache_ttl.as_secs(),
-            )?),
-        };
-
+    /// Checks what no single value's parser can (one setting against another).
+    pub fn from_cli(cli: Cli) -> Result<Config, String> {
+        if cli.db_pool_min_connections > cli.db_pool_max_connections {
+            return Err(format!(
+                "invalid value '{}' for '--db-pool-min-connections <DB_POOL_MIN_CONNECTIONS>': \
+                 more than DB_POOL_MAX_CONNECTIONS ({})",
+                cli.db_pool_min_connections, cli.db_pool_max_connections
+            ));
+        }
         Ok(Config {
-            listen,
-            database_url,
-            data_dir,
+            listen: cli.listen,
+            database_url: cli.database_url,
+            data_dir: cli.data_dir,
             pool: PoolConfig {
-                max_connections,
-                min_connections,
-                acquire_timeout,
+                max_connections: cli.db_pool_max_connections,
+                min_connections: cli.db_pool_min_connections,
+                acquire_timeout: Duration::from_secs(cli.db_pool_acquire_timeout_seconds),
             },
-            migrate,
-            trace_max_bytes,
-            cors_origins,
-            rediai,
+            migrate: cli.migrate,
+            trace_max_bytes: cli.trace_max_bytes,
+            cors_origins: cli.cors_origins.0,
+            rediai: RediAiConfig {
+                mode: cli.rediai_mode,
+                base_url: cli.rediai_base_url,
+                health_path: cli.rediai_health_path,
+                timeout: crate::rediai::DEFAULT_TIMEOUT,
+                cache_ttl: Duration::from_secs(cli.rediai_health_cache_ttl_seconds),
+            },
         })
     }
 
@@ -450,110 +321,107 @@ impl Config {
     }
 }
 
-fn invalid(name: &'static str, value: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        name,
-        value: Some(value.to_owned()),
-        reason: reason.into(),
+/// Parses `DATABASE_URL` without ever echoing it: clap's own error for a bad value quotes the
+/// value, and this one usually carries a password.
+#[derive(Debug, Clone, Copy)]
+struct DatabaseUrlParser;
+
+impl TypedValueParser for DatabaseUrlParser {
+    type Value = DatabaseUrl;
+
+    fn parse_ref(
+        &self,
+        command: &Command,
+        arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<DatabaseUrl, clap::Error> {
+        let arg = arg.map_or_else(|| "DATABASE_URL".to_owned(), ToString::to_string);
+        let refuse = |reason: String| {
+            command.clone().error(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for '{arg}' (not shown: it may hold a password): {reason}"),
+            )
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| refuse("the value is not valid UTF-8".to_owned()))?;
+        DatabaseUrl::parse(text.trim()).map_err(refuse)
     }
 }
 
-fn parse_listen(name: &'static str, value: &str) -> Result<SocketAddr, ConfigError> {
-    value.parse().map_err(|_| {
-        invalid(
-            name,
-            value,
-            "expected IP:PORT such as 127.0.0.1:8000 (host names such as localhost are refused: \
-             they may resolve to IPv6 while clients use IPv4)",
-        )
+fn listen_address(value: &str) -> Result<SocketAddr, String> {
+    value.trim().parse().map_err(|_| {
+        "expected IP:PORT such as 127.0.0.1:8000 (host names such as localhost are refused: \
+         they may resolve to IPv6 while clients use IPv4)"
+            .to_owned()
     })
 }
 
-fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
-    match value.to_ascii_lowercase().as_str() {
+fn boolean(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(invalid(name, value, "expected true or false")),
+        _ => Err("expected true or false".to_owned()),
     }
 }
 
-fn parse_number<T>(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
+/// A parser of whole numbers in `range`, whose error says the range (clap's own ranged parser
+/// covers integer types only as `i64`/`u64` and words its errors per type).
+fn whole_number<T>(
     range: std::ops::RangeInclusive<T>,
-    default: T,
-) -> Result<T, ConfigError>
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
 where
-    T: FromStr + PartialOrd + fmt::Display + Copy,
+    T: FromStr + PartialOrd + fmt::Display + Copy + Send + Sync + 'static,
 {
-    let Some(value) = var(name) else {
-        return Ok(default);
-    };
-    let reason = || {
-        format!(
+    move |value| match value.trim().parse::<T>() {
+        Ok(number) if range.contains(&number) => Ok(number),
+        _ => Err(format!(
             "expected a whole number from {} to {}",
             range.start(),
             range.end()
-        )
-    };
-    match value.parse::<T>() {
-        Ok(number) if range.contains(&number) => Ok(number),
-        _ => Err(invalid(name, &value, reason())),
+        )),
     }
 }
 
-fn parse_mode(name: &'static str, value: &str) -> Result<RediAiMode, ConfigError> {
-    match value.to_ascii_lowercase().as_str() {
+fn rediai_mode(value: &str) -> Result<RediAiMode, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
         "mock" => Ok(RediAiMode::Mock),
         "real" => Ok(RediAiMode::Real),
-        _ => Err(invalid(name, value, "expected mock or real")),
+        _ => Err("expected mock or real".to_owned()),
     }
 }
 
-fn parse_base_url(name: &'static str, value: &str) -> Result<String, ConfigError> {
-    let url = reqwest::Url::parse(value)
-        .map_err(|err| invalid(name, value, format!("not a URL ({err})")))?;
+fn base_url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let url = reqwest::Url::parse(value).map_err(|err| format!("not a URL ({err})"))?;
     match url.scheme() {
         "http" => {}
-        "https" => {
-            return Err(invalid(
-                name,
-                value,
-                "https is not supported: this build has no TLS (use http)",
-            ));
-        }
-        _ => return Err(invalid(name, value, "expected an http:// URL")),
+        "https" => return Err("https is not supported: this build has no TLS (use http)".into()),
+        _ => return Err("expected an http:// URL".into()),
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid(name, value, "the URL has no host"));
+        return Err("the URL has no host".into());
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid(
-            name,
-            value,
-            "the URL must not have a query or fragment",
-        ));
+        return Err("the URL must not have a query or fragment".into());
     }
     // The health path is appended as text, so a trailing slash would double it.
     Ok(value.trim_end_matches('/').to_owned())
 }
 
-fn parse_health_path(name: &'static str, value: &str) -> Result<String, ConfigError> {
+fn health_path(value: &str) -> Result<String, String> {
+    let value = value.trim();
     if !value.starts_with('/') {
-        return Err(invalid(name, value, "must start with /"));
+        return Err("must start with /".into());
     }
     if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid(
-            name,
-            value,
-            "must not contain spaces or control characters",
-        ));
+        return Err("must not contain spaces or control characters".into());
     }
     Ok(value.to_owned())
 }
 
 /// Parses `scheme://host[:port]` entries into the exact strings browsers send as `Origin`.
-fn parse_origins(name: &'static str, value: &str) -> Result<Vec<String>, ConfigError> {
+fn origins(value: &str) -> Result<Origins, String> {
     let mut origins = Vec::new();
     for entry in value
         .split(',')
@@ -561,13 +429,11 @@ fn parse_origins(name: &'static str, value: &str) -> Result<Vec<String>, ConfigE
         .filter(|entry| !entry.is_empty())
     {
         if entry == "*" {
-            return Err(invalid(
-                name,
-                value,
-                "a wildcard is not accepted; list the origins, e.g. http://127.0.0.1:5173",
-            ));
+            return Err(
+                "a wildcard is not accepted; list the origins, e.g. http://127.0.0.1:5173".into(),
+            );
         }
-        let bad = |why: &str| invalid(name, value, format!("{entry:?} is not an origin: {why}"));
+        let bad = |why: &str| format!("{entry:?} is not an origin: {why}");
         let Some((_, rest)) = entry.split_once("://") else {
             return Err(bad("expected scheme://host[:port]"));
         };
@@ -586,33 +452,53 @@ fn parse_origins(name: &'static str, value: &str) -> Result<Vec<String>, ConfigE
         }
     }
     if origins.is_empty() {
-        return Err(invalid(name, value, "no origin given"));
+        return Err("no origin given".into());
     }
-    Ok(origins)
+    Ok(Origins(origins))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        config_with_cli(&CliArgs::default(), vars)
+    /// Parses `args`, ignoring the process environment (the developer's own `DATABASE_URL`
+    /// must not change a test); the binary's tests cover reading real variables.
+    fn parse(args: &[String]) -> Result<Config, clap::Error> {
+        let command = Cli::command().mut_args(|arg| arg.env(None));
+        Config::from_matches(
+            command,
+            std::iter::once("tunix-rt".to_owned()).chain(args.to_vec()),
+        )
     }
 
-    fn config_with_cli(cli: &CliArgs, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
+    /// The flag that stands for variable `name`.
+    fn flag_of(name: &str) -> String {
+        let command = Cli::command();
+        let arg = command
+            .get_arguments()
+            .find(|arg| arg.get_env().is_some_and(|env| env == name))
+            .unwrap_or_else(|| panic!("no flag reads {name}"));
+        format!(
+            "--{}",
+            arg.get_long().expect("every setting has a long flag")
+        )
+    }
+
+    /// The configuration given these variables, each passed through the flag that reads it.
+    fn config(vars: &[(&str, &str)]) -> Result<Config, clap::Error> {
+        let args: Vec<String> = vars
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(name, value)| format!("{}={value}", flag_of(name)))
             .collect();
-        Config::from_sources(cli, |name| vars.get(name).cloned())
+        parse(&args)
     }
 
-    fn failing_name(vars: &[(&str, &str)]) -> &'static str {
-        let err = config(vars).expect_err("should be refused");
-        let name = err.name().expect("the error names a variable");
-        assert!(err.to_string().contains(name), "{err}");
-        name
+    /// Asserts that `vars` are refused with an error naming `name`, and returns the message.
+    fn refused_naming(vars: &[(&str, &str)], name: &str) -> String {
+        let err = config(vars).expect_err("should be refused").to_string();
+        assert!(err.contains(name), "{name}: {err}");
+        assert!(err.contains(&flag_of(name)), "{name}: {err}");
+        err
     }
 
     #[test]
@@ -700,7 +586,7 @@ mod tests {
             ("REDIAI_HEALTH_CACHE_TTL_SECONDS", "-1"),
         ];
         for (name, value) in cases {
-            assert_eq!(failing_name(&[(name, value)]), *name, "{name}={value}");
+            refused_naming(&[(name, value)], name);
         }
     }
 
@@ -731,24 +617,21 @@ mod tests {
             ("DB_POOL_MAX_CONNECTIONS", "2"),
             ("DB_POOL_MIN_CONNECTIONS", "3"),
         ];
-        assert_eq!(
-            config(&vars).unwrap_err().name(),
-            Some("DB_POOL_MIN_CONNECTIONS")
-        );
-    }
-
-    #[test]
-    fn empty_values_count_as_unset() {
-        let config = config(&[("TRACE_MAX_BYTES", ""), ("DATABASE_URL", "  ")]).unwrap();
-        assert_eq!(config, Config::default());
+        let err = refused_naming(&vars, "DB_POOL_MIN_CONNECTIONS");
+        assert!(err.contains("DB_POOL_MAX_CONNECTIONS"), "{err}");
     }
 
     #[test]
     fn the_database_password_is_never_shown() {
-        let err =
-            config(&[("DATABASE_URL", "postgres://u:secret@/db?sslmode=nonsense")]).unwrap_err(); // pragma: allowlist secret
-        assert_eq!(err.name(), Some("DATABASE_URL"));
-        assert!(!err.to_string().contains("secret"), "{err}");
+        for url in [
+            "postgres://u:secret@/db?sslmode=nonsense", // pragma: allowlist secret
+            "mysql://u:secret@127.0.0.1/db",            // pragma: allowlist secret
+        ] {
+            let err = refused_naming(&[("DATABASE_URL", url)], "DATABASE_URL");
+            assert!(!err.contains("secret"), "{err}");
+        }
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("DATABASE_URL"), "{help}");
 
         let url = DatabaseUrl::parse("postgres://u:secret@127.0.0.1:5432/db").unwrap();
         assert!(!format!("{url} {url:?}").contains("secret"));
@@ -756,35 +639,27 @@ mod tests {
     }
 
     #[test]
-    fn the_listen_flag_wins_over_the_variable() {
-        let cli = CliArgs::parse(["--listen", "127.0.0.1:7000"].map(OsString::from)).unwrap();
-        let config = config_with_cli(&cli, &[("TUNIX_RT_LISTEN", "127.0.0.1:9000")]).unwrap();
-        assert_eq!(config.listen.port(), 7000);
-
-        let cli = CliArgs::parse(["--listen=nowhere".into()]).unwrap();
+    fn the_command_line_is_checked_by_clap() {
+        let args = |args: &[&str]| parse(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>());
         assert_eq!(
-            config_with_cli(&cli, &[]).unwrap_err().name(),
-            Some("--listen")
-        );
-    }
-
-    #[test]
-    fn the_command_line_is_parsed_by_hand() {
-        let parse = |args: &[&str]| CliArgs::parse(args.iter().map(OsString::from));
-        assert!(parse(&["--help"]).unwrap().help);
-        assert!(parse(&["-V"]).unwrap().version);
-        assert_eq!(
-            parse(&["--listen"]).unwrap_err(),
-            ConfigError::MissingValue { flag: "--listen" }
+            args(&["--listen", "127.0.0.1:7000"]).unwrap().listen.port(),
+            7000
         );
         assert_eq!(
-            parse(&["--listen", "--help"]).unwrap_err().name(),
-            Some("--listen")
+            args(&["--help"]).unwrap_err().kind(),
+            clap::error::ErrorKind::DisplayHelp
         );
-        assert!(matches!(
-            parse(&["--port", "1"]).unwrap_err(),
-            ConfigError::UnexpectedArgument { .. }
-        ));
+        assert_eq!(
+            args(&["-V"]).unwrap_err().kind(),
+            clap::error::ErrorKind::DisplayVersion
+        );
+        let err = args(&["--listen"]).unwrap_err();
+        assert!(err.to_string().contains("--listen"), "{err}");
+        let err = args(&["--port", "1"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+        assert!(err.to_string().contains("--port"), "{err}");
+        // A clap error exits with 2, which the binary's callers rely on.
+        assert_eq!(err.exit_code(), 2);
     }
 
     #[test]
@@ -805,10 +680,18 @@ mod tests {
     }
 
     #[test]
-    fn usage_lists_every_variable() {
-        let text = usage();
-        for (name, _, _) in VARIABLES {
-            assert!(text.contains(name), "{name}");
+    fn help_lists_every_variable_with_its_flag() {
+        let help = Cli::command().render_long_help().to_string();
+        let variables = Cli::variables();
+        assert_eq!(variables.len(), 13, "{variables:?}");
+        for name in &variables {
+            assert!(help.contains(&format!("[env: {name}")), "{name}: {help}");
+            assert!(help.contains(&flag_of(name)), "{name}: {help}");
         }
+    }
+
+    #[test]
+    fn the_command_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

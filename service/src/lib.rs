@@ -22,7 +22,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-pub use config::{CliArgs, Config, ConfigError};
+pub use config::{Cli, Config};
 pub use state::AppState;
 
 /// The schema: `traces`, then `ix_traces_created_at`. Embedded in the binary.

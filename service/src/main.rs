@@ -8,31 +8,11 @@ use anyhow::Context;
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
-use tunix_rt::{AppState, CliArgs, Config, MIGRATOR};
+use tunix_rt::{AppState, Config, MIGRATOR};
 
 fn main() -> ExitCode {
-    let cli = match CliArgs::parse(std::env::args_os().skip(1)) {
-        Ok(cli) => cli,
-        Err(err) => {
-            eprintln!("tunix-rt: {err}");
-            return ExitCode::from(2);
-        }
-    };
-    if cli.help {
-        print!("{}", tunix_rt::config::usage());
-        return ExitCode::SUCCESS;
-    }
-    if cli.version {
-        println!("tunix-rt {}", env!("CARGO_PKG_VERSION"));
-        return ExitCode::SUCCESS;
-    }
-    let config = match Config::from_env(&cli) {
-        Ok(config) => config,
-        Err(err) => {
-            eprintln!("tunix-rt: {err}");
-            return ExitCode::from(2);
-        }
-    };
+    // `--help`, `--version` and bad input alike: clap prints, then exits (2 on bad input).
+    let config = Config::from_args_and_env().unwrap_or_else(|err| err.exit());
 
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))

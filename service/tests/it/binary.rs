@@ -88,6 +88,14 @@ async fn run_binary(
     args: &[&str],
     variable: Option<(&str, &str)>,
 ) -> anyhow::Result<(i32, String)> {
+    run_binary_with(args, variable.as_slice()).await
+}
+
+/// Runs the binary with `args` and `variables` set, every other variable it reads removed.
+async fn run_binary_with(
+    args: &[&str],
+    variables: &[(&str, &str)],
+) -> anyhow::Result<(i32, String)> {
     let mut command = tokio::process::Command::new(BINARY);
     command
         .args(args)
@@ -95,15 +103,13 @@ async fn run_binary(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    for (name, _, _) in tunix_rt::config::VARIABLES {
+    for name in tunix_rt::Cli::variables() {
         command.env_remove(name);
     }
-    if let Some((name, value)) = variable {
-        command.env(name, value);
-    }
+    command.envs(variables.iter().copied());
     let output = tokio::time::timeout(Duration::from_secs(30), command.output())
         .await
-        .map_err(|_| anyhow::anyhow!("tunix-rt {args:?} {variable:?} did not exit"))??;
+        .map_err(|_| anyhow::anyhow!("tunix-rt {args:?} {variables:?} did not exit"))??;
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     Ok((output.status.code().unwrap_or(-1), stderr))
 }
@@ -144,6 +150,51 @@ async fn an_invalid_listen_flag_is_named() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn the_flag_wins_over_its_variable() -> anyhow::Result<()> {
+    let (code, stderr) = run_binary(
+        &["--trace-max-bytes", "1"],
+        Some(("TRACE_MAX_BYTES", "2048")),
+    )
+    .await?;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("'1'"), "{stderr}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn empty_variables_count_as_unset() -> anyhow::Result<()> {
+    // Every variable empty: the configuration is the default one, so the binary gets as far as
+    // binding its address, which is taken, and fails there (exit 1), not on configuration (2).
+    let taken = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let address = taken.local_addr()?.to_string();
+    let names = tunix_rt::Cli::variables();
+    let empty: Vec<(&str, &str)> = names.iter().map(|name| (name.as_str(), " ")).collect();
+    let (code, stderr) = run_binary_with(&["--listen", &address], &empty).await?;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("cannot listen on"), "{stderr}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_database_password_never_reaches_the_output() -> anyhow::Result<()> {
+    let url = "postgres://u:secret@127.0.0.1:5432/db?sslmode=nonsense"; // pragma: allowlist secret
+    let (code, stderr) = run_binary(&[], Some(("DATABASE_URL", url))).await?;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+    assert!(!stderr.contains("secret"), "{stderr}");
+
+    let output = tokio::process::Command::new(BINARY)
+        .arg("--help")
+        .env("DATABASE_URL", url)
+        .output()
+        .await?;
+    let help = String::from_utf8(output.stdout)?;
+    assert!(help.contains("DATABASE_URL"), "{help}");
+    assert!(!help.contains("secret"), "{help}");
+    Ok(())
+}
+
+#[tokio::test]
 async fn help_lists_every_variable() -> anyhow::Result<()> {
     let output = tokio::process::Command::new(BINARY)
         .arg("--help")
@@ -151,8 +202,8 @@ async fn help_lists_every_variable() -> anyhow::Result<()> {
         .await?;
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout)?;
-    for (name, _, _) in tunix_rt::config::VARIABLES {
-        assert!(text.contains(name), "{name}");
+    for name in tunix_rt::Cli::variables() {
+        assert!(text.contains(&name), "{name}: {text}");
     }
     Ok(())
 }
