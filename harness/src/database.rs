@@ -6,6 +6,7 @@ use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 
+use crate::postgres::server_says;
 use crate::postgres::{PostgresServer, ProvisionError};
 use crate::workdir::stable_hash;
 use crate::{config, redact};
@@ -18,23 +19,29 @@ pub enum DatabaseError {
     #[error(transparent)]
     Provision(#[from] ProvisionError),
     /// The server refused a connection.
-    #[error("cannot connect to {url}{hint}")]
+    #[error("cannot connect to {url}{hint}{}", server_says(.server_log))]
     Connect {
         /// The URL, password redacted.
         url: String,
         /// What a refused connection most likely means, or nothing.
         hint: &'static str,
+        /// The last line of the server's log telling of a crash or a full disk, where the
+        /// harness runs the server itself.
+        server_log: Option<String>,
         /// The cause.
         #[source]
         source: sqlx::Error,
     },
     /// A statement of the harness's own failed.
-    #[error("`{statement}` failed on {server}")]
+    #[error("`{statement}` failed on {server}{}", server_says(.server_log))]
     Statement {
         /// The statement.
         statement: String,
         /// The server.
         server: String,
+        /// The last line of the server's log telling of a crash or a full disk, where the
+        /// harness runs the server itself.
+        server_log: Option<String>,
         /// The cause.
         #[source]
         source: sqlx::Error,
@@ -96,7 +103,7 @@ impl TestDatabase {
     ) -> Result<TestDatabase, DatabaseError> {
         // One admin connection serves the template check and the clone: each connection costs a
         // handshake and an authentication round.
-        let mut admin = connect(&server.admin_url()).await?;
+        let mut admin = connect(server, &server.admin_url()).await?;
         let (template, file_copy) = template_for(&mut admin, server, migrator).await?;
         let name = database_name(&current_test_name());
         // FILE_COPY (Postgres 15+) copies files instead of WAL-logging every block: faster when
@@ -113,7 +120,7 @@ impl TestDatabase {
             .acquire_timeout(Duration::from_secs(3))
             .connect(&url)
             .await
-            .map_err(|source| connect_error(&url, source))?;
+            .map_err(|source| connect_error(server, &url, source))?;
         Ok(TestDatabase {
             name,
             url,
@@ -184,11 +191,13 @@ impl Drop for TestDatabase {
         }
         if std::thread::panicking() && config::keep_failed_db() {
             eprintln!(
-                "harness: test failed; kept database {} on {} ({}) until the run ends; URL {}",
+                "harness: test failed; kept database {} on {} ({}) until the run ends; URL {}{}",
                 self.name,
                 self.server.description(),
                 self.server.backend(),
-                redact(&self.url)
+                redact(&self.url),
+                // A test whose connection was reset learns here that the server crashed, and why.
+                server_says(&self.server.last_complaint())
             );
             return;
         }
@@ -213,13 +222,13 @@ impl Drop for TestDatabase {
     }
 }
 
-async fn connect(url: &str) -> Result<PgConnection, DatabaseError> {
+async fn connect(server: &PostgresServer, url: &str) -> Result<PgConnection, DatabaseError> {
     PgConnection::connect(url)
         .await
-        .map_err(|source| connect_error(url, source))
+        .map_err(|source| connect_error(server, url, source))
 }
 
-fn connect_error(url: &str, source: sqlx::Error) -> DatabaseError {
+fn connect_error(server: &PostgresServer, url: &str, source: sqlx::Error) -> DatabaseError {
     let refused = matches!(&source, sqlx::Error::Io(e)
         if e.kind() == std::io::ErrorKind::ConnectionRefused);
     DatabaseError::Connect {
@@ -230,6 +239,7 @@ fn connect_error(url: &str, source: sqlx::Error) -> DatabaseError {
         } else {
             ""
         },
+        server_log: server.last_complaint(),
         source,
     }
 }
@@ -243,15 +253,20 @@ async fn run(
         .execute(conn)
         .await
         .map(drop)
-        .map_err(|source| DatabaseError::Statement {
-            statement: statement.to_owned(),
-            server: server.description().to_owned(),
-            source,
-        })
+        .map_err(|source| statement_error(server, statement, source))
+}
+
+fn statement_error(server: &PostgresServer, statement: &str, source: sqlx::Error) -> DatabaseError {
+    DatabaseError::Statement {
+        statement: statement.to_owned(),
+        server: server.description().to_owned(),
+        server_log: server.last_complaint(),
+        source,
+    }
 }
 
 async fn drop_database(server: &PostgresServer, name: &str) -> Result<(), DatabaseError> {
-    let mut admin = connect(&server.admin_url()).await?;
+    let mut admin = connect(server, &server.admin_url()).await?;
     // DROP … WITH (FORCE) signals the test's remaining connections, then re-checks only every
     // 100 ms whether they are gone; signalling them here and polling briefly is much faster.
     let _ =
@@ -302,11 +317,7 @@ async fn template_for(
     migrator: &Migrator,
 ) -> Result<(String, bool), DatabaseError> {
     let template = template_name(migrator);
-    let statement = |s: &str, source| DatabaseError::Statement {
-        statement: s.to_owned(),
-        server: server.description().to_owned(),
-        source,
-    };
+    let statement = |s: &str, source| statement_error(server, s, source);
     const PROBE: &str = "SELECT current_setting('server_version_num')::int >= 150000, \
                          (SELECT datistemplate FROM pg_database WHERE datname = $1)";
     let (file_copy, built): (bool, Option<bool>) = sqlx::query_as(PROBE)
@@ -342,10 +353,8 @@ async fn build_template(
             .bind(template)
             .fetch_optional(&mut *admin)
             .await
-            .map_err(|source| DatabaseError::Statement {
-                statement: "SELECT datistemplate FROM pg_database".into(),
-                server: server.description().to_owned(),
-                source,
+            .map_err(|source| {
+                statement_error(server, "SELECT datistemplate FROM pg_database", source)
             })?;
     match complete {
         Some(true) => return Ok(()),
@@ -361,7 +370,7 @@ async fn build_template(
         None => {}
     }
     run(admin, server, &format!("CREATE DATABASE \"{template}\"")).await?;
-    let mut conn = connect(&server.url_for(template)).await?;
+    let mut conn = connect(server, &server.url_for(template)).await?;
     let migrated = migrator.run(&mut conn).await;
     let failed_version = match &migrated {
         Err(MigrateError::ExecuteMigration(_, version)) => Some(*version),

@@ -74,7 +74,32 @@ pub(crate) fn last_lines(text: &str, lines: usize) -> String {
 
 /// The last `lines` lines of a keeper child's log file (nothing if it cannot be read).
 pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
-    last_lines(&fs::read_to_string(path).unwrap_or_default(), lines)
+    last_lines(&file_tail(path, LOG_TAIL_BYTES), lines)
+}
+
+/// How much of a log's end is read for its tail: a long-running server's log can be large, and a
+/// failure needs only its last lines.
+const LOG_TAIL_BYTES: u64 = 64 * 1024;
+
+/// The last `bytes` bytes of a file as text, from its first whole line (nothing if it cannot be
+/// read).
+pub(crate) fn file_tail(path: &Path, bytes: u64) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = fs::File::open(path) else {
+        return String::new();
+    };
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = length.saturating_sub(bytes);
+    let mut raw = Vec::new();
+    if file.seek(SeekFrom::Start(start)).is_err() || file.read_to_end(&mut raw).is_err() {
+        return String::new();
+    }
+    let text = String::from_utf8_lossy(&raw);
+    match (start, text.split_once('\n')) {
+        // Cut mid-line: the partial first line is dropped.
+        (1.., Some((_, rest))) => rest.to_owned(),
+        _ => text.into_owned(),
+    }
 }
 
 impl KeeperSpec {
@@ -393,13 +418,58 @@ fn keeper_main(spec_path: &Path) -> i32 {
         }
     };
     log(format!("ending: {ending:?}"));
-    clean_up(&spec, child.as_mut());
-    if ending == Ending::RunOver || spec.private {
+    let lingers = !(ending == Ending::RunOver || spec.private);
+    // A child that died by itself (Postgres of a full disk, say) told why in its log: the run's
+    // tests quote it in their errors, so it stays until the run is over.
+    let keep = match (&ending, &spec.child) {
+        (Ending::ChildExited, Some(child)) if lingers => Some(child.log.as_path()),
+        _ => None,
+    };
+    clean_up_keeping(&spec, child.as_mut(), keep);
+    if !lingers {
         drop(lease);
         drop(keeper_lock);
         remove_run_files(files);
+    } else {
+        // The resource is gone (its child died, say of a full disk) but the run goes on: a later
+        // test process may start it again, so the keeper lock is let go. The run's lock files
+        // are still this keeper's to remove once the run is over, unless a new keeper owns them.
+        drop(keeper_lock);
+        remove_run_files_when_over(&spec, &lease);
     }
     0
+}
+
+fn clean_up(spec: &KeeperSpec, child: Option<&mut Child>) {
+    clean_up_keeping(spec, child, None);
+}
+
+/// Wait for the run to be over (no lease held, the runner gone), then remove its files, unless
+/// another keeper has taken the resource over by then.
+fn remove_run_files_when_over(spec: &KeeperSpec, lease: &File) {
+    let files = &spec.files;
+    loop {
+        std::thread::sleep(POLL);
+        let Ok(keeper_lock) = open_lock(&files.keeper_lock()) else {
+            return;
+        };
+        if keeper_lock.try_lock().is_err() {
+            log("another keeper has taken the resource over");
+            return;
+        }
+        let _ = keeper_lock.unlock();
+        if lease.try_lock().is_ok() {
+            if spec.runner.is_none_or(|pid| !process::is_alive(pid))
+                && keeper_lock.try_lock().is_ok()
+            {
+                log("the run is over: removing its files");
+                remove_path(&files.dir());
+                remove_run_files(files);
+                return;
+            }
+            let _ = lease.unlock();
+        }
+    }
 }
 
 fn start_child(spec: &ChildSpec) -> Result<Child, String> {
@@ -429,9 +499,9 @@ fn start_child(spec: &ChildSpec) -> Result<Child, String> {
         .map_err(|e| format!("cannot start {}: {e}", spec.program.display()))
 }
 
-/// Stop the child, remove containers and files. Best effort: every failure is logged, none stops
-/// the rest of the cleanup.
-fn clean_up(spec: &KeeperSpec, child: Option<&mut Child>) {
+/// Stop the child, remove containers and files but `keep` (a file of the resource's directory).
+/// Best effort: every failure is logged, none stops the rest of the cleanup.
+fn clean_up_keeping(spec: &KeeperSpec, child: Option<&mut Child>, keep: Option<&Path>) {
     let files = &spec.files;
     let _ = fs::remove_file(files.state());
     if let Some(child) = child {
@@ -444,9 +514,18 @@ fn clean_up(spec: &KeeperSpec, child: Option<&mut Child>) {
     if let Some(label) = &spec.docker_label {
         remove_containers(spec, label);
     }
-    for path in spec.remove.iter().chain(std::iter::once(&files.dir())) {
+    for path in &spec.remove {
         remove_path(path);
         remove_empty_harness_parent(path);
+    }
+    match keep {
+        Some(keep) => fs::read_dir(files.dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|entry| entry.path() != keep)
+            .for_each(|entry| remove_path(&entry.path())),
+        None => remove_path(&files.dir()),
     }
 }
 
@@ -642,3 +721,22 @@ fn process_runs(pid: u32, program: &Path) -> bool {
 
 #[cfg(target_os = "linux")]
 use std::os::unix::ffi::OsStrExt;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_tail_starts_at_a_whole_line() {
+        let dir = std::env::temp_dir().join(format!("harness-tail-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log");
+        fs::write(&path, "first line\nsecond line\nthird\n").unwrap();
+        assert_eq!(file_tail(&path, 1024), "first line\nsecond line\nthird\n");
+        // 10 bytes from the end fall inside "second line": that partial line is dropped.
+        assert_eq!(file_tail(&path, 10), "third\n");
+        assert_eq!(log_tail(&path, 1), "third");
+        assert_eq!(file_tail(&dir.join("missing"), 10), "");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

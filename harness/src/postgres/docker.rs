@@ -114,6 +114,7 @@ async fn start(
         password,
         base_url: None,
         description: format!("container {} from {image}", &id[..12.min(id.len())]),
+        log: None,
     };
     // Docker's port proxy accepts connections before Postgres listens: only a real connection counts.
     let probe = Probe::Postgres(server.admin_url());

@@ -54,6 +54,7 @@ fn parse(raw: &str) -> Result<PostgresServer, ProvisionError> {
         host,
         password,
         base_url: Some(raw.to_owned()),
+        log: None,
     })
 }
 

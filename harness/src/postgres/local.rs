@@ -560,5 +560,6 @@ async fn start(
         password,
         base_url: None,
         description: format!("postgres {} ({})", binaries.version, binaries.dir.display()),
+        log: Some(log),
     })
 }

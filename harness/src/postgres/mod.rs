@@ -10,4 +10,5 @@ mod server;
 #[cfg(feature = "docker")]
 pub(crate) use docker::image_hint;
 pub use error::{Attempt, ProvisionError};
+pub(crate) use server::server_says;
 pub use server::{Backend, PostgresServer};

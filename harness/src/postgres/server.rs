@@ -1,6 +1,7 @@
 //! A Postgres server for tests, from whichever backend the configuration chooses.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,34 @@ impl fmt::Display for Backend {
             Backend::Docker => "docker",
             Backend::External => "external",
         })
+    }
+}
+
+/// The last line of a Postgres log that tells of a crash or a full disk, without its timestamp
+/// and process id; the server's own `FATAL: the database system is in recovery mode` and the
+/// like are consequences, not causes, and are passed over.
+fn complaint_in(log: &str) -> Option<String> {
+    log.lines().rev().find_map(|line| {
+        let telling = line.contains("PANIC:") || line.contains("No space left on device");
+        telling.then(|| {
+            // `2026-12-01 16:30:43.172 UTC [5472] PANIC:  could not write …`
+            let message = line.split_once("] ").map_or(line, |(_, rest)| rest);
+            message.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+    })
+}
+
+/// What a harness error adds about the server's state: `; the server's log says: …`, with a hint
+/// when the disk is full; nothing without a complaint.
+pub(crate) fn server_says(complaint: &Option<String>) -> String {
+    match complaint {
+        None => String::new(),
+        Some(line) if line.contains("No space left on device") => format!(
+            "; the server's log says: {line} (hint: the disk under the server's data directory \
+             is full: free space there, or point {} at a larger disk)",
+            config::DATA_DIR
+        ),
+        Some(line) => format!("; the server's log says: {line}"),
     }
 }
 
@@ -69,6 +98,9 @@ pub struct PostgresServer {
     /// For the external backend: the URL as given, whose path and query are kept.
     pub(crate) base_url: Option<String>,
     pub(crate) description: String,
+    /// The server's own log, where the harness runs the server's process (the local backend).
+    #[serde(default)]
+    pub(crate) log: Option<PathBuf>,
 }
 
 impl fmt::Debug for PostgresServer {
@@ -114,6 +146,14 @@ impl PostgresServer {
     /// checked with a real connection.
     pub async fn external(url: &str) -> Result<PostgresServer, ProvisionError> {
         external::server_at(url).await
+    }
+
+    /// The last line of the server's log that says why it failed or stopped (a PANIC, or a full
+    /// disk), where the harness can read that log: what a dropped connection or a failed
+    /// statement does not say by itself.
+    pub(crate) fn last_complaint(&self) -> Option<String> {
+        let log = self.log.as_ref()?;
+        complaint_in(&crate::keeper::file_tail(log, 64 * 1024))
     }
 
     /// Which backend runs this server.
@@ -292,4 +332,42 @@ async fn start_chosen(choice: Choice) -> Result<&'static PostgresServer, Provisi
         }),
     }
     Err(ProvisionError::NoBackend { attempts })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cause_of_a_crash_is_found_in_the_log_and_its_consequences_are_passed_over() {
+        let log = "\
+2026-12-01 16:30:42.089 UTC [5469] LOG:  checkpoint complete: wrote 0 buffers
+2026-12-01 16:30:43.172 UTC [5472] PANIC:  could not write to file \"pg_wal/xlogtemp.5472\": No space left on device
+2026-12-01 16:30:43.174 UTC [5466] LOG:  WAL writer process (PID 5472) was terminated by signal 6: Aborted
+2026-12-01 16:30:43.180 UTC [5523] FATAL:  the database system is in recovery mode
+2026-12-01 16:30:43.217 UTC [5466] LOG:  database system is shut down";
+        let complaint = complaint_in(log);
+        assert_eq!(
+            complaint.as_deref(),
+            Some(
+                "PANIC: could not write to file \"pg_wal/xlogtemp.5472\": No space left on device"
+            )
+        );
+        let said = server_says(&complaint);
+        assert!(said.starts_with("; the server's log says: PANIC"), "{said}");
+        assert!(said.contains("HARNESS_DATA_DIR"), "{said}");
+    }
+
+    #[test]
+    fn a_quiet_log_adds_nothing() {
+        let log = "2026-12-01 16:30:41.992 UTC [5466] LOG:  database system is ready to accept connections\n\
+                   2026-12-01 16:30:42.000 UTC [5470] ERROR:  relation \"missing\" does not exist";
+        assert_eq!(complaint_in(log), None);
+        assert_eq!(server_says(&None), "");
+        let crash = Some("PANIC: something else".to_owned());
+        assert_eq!(
+            server_says(&crash),
+            "; the server's log says: PANIC: something else"
+        );
+    }
 }

@@ -402,6 +402,45 @@ async fn helper_query_on_demand() {
     std::io::stdout().flush().unwrap();
 }
 
+/// Take a database, print `READY`, then write to it until the disk under it is full: print
+/// `FILL <rows written> <the error>` (or `FILL <rows> never failed`), ask for another database
+/// (`AGAIN …`, as [`report_provision`]), then fail as a test whose write failed does.
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_fill_the_disk() {
+    let db = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
+    println!("\nREADY {}", db.server().port());
+    std::io::stdout().flush().unwrap();
+    // Stored out of line and uncompressed, so each row costs its full 512 KiB on disk.
+    sqlx::raw_sql(
+        "CREATE TABLE ballast (data text); ALTER TABLE ballast ALTER data SET STORAGE EXTERNAL",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let mut rows = 0;
+    let outcome = loop {
+        // Bounded: 4 GiB at most, far beyond any disk a test mounts for this.
+        if rows == 8192 {
+            break "never failed".to_owned();
+        }
+        let insert = sqlx::query(
+            "INSERT INTO ballast SELECT string_agg(md5(random()::text), '') \
+             FROM generate_series(1, 16384)",
+        )
+        .execute(db.pool())
+        .await;
+        match insert {
+            Ok(_) => rows += 1,
+            Err(e) => break e.to_string(),
+        }
+    };
+    println!("\nFILL {rows} {outcome}");
+    report_provision("AGAIN").await;
+    std::io::stdout().flush().unwrap();
+    panic!("the write failed: {outcome}");
+}
+
 /// A page for the browser helpers: a heading and a console message.
 pub async fn small_page() -> harness::InProcessService {
     let page = "<!doctype html><html><head><title>Helper page</title>\

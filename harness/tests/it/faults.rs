@@ -1,7 +1,7 @@
 //! Faults in the middle of a test end it fast, with an error that says what happened.
 #![cfg(target_os = "linux")]
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::time::Duration;
 
 use crate::child::{
@@ -127,30 +127,46 @@ fn chrome_dying_mid_test_fails_it_at_once_with_artifacts() {
     );
 }
 
-/// A tmpfs of `size` mounted on a fresh directory (Linux, as root), unmounted when dropped; `None`
-/// (said out loud) where this process may not mount.
+/// A tmpfs of `size` mounted on a fresh directory (Linux: as root, or through `sudo -n` as on
+/// GitHub's runners), owned by this user, unmounted when dropped; `None` (said out loud) where
+/// this process may not mount.
 struct SmallDisk {
     dir: ScratchDir,
+    sudo: bool,
+}
+
+/// `program` with `args`, through `sudo -n` (never prompting) unless this process is root.
+fn privileged(program: &str, sudo: bool) -> std::process::Command {
+    if sudo {
+        let mut command = std::process::Command::new("sudo");
+        command.args(["-n", program]);
+        command
+    } else {
+        std::process::Command::new(program)
+    }
 }
 
 impl SmallDisk {
     fn mount(size: &str, options: &str) -> Option<SmallDisk> {
         let dir = ScratchDir::new("disk");
-        let mounted = std::process::Command::new("mount")
+        // SAFETY: these have no preconditions.
+        let (uid, gid, root) = unsafe { (libc::getuid(), libc::getgid(), libc::geteuid() == 0) };
+        let mounted = privileged("mount", !root)
             .args([
                 "-t",
                 "tmpfs",
                 "-o",
-                &format!("size={size}{options}"),
+                &format!("size={size},uid={uid},gid={gid},mode=0755{options}"),
                 "tmpfs",
             ])
             .arg(&dir.0)
             .output();
         match mounted {
-            Ok(out) if out.status.success() => Some(SmallDisk { dir }),
+            Ok(out) if out.status.success() => Some(SmallDisk { dir, sudo: !root }),
             Ok(out) => {
                 eprintln!(
-                    "SKIPPED: cannot mount a small tmpfs here (run as root to test a full disk): {}",
+                    "SKIPPED: cannot mount a small tmpfs here (run as root, or with passwordless \
+                     sudo, to test a full disk): {}",
                     String::from_utf8_lossy(&out.stderr).trim()
                 );
                 None
@@ -177,7 +193,7 @@ impl SmallDisk {
 impl Drop for SmallDisk {
     fn drop(&mut self) {
         // Lazily: a process that has not yet let go of a file there must not keep it mounted.
-        let _ = std::process::Command::new("umount")
+        let _ = privileged("umount", self.sudo)
             .arg("-l")
             .arg(&self.dir.0)
             .status();
@@ -217,6 +233,56 @@ fn a_read_only_data_dir_is_a_clear_error() {
     if let Some(disk) = SmallDisk::mount("1m", ",ro") {
         assert_disk_error("HARNESS_DATA_DIR", &disk, "Read-only file system");
     }
+}
+
+/// Postgres PANICs when it cannot write its WAL: the test sees only a reset connection. The
+/// harness says why (the server's log line, a hint), and the run still ends with nothing left.
+#[test]
+fn the_disk_filling_up_under_a_running_test_is_a_clear_error_and_leaves_nothing() {
+    // Room for the cached cluster and the server's data (about 85 MiB), then some.
+    let Some(disk) = SmallDisk::mount("160m", "") else {
+        return;
+    };
+    let mut command = helper("helper_fill_the_disk");
+    command
+        .env("HARNESS_POSTGRES", "local")
+        .env("HARNESS_DIR", disk.path())
+        .env("HARNESS_DATA_DIR", disk.path().join("data"));
+    let (mut child, mut out, port) = spawn_ready(command);
+    let port: u16 = port.parse().unwrap();
+    let fill = wait_for_line(&mut out, "FILL ", Duration::from_secs(120)).unwrap();
+    let again = wait_for_line(&mut out, "AGAIN ", Duration::from_secs(60)).unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the test whose write failed fails");
+    assert!(
+        !fill.contains("never failed"),
+        "the disk never filled up: {fill}"
+    );
+
+    // The next database asked for while the server is down says why it is down.
+    assert!(again.starts_with("ERROR"), "{again}");
+    for words in [
+        "the server's log says",
+        "No space left on device",
+        "HARNESS_DATA_DIR",
+    ] {
+        assert!(again.contains(words), "should say {words:?}: {again}");
+    }
+    // So does the failed test's report, whatever its own error said.
+    let report = stderr
+        .lines()
+        .find(|line| line.starts_with("harness: test failed"))
+        .unwrap_or_else(|| panic!("no report of the failed test: {stderr}"));
+    assert!(report.contains("No space left on device"), "{report}");
+
+    crate::lifecycle::assert_nothing_left(disk.path(), port);
 }
 
 /// A stand-in for the Docker engine's socket: a proxy to the real one that can be stopped, as an

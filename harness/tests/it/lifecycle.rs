@@ -26,7 +26,7 @@ fn signal(child: &mut Child, signal: i32) {
 }
 
 /// Nothing of the harness runs or remains under `dir`: no process, no run directory.
-fn assert_nothing_left(dir: &std::path::Path, port: u16) {
+pub(crate) fn assert_nothing_left(dir: &std::path::Path, port: u16) {
     eventually(CLEANUP, || {
         nothing_runs_under(dir)?;
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
