@@ -158,8 +158,8 @@ pub struct Cli {
           default_value = DEFAULT_LISTEN, value_parser = listen_address)]
     pub listen: SocketAddr,
 
-    /// postgres://user:password@host:port/db. Unset: start an embedded Postgres through the
-    /// harness.
+    /// The database, as a postgres:// or postgresql:// URL with its user, password, host, port and
+    /// name. Unset: start an embedded Postgres through the harness.
     #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", hide_env_values = true,
           value_parser = DatabaseUrlParser)]
     pub database_url: Option<DatabaseUrl>,
