@@ -358,6 +358,51 @@ mod tests {
         assert!(said.contains("HARNESS_DATA_DIR"), "{said}");
     }
 
+    fn external_server(log: Option<PathBuf>) -> PostgresServer {
+        PostgresServer {
+            backend: Backend::External,
+            host: "db.example".into(),
+            port: 5433,
+            user: "app".into(),
+            password: "pw".into(),
+            base_url: Some("postgres://app:pw@db.example:5433/app?sslmode=disable".into()), // pragma: allowlist secret
+            description: "external server db.example:5433".into(),
+            log,
+        }
+    }
+
+    #[test]
+    fn a_server_given_by_url_keeps_its_query_for_every_database() {
+        let server = external_server(None);
+        let url = server.url_for("t_one");
+        assert!(url.ends_with("/t_one?sslmode=disable"), "{url}");
+        let options = server.connect_options("t_one");
+        assert_eq!(options.get_database(), Some("t_one"));
+        assert_eq!(
+            (options.get_host(), options.get_port()),
+            ("db.example", 5433)
+        );
+    }
+
+    #[test]
+    fn a_complaint_is_read_only_where_the_harness_has_the_log() {
+        assert_eq!(external_server(None).last_complaint(), None);
+        let dir = std::env::temp_dir().join(format!("harness-complaint-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("postgres.log");
+        std::fs::write(
+            &log,
+            "2026-12-01 16:30:43.172 UTC [5472] PANIC:  out of luck\n",
+        )
+        .unwrap();
+        let server = external_server(Some(log));
+        assert_eq!(
+            server.last_complaint().as_deref(),
+            Some("PANIC: out of luck")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn a_quiet_log_adds_nothing() {
         let log = "2026-12-01 16:30:41.992 UTC [5466] LOG:  database system is ready to accept connections\n\
