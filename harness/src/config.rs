@@ -52,11 +52,29 @@ pub(crate) fn postgres_image() -> String {
 }
 
 pub(crate) fn keep_failed_db() -> bool {
-    var(KEEP_FAILED_DB).is_none_or(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
+    keeps_failed_db(var(KEEP_FAILED_DB).as_deref())
+}
+
+/// What a value of `HARNESS_KEEP_FAILED_DB` means: keep, unless it says `0` or `false`.
+fn keeps_failed_db(value: Option<&str>) -> bool {
+    value.is_none_or(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
 }
 
 pub(crate) fn startup_timeout() -> Duration {
     var(STARTUP_TIMEOUT)
         .and_then(|v| v.parse::<u64>().ok())
         .map_or(Duration::from_secs(60), Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_test_s_database_is_kept_unless_told_otherwise() {
+        assert!(keeps_failed_db(None));
+        assert!(keeps_failed_db(Some("1")));
+        assert!(!keeps_failed_db(Some("0")));
+        assert!(!keeps_failed_db(Some("FALSE")));
+    }
 }
