@@ -364,7 +364,7 @@ mod tests {
             host: "db.example".into(),
             port: 5433,
             user: "app".into(),
-            password: "pw".into(),
+            password: "pw".into(), // pragma: allowlist secret
             base_url: Some("postgres://app:pw@db.example:5433/app?sslmode=disable".into()), // pragma: allowlist secret
             description: "external server db.example:5433".into(),
             log,
