@@ -79,7 +79,7 @@ pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
 
 /// How much of a log's end is read for its tail: a long-running server's log can be large, and a
 /// failure needs only its last lines.
-const LOG_TAIL_BYTES: u64 = 64 * 1024;
+pub(crate) const LOG_TAIL_BYTES: u64 = 64 * 1024;
 
 /// The last `bytes` bytes of a file as text, from its first whole line (nothing if it cannot be
 /// read).
@@ -450,27 +450,25 @@ fn clean_up(spec: &KeeperSpec, child: Option<&mut Child>) {
 /// another keeper has taken the resource over by then.
 fn remove_run_files_when_over(spec: &KeeperSpec, lease: &File) {
     let files = &spec.files;
+    let Ok(keeper_lock) = open_lock(&files.keeper_lock()) else {
+        return;
+    };
     loop {
         std::thread::sleep(POLL);
-        let Ok(keeper_lock) = open_lock(&files.keeper_lock()) else {
-            return;
-        };
+        // Held only for this check: a starter that finds it held would wait on a keeper that
+        // runs nothing.
         if keeper_lock.try_lock().is_err() {
             log("another keeper has taken the resource over");
             return;
         }
-        let _ = keeper_lock.unlock();
-        if lease.try_lock().is_ok() {
-            if spec.runner.is_none_or(|pid| !process::is_alive(pid))
-                && keeper_lock.try_lock().is_ok()
-            {
-                log("the run is over: removing its files");
-                remove_path(&files.dir());
-                remove_run_files(files);
-                return;
-            }
-            let _ = lease.unlock();
+        if lease.try_lock().is_ok() && spec.runner.is_none_or(|pid| !process::is_alive(pid)) {
+            log("the run is over: removing its files");
+            remove_path(&files.dir());
+            remove_run_files(files);
+            return;
         }
+        let _ = lease.unlock();
+        let _ = keeper_lock.unlock();
     }
 }
 

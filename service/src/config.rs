@@ -171,28 +171,32 @@ pub struct Cli {
 
     /// Apply the database migrations at start (true|false).
     #[arg(long, env = "TUNIX_RT_MIGRATE", value_name = "TUNIX_RT_MIGRATE",
-          default_value = "true", action = ArgAction::Set, value_parser = boolean)]
+          default_value_t = Config::default().migrate, action = ArgAction::Set,
+          value_parser = boolean)]
     pub migrate: bool,
 
     /// Largest number of database connections (1..=100).
     #[arg(long, env = "DB_POOL_MAX_CONNECTIONS", value_name = "DB_POOL_MAX_CONNECTIONS",
-          default_value = "10", value_parser = whole_number(1..=100u32))]
+          default_value_t = PoolConfig::default().max_connections,
+          value_parser = whole_number(1..=100u32))]
     pub db_pool_max_connections: u32,
 
     /// Connections kept open when idle (0..=DB_POOL_MAX_CONNECTIONS).
     #[arg(long, env = "DB_POOL_MIN_CONNECTIONS", value_name = "DB_POOL_MIN_CONNECTIONS",
-          default_value = "0", value_parser = whole_number(0..=100u32))]
+          default_value_t = PoolConfig::default().min_connections,
+          value_parser = whole_number(0..=100u32))]
     pub db_pool_min_connections: u32,
 
     /// How long a request waits for a connection before answering 503, in seconds (1..=60).
     #[arg(long, env = "DB_POOL_ACQUIRE_TIMEOUT_SECONDS",
           value_name = "DB_POOL_ACQUIRE_TIMEOUT_SECONDS",
-          default_value = "3", value_parser = whole_number(1..=60u64))]
+          default_value_t = PoolConfig::default().acquire_timeout.as_secs(),
+          value_parser = whole_number(1..=60u64))]
     pub db_pool_acquire_timeout_seconds: u64,
 
     /// Largest accepted trace body in bytes (1024..=10485760); larger bodies get 413.
     #[arg(long, env = "TRACE_MAX_BYTES", value_name = "TRACE_MAX_BYTES",
-          default_value = "1048576", value_parser = whole_number(TRACE_MAX_BYTES_RANGE))]
+          default_value_t = DEFAULT_TRACE_MAX_BYTES, value_parser = whole_number(TRACE_MAX_BYTES_RANGE))]
     pub trace_max_bytes: usize,
 
     /// Comma-separated origins allowed to call the API from a browser; no wildcard.
@@ -218,7 +222,8 @@ pub struct Cli {
     /// How long a RediAI health result is reused, in seconds (0..=300; 0 disables the cache).
     #[arg(long, env = "REDIAI_HEALTH_CACHE_TTL_SECONDS",
           value_name = "REDIAI_HEALTH_CACHE_TTL_SECONDS",
-          default_value = "30", value_parser = whole_number(0..=300u64))]
+          default_value_t = crate::rediai::DEFAULT_CACHE_TTL.as_secs(),
+          value_parser = whole_number(0..=300u64))]
     pub rediai_health_cache_ttl_seconds: u64,
 }
 

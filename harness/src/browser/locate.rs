@@ -226,7 +226,6 @@ pub(crate) fn mismatch_in(message: &str, driver: &str) -> Option<BrowserError> {
     })
 }
 
-/// The last `lines` lines of a log file, for an error message.
 #[cfg(test)]
 mod tests {
     use super::*;

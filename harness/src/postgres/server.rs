@@ -153,7 +153,10 @@ impl PostgresServer {
     /// statement does not say by itself.
     pub(crate) fn last_complaint(&self) -> Option<String> {
         let log = self.log.as_ref()?;
-        complaint_in(&crate::keeper::file_tail(log, 64 * 1024))
+        complaint_in(&crate::keeper::file_tail(
+            log,
+            crate::keeper::LOG_TAIL_BYTES,
+        ))
     }
 
     /// Which backend runs this server.

@@ -135,7 +135,7 @@ struct SmallDisk {
     sudo: bool,
 }
 
-/// `program` with `args`, through `sudo -n` (never prompting) unless this process is root.
+/// A command running `program`, through `sudo -n` (never prompting) when `sudo` is set.
 fn privileged(program: &str, sudo: bool) -> std::process::Command {
     if sudo {
         let mut command = std::process::Command::new("sudo");
