@@ -1,5 +1,7 @@
 //! A fresh, fully migrated database per test, cloned from a template built once per migration set.
 
+use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::{MigrateError, Migrator};
@@ -8,6 +10,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::postgres::server_says;
 use crate::postgres::{PostgresServer, ProvisionError};
+use crate::testing::{Leftover, Scope};
 use crate::workdir::stable_hash;
 use crate::{config, redact};
 
@@ -59,6 +62,36 @@ pub enum DatabaseError {
         #[source]
         source: MigrateError,
     },
+    /// A SQL fixture failed while building the template.
+    #[error("fixture {fixture} failed while building template {template}")]
+    Fixture {
+        /// The fixture's name (its file).
+        fixture: String,
+        /// The template being built.
+        template: String,
+        /// The SQL error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A `#[harness::test]` names a migrations directory that does not exist.
+    #[error(
+        "no migrations directory at {} (hint: `#[harness::test]` reads `migrations/` of the \
+         crate by default; name another with `migrations = \"dir\"`, or a static with \
+         `migrator = path::TO::MIGRATOR`)", .dir.display()
+    )]
+    NoMigrations {
+        /// The directory looked for.
+        dir: std::path::PathBuf,
+    },
+    /// The migrations directory could not be read.
+    #[error("cannot read the migrations in {}", .dir.display())]
+    ReadMigrations {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: MigrateError,
+    },
     /// The migrations could not be applied for a reason tied to no single migration.
     #[error("cannot apply the migrations to template {template}")]
     Migrate {
@@ -70,14 +103,54 @@ pub enum DatabaseError {
     },
 }
 
+/// SQL run into a database's template after the migrations (`#[harness::test(fixtures("users"))]`
+/// reads `fixtures/users.sql`): every test of the set gets the rows by the clone, for nothing.
+#[derive(Debug, Clone)]
+pub struct SqlFixture {
+    name: Cow<'static, str>,
+    sql: Cow<'static, str>,
+}
+
+impl SqlFixture {
+    /// A fixture named `name` (what errors call it, say its file), of SQL statements.
+    pub fn new(name: impl Into<String>, sql: impl Into<String>) -> SqlFixture {
+        SqlFixture {
+            name: Cow::Owned(name.into()),
+            sql: Cow::Owned(sql.into()),
+        }
+    }
+
+    /// A fixture compiled in (`include_str!`), as the attribute makes them.
+    pub const fn from_static(name: &'static str, sql: &'static str) -> SqlFixture {
+        SqlFixture {
+            name: Cow::Borrowed(name),
+            sql: Cow::Borrowed(sql),
+        }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its SQL.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+}
+
 /// A database of its own for one test: a clone of the migrated template, dropped when the test
-/// ends. If the test panics it is kept (unless `HARNESS_KEEP_FAILED_DB=0`) and its name printed.
+/// ends. If the test fails it is kept (unless `HARNESS_KEEP_FAILED_DB=0`) and its URL printed:
+/// under `#[harness::test]` when the test panics, returns an `Err` or times out; made by hand, when
+/// it is dropped during a panic.
 pub struct TestDatabase {
     name: String,
     url: String,
     pool: PgPool,
     server: PostgresServer,
     closed: bool,
+    /// The `#[harness::test]` whose outcome decides what becomes of it.
+    scope: Option<Arc<Scope>>,
 }
 
 impl std::fmt::Debug for TestDatabase {
@@ -92,8 +165,17 @@ impl std::fmt::Debug for TestDatabase {
 impl TestDatabase {
     /// A fresh database with `migrator`'s migrations applied, on the run's shared server.
     pub async fn new(migrator: &Migrator) -> Result<TestDatabase, DatabaseError> {
+        TestDatabase::with_fixtures(migrator, &[]).await
+    }
+
+    /// A fresh database with `migrator`'s migrations and then `fixtures` applied (both in its
+    /// template, so each further database of the same set costs a clone only).
+    pub async fn with_fixtures(
+        migrator: &Migrator,
+        fixtures: &[SqlFixture],
+    ) -> Result<TestDatabase, DatabaseError> {
         let server = PostgresServer::shared().await?;
-        TestDatabase::on(server, migrator).await
+        TestDatabase::create(server, migrator, fixtures, &current_test_name(), None).await
     }
 
     /// A fresh migrated database on a given server.
@@ -101,11 +183,21 @@ impl TestDatabase {
         server: &PostgresServer,
         migrator: &Migrator,
     ) -> Result<TestDatabase, DatabaseError> {
+        TestDatabase::create(server, migrator, &[], &current_test_name(), None).await
+    }
+
+    pub(crate) async fn create(
+        server: &PostgresServer,
+        migrator: &Migrator,
+        fixtures: &[SqlFixture],
+        test: &str,
+        scope: Option<Arc<Scope>>,
+    ) -> Result<TestDatabase, DatabaseError> {
         // One admin connection serves the template check and the clone: each connection costs a
         // handshake and an authentication round.
         let mut admin = connect(server, &server.admin_url()).await?;
-        let (template, file_copy) = template_for(&mut admin, server, migrator).await?;
-        let name = database_name(&current_test_name());
+        let (template, file_copy) = template_for(&mut admin, server, migrator, fixtures).await?;
+        let name = database_name(test);
         // FILE_COPY (Postgres 15+) copies files instead of WAL-logging every block: faster when
         // durability is off, as on the harness's own servers.
         let strategy = if file_copy { " STRATEGY FILE_COPY" } else { "" };
@@ -127,6 +219,7 @@ impl TestDatabase {
             pool,
             server: server.clone(),
             closed: false,
+            scope,
         })
     }
 
@@ -189,16 +282,21 @@ impl Drop for TestDatabase {
         if self.closed {
             return;
         }
+        if let Some(scope) = self.scope.take() {
+            let leftover = Leftover::Database {
+                server: Box::new(self.server.clone()),
+                name: std::mem::take(&mut self.name),
+                url: std::mem::take(&mut self.url),
+            };
+            match scope.defer(leftover) {
+                Ok(()) => return,
+                Err(Leftover::Database { name, url, .. }) => (self.name, self.url) = (name, url),
+                #[cfg(feature = "browser")]
+                Err(_) => unreachable!("a database's leftover comes back as it went"),
+            }
+        }
         if std::thread::panicking() && config::keep_failed_db() {
-            eprintln!(
-                "harness: test failed; kept database {} on {} ({}) until the run ends; URL {}{}",
-                self.name,
-                self.server.description(),
-                self.server.backend(),
-                redact(&self.url),
-                // A test whose connection was reset learns here that the server crashed, and why.
-                server_says(&self.server.last_complaint())
-            );
+            report_kept(&self.server, &self.name, &self.url);
             return;
         }
         // Drop cannot await, and blocking this runtime's thread on work that needs it would hang a
@@ -219,6 +317,32 @@ impl Drop for TestDatabase {
                 crate::error_chain(&e)
             );
         }
+    }
+}
+
+fn report_kept(server: &PostgresServer, name: &str, url: &str) {
+    eprintln!(
+        "harness: test failed; kept database {name} on {} ({}) until the run ends; URL {}{}",
+        server.description(),
+        server.backend(),
+        redact(url),
+        // A test whose connection was reset learns here that the server crashed, and why.
+        server_says(&server.last_complaint())
+    );
+}
+
+/// The end of a `#[harness::test]`'s database: kept when the test failed (and
+/// `HARNESS_KEEP_FAILED_DB` allows), else dropped.
+pub(crate) async fn end(server: &PostgresServer, name: &str, url: &str, failed: bool) {
+    if failed && config::keep_failed_db() {
+        report_kept(server, name, url);
+        return;
+    }
+    if let Err(e) = drop_database(server, name).await {
+        eprintln!(
+            "harness: cannot drop test database {name}: {}",
+            crate::error_chain(&e)
+        );
     }
 }
 
@@ -296,13 +420,18 @@ async fn drop_database(server: &PostgresServer, name: &str) -> Result<(), Databa
     Ok(())
 }
 
-/// The template's name: a hash of every migration's version and checksum, so that changed
-/// migrations get a new template and unchanged ones reuse it.
-pub(crate) fn template_name(migrator: &Migrator) -> String {
+/// The template's name: a hash of every migration's version and checksum, then of each fixture's
+/// name and SQL in order, so that a changed set gets a new template and an unchanged one reuses it.
+pub(crate) fn template_name(migrator: &Migrator, fixtures: &[SqlFixture]) -> String {
     let mut parts: Vec<Vec<u8>> = Vec::new();
     for migration in migrator.iter() {
         parts.push(migration.version.to_le_bytes().to_vec());
         parts.push(migration.checksum.to_vec());
+    }
+    for fixture in fixtures {
+        parts.push(b"fixture".to_vec());
+        parts.push(fixture.name.as_bytes().to_vec());
+        parts.push(fixture.sql.as_bytes().to_vec());
     }
     let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
     format!("harness_tpl_{:016x}", stable_hash(&parts))
@@ -315,8 +444,9 @@ async fn template_for(
     admin: &mut PgConnection,
     server: &PostgresServer,
     migrator: &Migrator,
+    fixtures: &[SqlFixture],
 ) -> Result<(String, bool), DatabaseError> {
-    let template = template_name(migrator);
+    let template = template_name(migrator, fixtures);
     let statement = |s: &str, source| statement_error(server, s, source);
     const PROBE: &str = "SELECT current_setting('server_version_num')::int >= 150000, \
                          (SELECT datistemplate FROM pg_database WHERE datname = $1)";
@@ -334,7 +464,7 @@ async fn template_for(
         .execute(&mut *admin)
         .await
         .map_err(|e| statement("SELECT pg_advisory_lock", e))?;
-    let result = build_template(admin, server, migrator, &template).await;
+    let result = build_template(admin, server, migrator, fixtures, &template).await;
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(lock_id)
         .execute(&mut *admin)
@@ -346,6 +476,7 @@ async fn build_template(
     admin: &mut PgConnection,
     server: &PostgresServer,
     migrator: &Migrator,
+    fixtures: &[SqlFixture],
     template: &str,
 ) -> Result<(), DatabaseError> {
     let complete: Option<bool> =
@@ -377,14 +508,32 @@ async fn build_template(
         Err(MigrateError::Execute(_)) => first_unapplied(&mut conn, migrator).await,
         _ => None,
     };
+    let mut fixture_failed = None;
+    if migrated.is_ok() {
+        for fixture in fixtures {
+            if let Err(source) = sqlx::raw_sql(&fixture.sql).execute(&mut conn).await {
+                fixture_failed = Some(DatabaseError::Fixture {
+                    fixture: fixture.name.to_string(),
+                    template: template.to_owned(),
+                    source,
+                });
+                break;
+            }
+        }
+    }
     let _ = conn.close().await;
-    if let Err(source) = migrated {
+    if migrated.is_err() || fixture_failed.is_some() {
         let _ = run(
             admin,
             server,
             &format!("DROP DATABASE IF EXISTS \"{template}\" WITH (FORCE)"),
         )
         .await;
+    }
+    if let Some(failed) = fixture_failed {
+        return Err(failed);
+    }
+    if let Err(source) = migrated {
         let template = template.to_owned();
         return Err(match failed_version {
             Some(version) => DatabaseError::Migration {

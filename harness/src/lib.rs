@@ -36,6 +36,7 @@ mod probe;
 mod process;
 mod service;
 mod shared;
+mod testing;
 mod workdir;
 
 /// The names of every environment variable the harness reads (each is described in the README),
@@ -65,7 +66,7 @@ pub mod error {
 }
 
 pub use backing_service::{Ready, Service, ServiceBuilder};
-pub use database::TestDatabase;
+pub use database::{SqlFixture, TestDatabase};
 pub use embedded::EmbeddedPostgres;
 pub use net::{PortReservation, free_loopback_port, loopback_listener};
 pub use postgres::{Backend, PostgresServer};
@@ -73,6 +74,61 @@ pub use probe::Probe;
 pub use service::{
     AddressFormat, ChildService, ChildServiceBuilder, InProcessService, Listener, Shutdown,
 };
+pub use testing::{Fixture, FixtureError, TestContext, TestReturn};
+
+#[doc(hidden)]
+pub use testing::private as __private;
+
+/// A test in one attribute: its runtime, the fixtures its parameters ask for (set up
+/// concurrently), a timeout, and cleanup by its outcome.
+///
+/// ```no_run
+/// use harness::{TestDatabase, browser::Browser};
+///
+/// #[harness::test(fixtures("users"), timeout = "60s")]
+/// async fn a_user_signs_in(db: TestDatabase, browser: Browser) -> anyhow::Result<()> {
+///     // `db` has the crate's `migrations/` and `fixtures/users.sql` applied, both in its
+///     // template: the fixture costs this test nothing.
+///     browser.goto("http://127.0.0.1:1/").await?;
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+///
+/// **Parameters** are fixtures, taken by value: [`TestDatabase`], `sqlx::PgPool` (the database
+/// is kept by the harness), [`browser::Browser`] (feature `browser`), and any type of yours that
+/// implements [`Fixture`] (say, your service on its database, or Redis). They are set up
+/// concurrently; if one fails, the test fails naming it, and the others are cleaned up.
+///
+/// **Returns** `()` or `Result<(), E>` for any `E: Debug` (`anyhow::Result<()>`).
+///
+/// **Options**, all optional:
+/// - `migrator = path::TO::MIGRATOR`: a static `sqlx::migrate::Migrator`; else
+///   `migrations = "dir"`, read from the crate's directory when the test runs; the default is
+///   `migrations = "migrations"`, like `sqlx::migrate!()`.
+/// - `fixtures("users", "orders.sql")`: SQL run after the migrations, in order, into the
+///   database's template. A bare name is `fixtures/<name>.sql` of the crate; a name ending in
+///   `.sql` is a path from the crate's root. Compiled in: a missing file fails to compile.
+/// - `timeout = 30` (seconds) or `timeout = "500ms" | "30s" | "2m"`: the whole test, setup
+///   included, ends as failed after it.
+/// - `flavor = "multi_thread"` and `worker_threads = N`: the runtime, as with `#[tokio::test]`
+///   (default: one thread).
+///
+/// **Cleanup follows the outcome**, whether the fixtures were moved, dropped early or are still
+/// held: a test that returns normally or `Ok` drops its databases and closes its browsers; one
+/// that panics, returns `Err` or times out keeps its databases until the run ends (printing their
+/// URLs, password redacted; `HARNESS_KEEP_FAILED_DB=0` drops them) and saves its browsers'
+/// screenshot, HTML, console and service log under `target/harness-artifacts/<test>/`. No
+/// `close()` is needed.
+///
+/// The test's name (for its database and artifacts) comes from `module_path!()` and the function,
+/// and the harness's tracing capture is installed (`harness::init_tracing`).
+///
+/// **Skipping browser tests.** There is no "skip" at run time that nextest could show: a test
+/// that asks for a `Browser` where `HARNESS_BROWSER=skip` fails, saying so. Leave browser tests out
+/// by their names instead (keep them in modules named `e2e` or `browser`), with a nextest filter,
+/// and nextest lists them as skipped: see the README's "Skipping browser tests".
+pub use harness_macros::test;
 
 /// Replace the password in a URL with `***`, for anything printed or saved.
 pub fn redact(url: &str) -> String {

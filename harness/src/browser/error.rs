@@ -92,6 +92,17 @@ pub enum BrowserError {
         /// The error.
         reason: String,
     },
+    /// `HARNESS_BROWSER=skip`, and the test needs a browser: it must fail rather than pass.
+    #[error(
+        "{variable}=skip, and this test needs a browser (hint: a run without a browser leaves \
+         browser tests out by their names, and nextest then lists them as skipped: \
+         `cargo nextest run -E 'not test(/(^|::)(e2e|browser)::/)'`; see the harness README's \
+         \"Skipping browser tests\")"
+    )]
+    Skipped {
+        /// The variable.
+        variable: &'static str,
+    },
     /// An environment variable has a value the harness does not understand.
     #[error("{variable}={value} is not understood (expected {expected})")]
     Config {

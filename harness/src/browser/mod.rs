@@ -21,5 +21,6 @@ mod wait;
 
 pub use artifacts::root as artifacts_root;
 pub use error::{ActionError, BrowserError, WaitError};
+pub(crate) use session::Leftover;
 pub use session::{Browser, ConsoleEntry, WINDOW_SIZE, warm_up};
 pub use wait::{DEFAULT_TIMEOUT, Expect};

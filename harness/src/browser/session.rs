@@ -2,6 +2,7 @@
 //! fails.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::wd::WindowHandle;
@@ -18,6 +19,8 @@ use super::locate;
 use super::wait::Expect;
 use crate::config;
 use crate::keeper::ResourceFiles;
+use crate::testing::Scope;
+use crate::{FixtureError, TestContext};
 
 /// The window size every session gets, in CSS pixels.
 pub const WINDOW_SIZE: (u32, u32) = WINDOW;
@@ -51,10 +54,12 @@ struct SharedContext {
 /// `HARNESS_BROWSER_REUSE=1` a browser context of its own (cookies, storage, cache) in the run's
 /// shared Chrome, or a session of the remote WebDriver named by `HARNESS_WEBDRIVER_URL`.
 ///
-/// End a passing test with [`Browser::close`]. A `Browser` dropped without it (the test panicked
-/// or returned an error) counts as failed: a screenshot, the page's HTML, the browser console and
-/// the attached service log are saved under `target/harness-artifacts/<test name>/`, the path is
-/// printed, and the session is closed all the same.
+/// Under `#[harness::test]` the test's outcome decides its end: closed when it passes; when it
+/// fails (panic, `Err`, timeout), a screenshot, the page's HTML, the browser console and the
+/// service log are saved under `target/harness-artifacts/<test name>/` and the path printed.
+///
+/// Made by hand with [`Browser::start`], end a passing test with [`Browser::close`]: a `Browser`
+/// dropped without it counts as failed, and saves the same artifacts.
 pub struct Browser {
     client: Option<Client>,
     driver_url: String,
@@ -66,6 +71,8 @@ pub struct Browser {
     console: std::sync::Mutex<Vec<ConsoleEntry>>,
     service_log: Option<Box<dyn Fn() -> String + Send + Sync>>,
     closed: bool,
+    /// The `#[harness::test]` whose outcome decides what becomes of it.
+    scope: Option<Arc<Scope>>,
 }
 
 impl std::fmt::Debug for Browser {
@@ -126,14 +133,19 @@ pub async fn warm_up() -> Result<(), BrowserError> {
 impl Browser {
     /// A new session for the running test, its window [`WINDOW_SIZE`] on `about:blank`.
     ///
-    /// `Ok(None)` means `HARNESS_BROWSER=skip`: the skip has been printed, and the test should
-    /// return at once. Any other failure to get a browser is an error that says what to fix.
-    pub async fn start() -> Result<Option<Browser>, BrowserError> {
-        let test = crate::database::current_test_name();
+    /// A failure to get a browser is an error that says what to fix; so is `HARNESS_BROWSER=skip`:
+    /// a test that needs a browser never passes without one (leave such tests out by name
+    /// instead, and nextest lists them as skipped: see the README).
+    pub async fn start() -> Result<Browser, BrowserError> {
+        Browser::start_for(crate::database::current_test_name(), None).await
+    }
+
+    async fn start_for(test: String, scope: Option<Arc<Scope>>) -> Result<Browser, BrowserError> {
         match config::var(config::BROWSER) {
             Some(value) if value.eq_ignore_ascii_case("skip") => {
-                eprintln!("SKIPPED: {test} (a browser test; {}=skip)", config::BROWSER);
-                return Ok(None);
+                return Err(BrowserError::Skipped {
+                    variable: config::BROWSER,
+                });
             }
             Some(value) if !value.eq_ignore_ascii_case("chrome") => {
                 return Err(BrowserError::Config {
@@ -167,7 +179,7 @@ impl Browser {
                 return Err(setup_error("read the session id")(source));
             }
         };
-        Ok(Some(Browser {
+        Ok(Browser {
             client: Some(client),
             driver_url: setup.driver_url().to_owned(),
             session_id,
@@ -177,7 +189,8 @@ impl Browser {
             console: std::sync::Mutex::new(Vec::new()),
             service_log: None,
             closed: false,
-        }))
+            scope,
+        })
     }
 
     async fn open(
@@ -427,6 +440,77 @@ fn command(action: String) -> impl FnOnce(fantoccini::error::CmdError) -> Action
     }
 }
 
+impl crate::Fixture for Browser {
+    async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
+        Ok(Browser::start_for(test.name().to_owned(), Some(test.scope())).await?)
+    }
+}
+
+/// What a `Browser` leaves to end once it is known whether its test failed.
+pub(crate) struct Leftover {
+    job: FailureJob,
+    /// The session's client, where it can still be used (on the test's runtime).
+    client: Option<Client>,
+    context: Option<(String, String)>,
+    own_chrome: Option<ResourceFiles>,
+}
+
+impl Leftover {
+    /// Save the artifacts if the test failed (`failure` says why), then end the session and
+    /// whatever browser or context it had.
+    pub(crate) async fn end(mut self, failure: Option<&str>) {
+        let saved = match failure {
+            Some(reason) => {
+                self.job.reason = reason.to_owned();
+                Some(artifacts::save(&self.job).await)
+            }
+            None => None,
+        };
+        let ended = match self.client.take() {
+            Some(client) => tokio::time::timeout(Duration::from_secs(10), client.close())
+                .await
+                .is_ok_and(|closed| closed.is_ok()),
+            None => tokio::time::timeout(
+                Duration::from_secs(10),
+                driver::http_json(
+                    reqwest::Method::DELETE,
+                    &format!("{}/session/{}", self.job.driver_url, self.job.session_id),
+                    None,
+                ),
+            )
+            .await
+            .is_ok_and(|deleted| deleted.is_ok()),
+        };
+        if let Some((websocket_url, context_id)) = &self.context
+            && let Ok(mut devtools) = DevTools::connect(websocket_url).await
+        {
+            let _ = devtools.dispose(context_id).await;
+        }
+        if let Some(files) = &self.own_chrome {
+            driver::stop_own_chrome(files);
+        }
+        if !ended {
+            eprintln!(
+                "harness: the browser session {} may not have closed",
+                self.job.session_id
+            );
+        }
+        match saved {
+            Some(Ok(dir)) => eprintln!(
+                "harness: browser test failed ({}); screenshot, page HTML, browser console and \
+                 service log saved in {}",
+                self.job.reason,
+                dir.display()
+            ),
+            Some(Err(e)) => eprintln!(
+                "harness: cannot save the failed browser test's artifacts: {}",
+                crate::error_chain(&e)
+            ),
+            None => {}
+        }
+    }
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
         if self.closed {
@@ -438,59 +522,38 @@ impl Drop for Browser {
             "the Browser was dropped without Browser::close(): the test returned early, most \
              likely with an error"
         };
-        let job = self.failure_job(reason);
-        let context = self
-            .context
-            .as_ref()
-            .map(|c| (c.websocket_url.clone(), c.tab.context_id.clone()));
-        let own_chrome = self.own_chrome.take();
+        let mut leftover = Leftover {
+            job: self.failure_job(reason),
+            client: None,
+            context: self
+                .context
+                .as_ref()
+                .map(|c| (c.websocket_url.clone(), c.tab.context_id.clone())),
+            own_chrome: self.own_chrome.take(),
+        };
+        if let Some(scope) = self.scope.take() {
+            leftover.client = self.client.take();
+            match scope.defer(crate::testing::Leftover::Browser(Box::new(leftover))) {
+                Ok(()) => return,
+                Err(crate::testing::Leftover::Browser(back)) => leftover = *back,
+                Err(_) => unreachable!("a browser's leftover comes back as it went"),
+            }
+            // The test is over, and its runtime with it: the session ends over HTTP below.
+            self.client = leftover.client.take();
+        }
         // Drop cannot await, and the test's runtime may be a current-thread one that this thread
         // is blocking: the work runs on a thread of its own, over HTTP connections of its own
-        // (fantoccini's client lives on the test's runtime).
-        let outcome = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime.block_on(async move {
-                let saved = artifacts::save(&job).await;
-                let ended = tokio::time::timeout(
-                    Duration::from_secs(10),
-                    driver::http_json(
-                        reqwest::Method::DELETE,
-                        &format!("{}/session/{}", job.driver_url, job.session_id),
-                        None,
-                    ),
-                )
-                .await;
-                if let Some((websocket_url, context_id)) = context
-                    && let Ok(mut devtools) = DevTools::connect(&websocket_url).await
-                {
-                    let _ = devtools.dispose(&context_id).await;
-                }
-                if let Some(files) = &own_chrome {
-                    driver::stop_own_chrome(files);
-                }
-                if !matches!(ended, Ok(Ok(_))) {
-                    eprintln!(
-                        "harness: the browser session {} may not have closed",
-                        job.session_id
-                    );
-                }
-                saved.map_err(|e| crate::error_chain(&e))
-            })
+        // (fantoccini's client lives on the test's runtime, and is dropped after).
+        let ended = std::thread::spawn(move || match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(leftover.end(Some(reason))),
+            Err(e) => eprintln!("harness: cannot save the failed browser test's artifacts: {e}"),
         })
         .join();
-        match outcome {
-            Ok(Ok(dir)) => eprintln!(
-                "harness: browser test failed ({reason}); screenshot, page HTML, browser console \
-                 and service log saved in {}",
-                dir.display()
-            ),
-            Ok(Err(e)) => {
-                eprintln!("harness: cannot save the failed browser test's artifacts: {e}")
-            }
-            Err(_) => eprintln!("harness: saving the failed browser test's artifacts panicked"),
+        if ended.is_err() {
+            eprintln!("harness: saving the failed browser test's artifacts panicked");
         }
     }
 }

@@ -43,9 +43,7 @@ async fn page() -> InProcessService {
 
 #[tokio::test]
 async fn a_page_is_driven_with_auto_waiting_actions_and_its_console_is_read() {
-    let Some(browser) = Browser::start().await.unwrap() else {
-        return;
-    };
+    let browser = Browser::start().await.unwrap();
     let site = page().await;
     browser.goto(site.base_url()).await.unwrap();
     browser
@@ -89,9 +87,7 @@ async fn a_page_is_driven_with_auto_waiting_actions_and_its_console_is_read() {
 
 #[tokio::test]
 async fn a_failed_wait_says_what_was_expected_and_what_the_page_showed() {
-    let Some(browser) = Browser::start().await.unwrap() else {
-        return;
-    };
+    let browser = Browser::start().await.unwrap();
     let site = page().await;
     browser.goto(site.base_url()).await.unwrap();
     let started = Instant::now();
@@ -132,10 +128,8 @@ async fn a_failed_wait_says_what_was_expected_and_what_the_page_showed() {
 /// time nor a later one on the same origin.
 #[tokio::test]
 async fn sessions_keep_cookies_storage_and_pages_apart() {
-    let Some(first) = Browser::start().await.unwrap() else {
-        return;
-    };
-    let second = Browser::start().await.unwrap().unwrap();
+    let first = Browser::start().await.unwrap();
+    let second = Browser::start().await.unwrap();
     let reuse = std::env::var("HARNESS_BROWSER_REUSE").as_deref() == Ok("1");
     assert_eq!(
         first.is_shared_browser(),
@@ -169,7 +163,7 @@ async fn sessions_keep_cookies_storage_and_pages_apart() {
     first.close().await.unwrap();
     second.close().await.unwrap();
 
-    let third = Browser::start().await.unwrap().unwrap();
+    let third = Browser::start().await.unwrap();
     third.goto(&origin).await.unwrap();
     assert_eq!(
         third.execute(READ, vec![]).await.unwrap(),
@@ -181,10 +175,6 @@ async fn sessions_keep_cookies_storage_and_pages_apart() {
 
 #[tokio::test]
 async fn a_failing_test_leaves_artifacts_and_its_session_closed() {
-    if std::env::var(harness::env::BROWSER).as_deref() == Ok("skip") {
-        eprintln!("SKIPPED: a browser test (HARNESS_BROWSER=skip)");
-        return;
-    }
     let site = page().await;
     let url = site.base_url().to_owned();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -198,7 +188,7 @@ async fn a_failing_test_leaves_artifacts_and_its_session_closed() {
                 .build()
                 .unwrap();
             runtime.block_on(async move {
-                let mut browser = Browser::start().await.unwrap().unwrap();
+                let mut browser = Browser::start().await.unwrap();
                 browser.attach_log(|| "GET / 200\nthe service's own line\n".to_owned());
                 browser.goto(&page_url).await.unwrap();
                 tx.send((
@@ -253,9 +243,7 @@ async fn a_failing_test_leaves_artifacts_and_its_session_closed() {
 /// of another session in the same browser.
 #[tokio::test]
 async fn a_hanging_page_in_one_session_does_not_stall_another() {
-    let Some(stuck) = Browser::start().await.unwrap() else {
-        return;
-    };
+    let stuck = Browser::start().await.unwrap();
     if stuck.is_shared_browser() {
         eprintln!(
             "SKIPPED: with HARNESS_BROWSER_REUSE=1 a hanging page may hold up other sessions"
@@ -286,7 +274,7 @@ async fn a_hanging_page_in_one_session_does_not_stall_another() {
         .expect("the navigation never reached the silent server")
         .unwrap();
     let started = Instant::now();
-    let other = Browser::start().await.unwrap().unwrap();
+    let other = Browser::start().await.unwrap();
     let site = page().await;
     other.goto(site.base_url()).await.unwrap();
     other.expect("h1").to_contain_text("Harness").await.unwrap();
@@ -332,11 +320,10 @@ fn helper(name: &str, dir: &ScratchDir) -> Command {
 #[ignore = "run by the tests below in a child process"]
 async fn start_helper() {
     match Browser::start().await {
-        Ok(Some(browser)) => {
+        Ok(browser) => {
             println!("STARTED {}", browser.session_id());
             browser.close().await.unwrap();
         }
-        Ok(None) => println!("NO BROWSER"),
         Err(e) => println!("ERROR {}", harness::error_chain(&e)),
     }
 }
@@ -381,17 +368,22 @@ fn a_driver_that_does_not_come_up_is_reported_with_its_log() {
     );
 }
 
+/// A test that needs a browser never passes without one: `skip` is an error that says how to
+/// leave browser tests out so that nextest lists them as skipped.
 #[test]
-fn skip_is_explicit_and_printed() {
+fn skip_fails_the_test_and_says_how_to_leave_it_out() {
     let dir = ScratchDir::new("skip");
     let mut command = helper("start_helper", &dir);
     command
         .env(harness::env::BROWSER, "skip")
-        // Even with no browser at all, skip means skip.
+        // Decided before looking for a browser: the error is the same with none at all.
         .env(harness::env::CHROMEDRIVER, "/nonexistent/chromedriver");
     let (out, err) = output_of(command);
-    assert!(out.contains("NO BROWSER"), "{out}{err}");
-    assert!(err.contains("SKIPPED: browser::start_helper"), "{err}");
+    assert!(
+        out.contains("ERROR HARNESS_BROWSER=skip, and this test needs a browser"),
+        "{out}{err}"
+    );
+    assert!(out.contains("not test(/(^|::)(e2e|browser)::/)"), "{out}");
 
     let mut command = helper("start_helper", &dir);
     command.env(harness::env::BROWSER, "firefox-please");
@@ -405,10 +397,6 @@ fn skip_is_explicit_and_printed() {
 /// The isolation test again, with one shared Chrome and a DevTools context per session.
 #[test]
 fn shared_browser_mode_keeps_sessions_apart_too() {
-    if std::env::var("HARNESS_BROWSER").as_deref() == Ok("skip") {
-        eprintln!("SKIPPED: browser test (HARNESS_BROWSER=skip)");
-        return;
-    }
     let scratch = ScratchDir::new("reuse");
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
@@ -434,9 +422,7 @@ fn shared_browser_mode_keeps_sessions_apart_too() {
 /// `tracing`, with nothing attached by the test.
 #[tokio::test]
 async fn an_in_process_services_log_is_saved_with_the_artifacts_unwired() {
-    let Some(browser) = Browser::start().await.unwrap() else {
-        return;
-    };
+    let browser = Browser::start().await.unwrap();
     let router = axum::Router::new().route(
         "/",
         get(|| async {

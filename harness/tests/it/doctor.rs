@@ -51,16 +51,17 @@ fn a_missing_chromedriver_fails_doctor_with_its_install_line() {
     assert!(text.contains("HARNESS_POSTGRES=auto would use:"), "{text}");
 }
 
-#[test]
-fn a_chromedriver_and_browser_pair_is_reported_with_versions() {
-    if std::env::var("HARNESS_BROWSER").as_deref() == Ok("skip") {
-        eprintln!("SKIPPED: no browser on this machine (HARNESS_BROWSER=skip)");
-        return;
+/// Browser tests (in a module of that name: a run without a browser leaves them out by it).
+mod browser {
+    use super::doctor;
+
+    #[test]
+    fn a_chromedriver_and_browser_pair_is_reported_with_versions() {
+        let (ok, text) = doctor(&[]);
+        assert!(ok, "{text}");
+        assert!(
+            text.contains("ok      chromedriver matches chrome"),
+            "{text}"
+        );
     }
-    let (ok, text) = doctor(&[]);
-    assert!(ok, "{text}");
-    assert!(
-        text.contains("ok      chromedriver matches chrome"),
-        "{text}"
-    );
 }

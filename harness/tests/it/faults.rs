@@ -64,10 +64,6 @@ fn postgres_dying_mid_test_fails_the_next_query_at_once() {
 /// Kill the run's chromedriver or the test's Chrome (the process whose command line contains
 /// `program`) under a waiting test: the test fails at once saying `reason`, with its artifacts.
 fn browser_loses(helper_name: &str, program: &str, reason: &str) {
-    if std::env::var(harness::env::BROWSER).as_deref() == Ok("skip") {
-        eprintln!("SKIPPED: a browser fault test (HARNESS_BROWSER=skip)");
-        return;
-    }
     let scratch = ScratchDir::new("browser-dies");
     let mut command = helper(helper_name);
     command
@@ -109,22 +105,27 @@ fn browser_loses(helper_name: &str, program: &str, reason: &str) {
     assert!(summary.contains("screenshot.png: not saved"), "{summary}");
 }
 
-#[test]
-fn chromedriver_dying_mid_test_fails_it_at_once_with_artifacts() {
-    browser_loses(
-        "helper_browser_loses_its_driver",
-        "chromedriver",
-        "chromedriver) cannot be reached; did it die?",
-    );
-}
+/// Browser tests (in a module of that name: a run without a browser leaves them out by it).
+mod browser {
+    use super::browser_loses;
 
-#[test]
-fn chrome_dying_mid_test_fails_it_at_once_with_artifacts() {
-    browser_loses(
-        "helper_browser_loses_its_chrome",
-        "--remote-debugging-port",
-        "the browser cannot be reached; did it crash or get killed?",
-    );
+    #[test]
+    fn chromedriver_dying_mid_test_fails_it_at_once_with_artifacts() {
+        browser_loses(
+            "helper_browser_loses_its_driver",
+            "chromedriver",
+            "chromedriver) cannot be reached; did it die?",
+        );
+    }
+
+    #[test]
+    fn chrome_dying_mid_test_fails_it_at_once_with_artifacts() {
+        browser_loses(
+            "helper_browser_loses_its_chrome",
+            "--remote-debugging-port",
+            "the browser cannot be reached; did it crash or get killed?",
+        );
+    }
 }
 
 /// A tmpfs of `size` mounted on a fresh directory (Linux: as root, or through `sudo -n` as on

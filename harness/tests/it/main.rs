@@ -2,6 +2,8 @@
 //! tests"); nextest still runs every test in its own process.
 
 #[cfg(all(feature = "docker", feature = "browser", feature = "axum"))]
+mod attribute;
+#[cfg(all(feature = "docker", feature = "browser", feature = "axum"))]
 mod browser;
 #[cfg(all(feature = "docker", feature = "browser", feature = "axum"))]
 mod child;

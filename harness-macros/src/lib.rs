@@ -1,0 +1,324 @@
+//! `#[harness::test]`, the attribute of the `e2e-harness` crate: use it as `harness::test`, which
+//! documents it. This crate only turns the attribute into a call of the harness's test runner.
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::{format_ident, quote, quote_spanned};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, FnArg, ItemFn, LitInt, LitStr, Pat, ReturnType, Token, Type};
+
+const OPTIONS: &str = "`migrator = path::TO::MIGRATOR`, `migrations = \"dir\"`, \
+                       `fixtures(\"name\", ...)`, `timeout = \"30s\"`, \
+                       `flavor = \"current_thread\" | \"multi_thread\"`, `worker_threads = N`";
+
+const ACCEPTED: &str = "a `#[harness::test]` takes its fixtures as `name: Type` (by value): \
+                        `TestDatabase`, `PgPool`, `Browser`, or any type that implements \
+                        `harness::Fixture`";
+
+/// See `harness::test`.
+#[proc_macro_attribute]
+pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = syn::parse_macro_input!(item as ItemFn);
+    let options = match Options::parse(attr.into()) {
+        Ok(options) => options,
+        Err(e) => return with_item(e, &item),
+    };
+    match expand(options, &item) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => with_item(e, &item),
+    }
+}
+
+/// The error, and the function without the attribute: so that the only error the user sees is
+/// ours, not a cascade of "cannot find function" from its callers.
+fn with_item(error: syn::Error, item: &ItemFn) -> TokenStream {
+    let error = error.to_compile_error();
+    quote!(#error #[allow(dead_code)] #item).into()
+}
+
+#[derive(Default)]
+struct Options {
+    migrator: Option<Expr>,
+    migrations: Option<LitStr>,
+    fixtures: Vec<LitStr>,
+    timeout: Option<(u64, Span)>,
+    multi_thread: Option<bool>,
+    worker_threads: Option<LitInt>,
+}
+
+impl Options {
+    fn parse(attr: TokenStream2) -> syn::Result<Options> {
+        let mut options = Options::default();
+        let parser = syn::meta::parser(|meta| {
+            let key = meta
+                .path
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            match key.as_str() {
+                "migrator" => options.migrator = Some(meta.value()?.parse()?),
+                "migrations" => options.migrations = Some(meta.value()?.parse()?),
+                "fixtures" => {
+                    let content;
+                    syn::parenthesized!(content in meta.input);
+                    let names = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+                    options.fixtures.extend(names);
+                }
+                "timeout" => {
+                    let value = meta.value()?;
+                    let span = value.span();
+                    let millis = if value.peek(LitInt) {
+                        value.parse::<LitInt>()?.base10_parse::<u64>()? * 1000
+                    } else {
+                        let text: LitStr = value.parse()?;
+                        parse_duration(&text.value()).ok_or_else(|| {
+                            syn::Error::new(
+                                text.span(),
+                                "a timeout is whole seconds (`timeout = 30`) or a number with \
+                                 a unit: \"500ms\", \"30s\", \"2m\"",
+                            )
+                        })?
+                    };
+                    if millis == 0 {
+                        return Err(syn::Error::new(span, "a timeout of zero ends every test"));
+                    }
+                    options.timeout = Some((millis, span));
+                }
+                "flavor" => {
+                    let flavor: LitStr = meta.value()?.parse()?;
+                    options.multi_thread = Some(match flavor.value().as_str() {
+                        "current_thread" => false,
+                        "multi_thread" => true,
+                        _ => {
+                            return Err(syn::Error::new(
+                                flavor.span(),
+                                "the flavor is \"current_thread\" (the default) or \"multi_thread\"",
+                            ));
+                        }
+                    });
+                }
+                "worker_threads" => options.worker_threads = Some(meta.value()?.parse()?),
+                _ => {
+                    return Err(meta.error(format_args!(
+                        "unknown option of #[harness::test]; the options are {OPTIONS}"
+                    )));
+                }
+            }
+            Ok(())
+        });
+        syn::parse::Parser::parse2(parser, attr)?;
+        if let (Some(migrator), Some(_)) = (&options.migrator, &options.migrations) {
+            return Err(syn::Error::new(
+                migrator.span(),
+                "give `migrator` or `migrations`, not both",
+            ));
+        }
+        if let (Some(threads), Some(false)) = (&options.worker_threads, options.multi_thread) {
+            return Err(syn::Error::new(
+                threads.span(),
+                "`worker_threads` needs `flavor = \"multi_thread\"`",
+            ));
+        }
+        Ok(options)
+    }
+}
+
+fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor = match unit.trim() {
+        "ms" => 1,
+        "s" => 1000,
+        "m" | "min" => 60_000,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
+struct Param<'a> {
+    pat: &'a syn::PatIdent,
+    ty: &'a Type,
+}
+
+fn params(item: &ItemFn) -> syn::Result<Vec<Param<'_>>> {
+    let mut params = Vec::new();
+    for input in &item.sig.inputs {
+        let FnArg::Typed(typed) = input else {
+            return Err(syn::Error::new(input.span(), "a test takes no `self`"));
+        };
+        let Pat::Ident(pat) = &*typed.pat else {
+            return Err(syn::Error::new(
+                typed.pat.span(),
+                format!(
+                    "{ACCEPTED}; a pattern is not accepted here: bind a name, then destructure in the body"
+                ),
+            ));
+        };
+        if pat.by_ref.is_some() || pat.subpat.is_some() {
+            return Err(syn::Error::new(pat.span(), ACCEPTED));
+        }
+        if matches!(
+            &*typed.ty,
+            Type::Reference(_) | Type::ImplTrait(_) | Type::Infer(_)
+        ) {
+            return Err(syn::Error::new(
+                typed.ty.span(),
+                format!("{ACCEPTED}; not a reference or an `impl Trait`"),
+            ));
+        }
+        params.push(Param { pat, ty: &typed.ty });
+    }
+    Ok(params)
+}
+
+fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
+    let sig = &item.sig;
+    if sig.asyncness.is_none() {
+        return Err(syn::Error::new(
+            sig.fn_token.span(),
+            "#[harness::test] goes on an `async fn`",
+        ));
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        return Err(syn::Error::new(
+            sig.generics.span(),
+            "a test cannot be generic",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        return Err(syn::Error::new(variadic.span(), ACCEPTED));
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        return Err(syn::Error::new(
+            unsafety.span(),
+            "a test cannot be `unsafe`",
+        ));
+    }
+    if let Some(attr) = item.attrs.iter().find(|a| a.path().is_ident("test")) {
+        return Err(syn::Error::new(
+            attr.span(),
+            "#[harness::test] makes the function a test already: remove this `#[test]`",
+        ));
+    }
+    let params = params(item)?;
+
+    let name = &sig.ident;
+    let vis = &item.vis;
+    let attrs = &item.attrs;
+    let body = &item.block;
+    let (output, ret) = match &sig.output {
+        ReturnType::Default => (quote!(()), quote!()),
+        ReturnType::Type(arrow, ty) => (quote!(#ty), quote!(#arrow #ty)),
+    };
+
+    let migrations = match (&options.migrator, &options.migrations) {
+        (Some(migrator), _) => quote!(::harness::__private::Migrations::Static(&#migrator)),
+        (None, Some(dir)) => quote!(::harness::__private::Migrations::Dir(#dir)),
+        (None, None) => quote!(::harness::__private::Migrations::Dir("migrations")),
+    };
+    let fixtures = options.fixtures.iter().map(|fixture| {
+        let value = fixture.value();
+        // A bare name is `fixtures/<name>.sql` of the crate, as with `#[sqlx::test]`; a path
+        // ending in `.sql` is relative to the crate's root.
+        let file = if value.ends_with(".sql") {
+            value.clone()
+        } else {
+            format!("fixtures/{value}.sql")
+        };
+        let file = LitStr::new(&file, fixture.span());
+        quote_spanned! {fixture.span()=>
+            ::harness::SqlFixture::from_static(
+                #file,
+                ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #file)),
+            )
+        }
+    });
+    let timeout = match options.timeout {
+        Some((millis, _)) => {
+            quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#millis)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let runtime = match (options.multi_thread, &options.worker_threads) {
+        (_, Some(threads)) => quote!(::harness::__private::Runtime::MultiThread(
+            ::core::option::Option::Some(#threads)
+        )),
+        (Some(true), None) => {
+            quote!(::harness::__private::Runtime::MultiThread(
+                ::core::option::Option::None
+            ))
+        }
+        _ => quote!(::harness::__private::Runtime::CurrentThread),
+    };
+
+    let setups: Vec<TokenStream2> = params
+        .iter()
+        .map(|p| {
+            let ty = p.ty;
+            quote_spanned! {ty.span()=> <#ty as ::harness::Fixture>::setup(&__harness_test)}
+        })
+        .collect();
+    let results: Vec<_> = (0..params.len())
+        .map(|i| format_ident!("__harness_fixture_{i}"))
+        .collect();
+    let set_up = match params.len() {
+        0 => quote!(),
+        1 => quote!(let #(#results)* = #(#setups)*.await;),
+        _ => quote!(let (#(#results),*) = ::harness::__private::tokio::join!(#(#setups),*);),
+    };
+    let takes = params.iter().zip(&results).map(|(p, result)| {
+        let ident = &p.pat.ident;
+        let label = LitStr::new(&format!("{ident}: {}", type_text(p.ty)), p.ty.span());
+        quote!(let #ident = __harness_setup.take(#label, #result);)
+    });
+    let unwraps = params.iter().map(|p| {
+        let (ident, mutability, ty) = (&p.pat.ident, &p.pat.mutability, p.ty);
+        quote! {
+            let ::core::option::Option::Some(#mutability #ident): ::core::option::Option<#ty> = #ident else {
+                ::core::unreachable!("every fixture was set up")
+            };
+        }
+    });
+
+    Ok(quote! {
+        #(#attrs)*
+        #[::core::prelude::v1::test]
+        #vis fn #name() #ret {
+            ::harness::__private::run(
+                ::harness::__private::TestInfo {
+                    module: ::core::module_path!(),
+                    name: ::core::stringify!(#name),
+                    migrations: #migrations,
+                    manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
+                    fixtures: &[#(#fixtures),*],
+                    timeout: #timeout,
+                    runtime: #runtime,
+                },
+                |__harness_test: ::harness::TestContext| async move {
+                    #set_up
+                    let mut __harness_setup = ::harness::__private::Setup::default();
+                    #(#takes)*
+                    if let ::core::option::Option::Some(failure) = __harness_setup.failure() {
+                        return ::harness::__private::Step::SetupFailed(failure);
+                    }
+                    #(#unwraps)*
+                    let __harness_body = async move #body;
+                    let __harness_body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #output>> =
+                        ::core::pin::pin!(__harness_body);
+                    ::harness::__private::Step::Ran(__harness_body.await)
+                },
+            )
+        }
+    })
+}
+
+fn type_text(ty: &Type) -> String {
+    quote!(#ty)
+        .to_string()
+        .replace(" :: ", "::")
+        .replace(" < ", "<")
+        .replace(" >", ">")
+}

@@ -1,0 +1,426 @@
+//! What `#[harness::test]` expands to: a runtime, the fixtures its signature asks for (set up
+//! concurrently), the body under a timeout with its panic caught, and then cleanup decided by the
+//! outcome: a passing test's database is dropped and its browser closed; a failing test's database
+//! is kept and its browser's artifacts saved.
+
+use std::any::Any;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::FutureExt as _;
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+
+use self::private::Migrations;
+use crate::database::{DatabaseError, SqlFixture, TestDatabase};
+use crate::postgres::PostgresServer;
+
+/// The error a fixture's setup fails with: any error (`anyhow::Error` converts with `?`).
+pub type FixtureError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Something a `#[harness::test]` can take as a parameter: the harness's own ([`TestDatabase`],
+/// `PgPool`, `Browser`) or a type of yours, such as "the service under test on its own
+/// database", made from those.
+///
+/// A fixture made of the harness's fixtures inherits their cleanup: the test's outcome decides
+/// whether its database is dropped or kept and whether its browser's artifacts are saved.
+///
+/// ```ignore
+/// struct App { db: harness::TestDatabase, service: harness::InProcessService }
+///
+/// impl harness::Fixture for App {
+///     async fn setup(test: &harness::TestContext) -> Result<Self, harness::FixtureError> {
+///         let db = harness::TestDatabase::setup(test).await?;
+///         let service = harness::InProcessService::serve(my_app::router(db.pool().clone())).await?;
+///         Ok(App { db, service })
+///     }
+/// }
+///
+/// #[harness::test]
+/// async fn health_answers(app: App) -> anyhow::Result<()> { /* … */ Ok(()) }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not something a `#[harness::test]` can be given",
+    label = "not a fixture",
+    note = "a test's parameters are fixtures: `harness::TestDatabase`, `sqlx::PgPool`, \
+            `harness::browser::Browser`, or a type of yours that implements `harness::Fixture`"
+)]
+pub trait Fixture: Sized {
+    /// Make the fixture for `test`. The fixtures of one test are set up concurrently.
+    fn setup(test: &TestContext) -> impl Future<Output = Result<Self, FixtureError>>;
+}
+
+/// What the running test is and asked for: its name, migrations and SQL fixtures. Cheap to clone.
+#[derive(Clone)]
+pub struct TestContext {
+    inner: Arc<ContextInner>,
+}
+
+struct ContextInner {
+    name: String,
+    migrations: Migrations,
+    manifest_dir: &'static str,
+    fixtures: Vec<SqlFixture>,
+    loaded: tokio::sync::OnceCell<Migrator>,
+    scope: Arc<Scope>,
+}
+
+impl std::fmt::Debug for TestContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestContext")
+            .field("name", &self.inner.name)
+            .field("fixtures", &self.inner.fixtures)
+            .finish()
+    }
+}
+
+impl TestContext {
+    /// The test's name as nextest and libtest print it (`module::function`, without the crate).
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The SQL fixtures the test asked for, in order: applied into its database's template.
+    pub fn fixtures(&self) -> &[SqlFixture] {
+        &self.inner.fixtures
+    }
+
+    /// The test's migrations: the `migrator` it named, or those read from its `migrations`
+    /// directory (by default `migrations/` of the crate, as with `sqlx::migrate!()`).
+    pub async fn migrator(&self) -> Result<&Migrator, DatabaseError> {
+        let inner = &self.inner;
+        match &inner.migrations {
+            Migrations::Static(migrator) => Ok(migrator),
+            Migrations::Dir(dir) => {
+                inner
+                    .loaded
+                    .get_or_try_init(|| load_migrations(migrations_dir(inner.manifest_dir, dir)))
+                    .await
+            }
+        }
+    }
+
+    /// A database of the test's own, with its migrations and fixtures, on the run's server;
+    /// cleaned up by the test's outcome.
+    pub async fn database(&self) -> Result<TestDatabase, DatabaseError> {
+        let migrator = self.migrator().await?;
+        let server = PostgresServer::shared().await?;
+        TestDatabase::create(
+            server,
+            migrator,
+            &self.inner.fixtures,
+            &self.inner.name,
+            Some(Arc::clone(&self.inner.scope)),
+        )
+        .await
+    }
+
+    /// Keep `value` alive until the test's body has ended (a fixture that hands out part of
+    /// something, like a `PgPool` of a database, keeps the whole here).
+    pub fn hold<T: Send + 'static>(&self, value: T) {
+        self.inner
+            .scope
+            .held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Box::new(value));
+    }
+
+    #[cfg(feature = "browser")]
+    pub(crate) fn scope(&self) -> Arc<Scope> {
+        Arc::clone(&self.inner.scope)
+    }
+}
+
+fn migrations_dir(compiled_manifest_dir: &str, dir: &str) -> PathBuf {
+    // cargo and nextest set CARGO_MANIFEST_DIR for the test process too, remapped when nextest
+    // runs an archive on another machine; the path compiled in is the fallback.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(compiled_manifest_dir));
+    manifest.join(dir)
+}
+
+async fn load_migrations(dir: PathBuf) -> Result<Migrator, DatabaseError> {
+    if !dir.is_dir() {
+        return Err(DatabaseError::NoMigrations { dir });
+    }
+    match Migrator::new(dir.as_path()).await {
+        Ok(migrator) => Ok(migrator),
+        Err(source) => Err(DatabaseError::ReadMigrations { dir, source }),
+    }
+}
+
+impl Fixture for TestDatabase {
+    async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
+        Ok(test.database().await?)
+    }
+}
+
+impl Fixture for PgPool {
+    async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
+        let db = test.database().await?;
+        let pool = db.pool().clone();
+        test.hold(db);
+        Ok(pool)
+    }
+}
+
+impl TestDatabase {
+    /// The test's database, as a part of a fixture of yours (see [`Fixture`]).
+    pub async fn setup(test: &TestContext) -> Result<TestDatabase, DatabaseError> {
+        test.database().await
+    }
+}
+
+/// How a test ended, which decides its cleanup.
+#[derive(Debug, Clone)]
+pub(crate) enum Verdict {
+    Passed,
+    /// A fixture could not be set up: what the others made is of no interest.
+    SetupFailed,
+    Failed(String),
+}
+
+/// What a test's fixtures leave to be cleaned up once its outcome is known.
+pub(crate) enum Leftover {
+    Database {
+        server: Box<PostgresServer>,
+        name: String,
+        url: String,
+    },
+    #[cfg(feature = "browser")]
+    Browser(Box<crate::browser::Leftover>),
+}
+
+/// One test's fixtures that outlived its body: they are cleaned up by its outcome.
+#[derive(Default)]
+pub(crate) struct Scope {
+    leftovers: Mutex<Vec<Leftover>>,
+    held: Mutex<Vec<Box<dyn Any + Send>>>,
+    finished: AtomicBool,
+}
+
+impl Scope {
+    /// Take `leftover` for cleanup by the test's outcome; given back once the test has ended (a
+    /// fixture that outlived it then cleans up as it would without a scope).
+    pub(crate) fn defer(&self, leftover: Leftover) -> Result<(), Leftover> {
+        let mut leftovers = self.leftovers.lock().unwrap_or_else(|e| e.into_inner());
+        if self.finished.load(Ordering::SeqCst) {
+            return Err(leftover);
+        }
+        leftovers.push(leftover);
+        Ok(())
+    }
+
+    async fn finish(&self, verdict: &Verdict) {
+        let held = std::mem::take(&mut *self.held.lock().unwrap_or_else(|e| e.into_inner()));
+        // Dropping what was held defers its parts too.
+        drop(held);
+        let leftovers = {
+            let mut leftovers = self.leftovers.lock().unwrap_or_else(|e| e.into_inner());
+            self.finished.store(true, Ordering::SeqCst);
+            std::mem::take(&mut *leftovers)
+        };
+        let ends = leftovers.into_iter().map(|leftover| end(leftover, verdict));
+        futures_util::future::join_all(ends).await;
+    }
+}
+
+async fn end(leftover: Leftover, verdict: &Verdict) {
+    match leftover {
+        Leftover::Database { server, name, url } => {
+            crate::database::end(&server, &name, &url, matches!(verdict, Verdict::Failed(_))).await
+        }
+        #[cfg(feature = "browser")]
+        Leftover::Browser(browser) => {
+            let failure = match verdict {
+                Verdict::Failed(reason) => Some(reason.as_str()),
+                _ => None,
+            };
+            browser.end(failure).await
+        }
+    }
+}
+
+/// What a `#[harness::test]` may return: `()`, or a `Result` whose `Err` fails the test.
+#[diagnostic::on_unimplemented(
+    message = "a `#[harness::test]` returns `()` or `Result<(), E>`, not `{Self}`",
+    label = "not a test's return type"
+)]
+pub trait TestReturn {
+    /// Why the test failed, if its value says it did.
+    fn failure(&self) -> Option<String>;
+}
+
+impl TestReturn for () {
+    fn failure(&self) -> Option<String> {
+        None
+    }
+}
+
+impl<E: std::fmt::Debug> TestReturn for Result<(), E> {
+    fn failure(&self) -> Option<String> {
+        self.as_ref()
+            .err()
+            .map(|e| format!("the test returned an error: {e:?}"))
+    }
+}
+
+/// The expansion's own items: not API, and may change at any release.
+#[doc(hidden)]
+pub mod private {
+    use super::*;
+
+    pub use tokio;
+
+    /// Which migrations a test's database gets.
+    pub enum Migrations {
+        /// `migrator = path::TO::MIGRATOR`.
+        Static(&'static Migrator),
+        /// `migrations = "dir"`, relative to the crate.
+        Dir(&'static str),
+    }
+
+    /// The tokio runtime a test runs on.
+    pub enum Runtime {
+        /// One thread, like `#[tokio::test]`.
+        CurrentThread,
+        /// Worker threads, by default as many as tokio's default.
+        MultiThread(Option<usize>),
+    }
+
+    /// What the attribute knew at compile time.
+    pub struct TestInfo<'a> {
+        pub module: &'static str,
+        pub name: &'static str,
+        pub migrations: Migrations,
+        pub manifest_dir: &'static str,
+        pub fixtures: &'a [SqlFixture],
+        pub timeout: Option<Duration>,
+        pub runtime: Runtime,
+    }
+
+    /// How far the test got.
+    pub enum Step<R> {
+        SetupFailed(String),
+        Ran(R),
+    }
+
+    /// The fixtures' setup results, taken one by one.
+    #[derive(Default)]
+    pub struct Setup {
+        failures: Vec<String>,
+    }
+
+    impl Setup {
+        pub fn take<T>(&mut self, what: &str, result: Result<T, FixtureError>) -> Option<T> {
+            match result {
+                Ok(value) => Some(value),
+                Err(e) => {
+                    self.failures
+                        .push(format!("{what}: {}", crate::error_chain(&*e)));
+                    None
+                }
+            }
+        }
+
+        pub fn failure(&self) -> Option<String> {
+            (!self.failures.is_empty()).then(|| self.failures.join("\n"))
+        }
+    }
+
+    /// Run one test: see the module's documentation.
+    pub fn run<R, F, Fut>(info: TestInfo<'_>, test: F) -> R
+    where
+        R: TestReturn,
+        F: FnOnce(TestContext) -> Fut,
+        Fut: Future<Output = Step<R>>,
+    {
+        crate::init_tracing();
+        let name = match info.module.split_once("::") {
+            Some((_crate, path)) => format!("{path}::{}", info.name),
+            None => info.name.to_owned(),
+        };
+        let scope = Arc::new(Scope::default());
+        let context = TestContext {
+            inner: Arc::new(ContextInner {
+                name: name.clone(),
+                migrations: info.migrations,
+                manifest_dir: info.manifest_dir,
+                fixtures: info.fixtures.to_vec(),
+                loaded: tokio::sync::OnceCell::new(),
+                scope: Arc::clone(&scope),
+            }),
+        };
+        let runtime = match info.runtime {
+            Runtime::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+            Runtime::MultiThread(threads) => {
+                let mut builder = tokio::runtime::Builder::new_multi_thread();
+                if let Some(threads) = threads {
+                    builder.worker_threads(threads);
+                }
+                builder
+            }
+        }
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the test");
+
+        let ran = runtime.block_on(async {
+            let body = std::panic::AssertUnwindSafe(test(context)).catch_unwind();
+            match info.timeout {
+                Some(limit) => tokio::time::timeout(limit, body).await.map_err(|_| limit),
+                None => Ok(body.await),
+            }
+        });
+        // The body's future, and so every fixture it still owned, is gone by now: what they
+        // left is in the scope.
+        let (verdict, ended) = match ran {
+            Ok(Ok(Step::Ran(value))) => match value.failure() {
+                Some(reason) => (Verdict::Failed(reason), Ended::Value(value)),
+                None => (Verdict::Passed, Ended::Value(value)),
+            },
+            Ok(Ok(Step::SetupFailed(why))) => (Verdict::SetupFailed, Ended::SetupFailed(why)),
+            Ok(Err(panic)) => (
+                Verdict::Failed(format!("the test panicked: {}", panic_message(&*panic))),
+                Ended::Panicked(panic),
+            ),
+            Err(limit) => (
+                Verdict::Failed(format!("the test timed out after {limit:?}")),
+                Ended::TimedOut(limit),
+            ),
+        };
+        runtime.block_on(scope.finish(&verdict));
+        // Tasks the test spawned (servers in process) end with their runtime, before the
+        // outcome is reported.
+        drop(runtime);
+        match ended {
+            Ended::Value(value) => value,
+            Ended::SetupFailed(why) => panic!("{name}: a fixture could not be set up:\n{why}"),
+            Ended::Panicked(panic) => std::panic::resume_unwind(panic),
+            Ended::TimedOut(limit) => panic!(
+                "{name} timed out after {limit:?} (its `timeout`); its fixtures were cleaned up \
+                 as a failed test's"
+            ),
+        }
+    }
+
+    enum Ended<R> {
+        Value(R),
+        SetupFailed(String),
+        Panicked(Box<dyn Any + Send>),
+        TimedOut(Duration),
+    }
+
+    fn panic_message(panic: &(dyn Any + Send)) -> &str {
+        panic
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(a panic without a message)")
+    }
+}

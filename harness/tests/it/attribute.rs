@@ -1,0 +1,247 @@
+//! `#[harness::test]`: what its parameters get, and how the test's outcome decides what becomes of
+//! its database and its browser. The outcomes are helpers run as child processes of the same
+//! nextest run (so on the same server), each failing in its own way.
+
+use std::process::{Command, Stdio};
+
+use harness::browser::Browser;
+use harness::{PostgresServer, TestDatabase};
+use sqlx::{Connection, PgConnection, PgPool};
+
+#[harness::test(
+    migrations = "tests/it/migrations",
+    fixtures("tests/it/fixtures/notes.sql")
+)]
+async fn a_database_has_its_migrations_and_fixtures(db: TestDatabase) -> anyhow::Result<()> {
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM notes ORDER BY id")
+        .fetch_all(db.pool())
+        .await?;
+    assert_eq!(bodies, ["first", "second"]);
+    // Both migrations, read from the directory when the test ran.
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(db.pool())
+        .await?;
+    assert_eq!(applied, 2);
+    // Named after the test (the path's front is dropped where the name is long).
+    assert!(
+        db.name()
+            .starts_with("t_a_database_has_its_migrations_and_fixtures_"),
+        "{}",
+        db.name()
+    );
+    Ok(())
+}
+
+#[harness::test(
+    migrator = crate::MIGRATOR,
+    fixtures("tests/it/fixtures/notes.sql", "tests/it/fixtures/more_notes.sql")
+)]
+async fn fixtures_apply_in_order_and_a_pool_comes_alone(pool: PgPool) {
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM notes ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(bodies, ["first", "second", "third"]);
+}
+
+#[harness::test(migrations = "tests/it/migrations")]
+async fn two_databases_of_one_test_are_apart(a: TestDatabase, b: TestDatabase) {
+    assert_ne!(a.name(), b.name());
+    sqlx::query("INSERT INTO notes (body) VALUES ('only in a')")
+        .execute(a.pool())
+        .await
+        .unwrap();
+    let in_b: i64 = sqlx::query_scalar("SELECT count(*) FROM notes")
+        .fetch_one(b.pool())
+        .await
+        .unwrap();
+    assert_eq!(in_b, 0);
+}
+
+#[harness::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_without_fixtures_runs_on_the_runtime_it_asked_for() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    assert_eq!(metrics.num_workers(), 2);
+}
+
+/// A fixture of the test's own, made of the harness's: it inherits their cleanup.
+struct Notes {
+    db: TestDatabase,
+}
+
+impl harness::Fixture for Notes {
+    async fn setup(test: &harness::TestContext) -> Result<Self, harness::FixtureError> {
+        let db = TestDatabase::setup(test).await?;
+        sqlx::query("INSERT INTO notes (body) VALUES ($1)")
+            .bind(test.name())
+            .execute(db.pool())
+            .await?;
+        Ok(Notes { db })
+    }
+}
+
+#[harness::test(migrations = "tests/it/migrations")]
+async fn a_fixture_of_ones_own_gets_the_test_context(notes: Notes) -> anyhow::Result<()> {
+    let body: String = sqlx::query_scalar("SELECT body FROM notes")
+        .fetch_one(notes.db.pool())
+        .await?;
+    assert_eq!(
+        body,
+        "attribute::a_fixture_of_ones_own_gets_the_test_context"
+    );
+    Ok(())
+}
+
+/// Print the names of the helper's two databases, then end as `HELPER_OUTCOME` says.
+#[harness::test(migrations = "tests/it/migrations", timeout = "2s")]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_outcome(db: TestDatabase, pool: PgPool) -> Result<(), String> {
+    let of_pool: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    println!("\nDATABASES {} {of_pool}", db.name());
+    match std::env::var("HELPER_OUTCOME").as_deref() {
+        Ok("ok") => Ok(()),
+        // Dropped before the end: what becomes of it is still the outcome's to decide.
+        Ok("err") => {
+            drop(db);
+            Err("the helper fails as asked".into())
+        }
+        Ok("panic") => panic!("the helper panics as asked"),
+        Ok("timeout") => {
+            // Waits for its own timeout: that is what this outcome is.
+            std::future::pending::<()>().await;
+            Ok(())
+        }
+        other => panic!("HELPER_OUTCOME={other:?}"),
+    }
+}
+
+/// The databases of a helper that ended with `outcome`, whether each still exists, and what it
+/// printed.
+fn run_helper(test: &str, outcome: &str) -> (bool, String) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--ignored", "--nocapture"])
+        .env("HELPER_OUTCOME", outcome)
+        .env_remove(harness::env::KEEP_FAILED_DB)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+async fn existing(names: &[&str]) -> Vec<String> {
+    let server = PostgresServer::shared().await.unwrap();
+    let mut admin = PgConnection::connect(&server.admin_url()).await.unwrap();
+    let found: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname = ANY($1) ORDER BY 1")
+            .bind(names)
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
+    admin.close().await.unwrap();
+    found
+}
+
+#[harness::test]
+async fn the_outcome_decides_whether_the_databases_are_kept() {
+    for (outcome, passes, kept, says) in [
+        ("ok", true, false, ""),
+        ("err", false, true, "the helper fails as asked"),
+        ("panic", false, true, "the helper panics as asked"),
+        ("timeout", false, true, "timed out after 2s"),
+    ] {
+        let (passed, text) = run_helper("attribute::helper_outcome", outcome);
+        assert_eq!(passed, passes, "{outcome}: {text}");
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("DATABASES "))
+            .unwrap_or_else(|| panic!("{outcome}: no databases printed: {text}"));
+        let names: Vec<&str> = line.split(' ').collect();
+        let left = existing(&names).await;
+        if kept {
+            assert_eq!(left.len(), 2, "{outcome}: both kept: {text}");
+            assert_eq!(
+                text.matches("kept database").count(),
+                2,
+                "{outcome}: {text}"
+            );
+            assert!(text.contains("URL postgres://"), "{text}");
+            assert!(text.contains(says), "{outcome}: {text}");
+        } else {
+            assert!(left.is_empty(), "{outcome}: {left:?} left: {text}");
+            assert!(!text.contains("kept database"), "{text}");
+        }
+    }
+}
+
+/// A browser test that passes without `close()`, or fails, as `HELPER_OUTCOME` says.
+#[harness::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_browser_outcome(browser: Browser) -> Result<(), String> {
+    browser
+        .execute("document.title = 'outcome'", vec![])
+        .await
+        .unwrap();
+    println!("\nSESSION {}", browser.session_id());
+    match std::env::var("HELPER_OUTCOME").as_deref() {
+        Ok("ok") => Ok(()),
+        _ => Err("the browser helper fails as asked".into()),
+    }
+}
+
+/// Browser tests (in a module of that name: a run without a browser leaves them out by it).
+mod browser {
+    use super::*;
+
+    #[harness::test]
+    async fn a_passing_browser_test_needs_no_close_and_a_failing_one_keeps_artifacts() {
+        let dir = harness::browser::artifacts_root().join("attribute__helper_browser_outcome");
+        let (passed, text) = run_helper("attribute::helper_browser_outcome", "ok");
+        assert!(passed, "{text}");
+        assert!(!text.contains("browser test failed"), "{text}");
+        assert!(!dir.exists(), "no artifacts for a passing test: {text}");
+
+        let (passed, text) = run_helper("attribute::helper_browser_outcome", "err");
+        assert!(!passed, "{text}");
+        assert!(
+            text.contains("browser test failed (the test returned an error: \"the browser helper fails as asked\")"),
+            "{text}"
+        );
+        assert!(dir.join("screenshot.png").is_file(), "{text}");
+        let html = std::fs::read_to_string(dir.join("page.html")).unwrap();
+        assert!(html.contains("<title>outcome</title>"), "{html}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[harness::test(migrations = "tests/it/migrations")]
+    async fn a_database_and_a_browser_start_together(db: TestDatabase, browser: Browser) {
+        browser.goto("about:blank").await.unwrap();
+        assert!(!db.name().is_empty());
+    }
+}
+
+/// What a missing migrations directory says.
+#[test]
+fn a_missing_migrations_directory_is_named() {
+    let (passed, text) = run_helper("attribute::helper_no_migrations", "-");
+    assert!(!passed, "{text}");
+    assert!(text.contains("a fixture could not be set up"), "{text}");
+    assert!(
+        text.contains("db: harness::TestDatabase: no migrations directory at "),
+        "{text}"
+    );
+    assert!(text.contains("tests/it/no_such_dir"), "{text}");
+}
+
+#[harness::test(migrations = "tests/it/no_such_dir")]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_no_migrations(db: harness::TestDatabase) {
+    let _ = db;
+}
