@@ -10,9 +10,8 @@ use crate::test_app::{client, example_trace};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_tunix-rt");
 
-#[tokio::test]
-async fn the_binary_serves_the_api_and_the_page() -> anyhow::Result<()> {
-    let db = harness::TestDatabase::new(&tunix_rt::MIGRATOR).await?;
+#[harness::test]
+async fn the_binary_serves_the_api_and_the_page(db: harness::TestDatabase) -> anyhow::Result<()> {
     let service = harness::ChildService::builder(BINARY)
         .env("DATABASE_URL", db.url())
         .env("REDIAI_MODE", "mock")
@@ -78,7 +77,6 @@ async fn the_binary_serves_the_api_and_the_page() -> anyhow::Result<()> {
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
     #[cfg(not(unix))]
     let _ = status;
-    db.close().await?;
     Ok(())
 }
 

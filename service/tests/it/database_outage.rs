@@ -11,9 +11,10 @@ use tunix_rt::{AppState, Config};
 use crate::tcp_proxy::TcpProxy;
 use crate::test_app::{client, trace_with_prompt};
 
-#[tokio::test]
-async fn an_unreachable_database_gives_503_and_the_service_recovers() -> anyhow::Result<()> {
-    let db = harness::TestDatabase::new(&tunix_rt::MIGRATOR).await?;
+#[harness::test]
+async fn an_unreachable_database_gives_503_and_the_service_recovers(
+    db: harness::TestDatabase,
+) -> anyhow::Result<()> {
     let direct = PgConnectOptions::from_str(db.url())?;
     let target = (direct.get_host(), direct.get_port())
         .to_socket_addrs()?
@@ -82,8 +83,5 @@ async fn an_unreachable_database_gives_503_and_the_service_recovers() -> anyhow:
         .json()
         .await?;
     assert_eq!(list["data"].as_array().unwrap().len(), 2);
-
-    service.stop().await;
-    db.close().await?;
     Ok(())
 }

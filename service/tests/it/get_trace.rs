@@ -5,9 +5,8 @@ use serde_json::{Value, json};
 
 use crate::test_app::{TestApp, example_trace};
 
-#[tokio::test]
-async fn a_created_trace_is_returned_with_its_payload() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn a_created_trace_is_returned_with_its_payload(app: TestApp) -> anyhow::Result<()> {
     let created: Value = app.post_trace(&example_trace()).await?.json().await?;
     let id = created["id"].as_str().unwrap();
 
@@ -26,13 +25,11 @@ async fn a_created_trace_is_returned_with_its_payload() -> anyhow::Result<()> {
     assert_eq!(body["created_at"], created["created_at"]);
     assert_eq!(body["trace_version"], "1.0");
     assert_eq!(body["payload"], example_trace());
-    app.stop().await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn the_payload_comes_back_as_posted_byte_for_byte() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn the_payload_comes_back_as_posted_byte_for_byte(app: TestApp) -> anyhow::Result<()> {
     // Key order that is neither alphabetical nor jsonb's, escapes, a number beyond f64, unicode.
     let posted = r#"{"steps":[{"type":"t","i":7,"content":"a\"b\\c\u0000d"}],"prompt":"Ünïcödé 🦀 \u2028","meta":{"z":1.50,"a":[true,null],"big":123456789012345678901234567890,"nested":{"y":{},"x":[]}},"final_answer":"42","trace_version":"v1"}"#;
     let created: Value = app.post_raw(posted).await?.json().await?;
@@ -44,13 +41,11 @@ async fn the_payload_comes_back_as_posted_byte_for_byte() -> anyhow::Result<()> 
     }
     let detail: Detail = app.get(&format!("/api/traces/{id}")).await?.json().await?;
     assert_eq!(detail.payload.get(), posted);
-    app.stop().await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn an_unknown_id_gets_404() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn an_unknown_id_gets_404(app: TestApp) -> anyhow::Result<()> {
     let id = uuid::Uuid::new_v4();
     let response = app.get(&format!("/api/traces/{id}")).await?;
     assert_eq!(response.status(), 404);
@@ -58,13 +53,11 @@ async fn an_unknown_id_gets_404() -> anyhow::Result<()> {
         response.json::<Value>().await?,
         json!({"detail": format!("Trace with id {id} not found")})
     );
-    app.stop().await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn a_malformed_id_gets_422() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn a_malformed_id_gets_422(app: TestApp) -> anyhow::Result<()> {
     for id in [
         "not-a-uuid",
         "123",
@@ -81,6 +74,5 @@ async fn a_malformed_id_gets_422() -> anyhow::Result<()> {
         );
         assert_eq!(body["detail"][0]["type"], "uuid_parsing", "{id}");
     }
-    app.stop().await?;
     Ok(())
 }

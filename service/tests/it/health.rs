@@ -4,6 +4,10 @@ use serde_json::{Value, json};
 
 use crate::test_app::TestApp;
 
+/// Written out without the attribute, for users who want no macro: its own runtime
+/// (`#[tokio::test]`), the service and its database started by hand, and its end by hand too
+/// (`TestApp::stop` stops the service and drops the database). What the attribute would add: the
+/// database kept when the test fails by returning `Err` (by hand, only a panic keeps it).
 #[tokio::test]
 async fn api_health_is_healthy() -> anyhow::Result<()> {
     let app = TestApp::start().await?;
@@ -17,23 +21,19 @@ async fn api_health_is_healthy() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn rediai_health_in_mock_mode_is_healthy() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn rediai_health_in_mock_mode_is_healthy(app: TestApp) -> anyhow::Result<()> {
     let response = app.get("/api/redi/health").await?;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.json::<Value>().await?,
         json!({"status": "healthy"})
     );
-    app.stop().await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn unknown_routes_and_methods_answer_json() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
-
+#[harness::test]
+async fn unknown_routes_and_methods_answer_json(app: TestApp) -> anyhow::Result<()> {
     let response = app.get("/api/nope").await?;
     assert_eq!(response.status(), 404);
     assert_eq!(
@@ -47,6 +47,5 @@ async fn unknown_routes_and_methods_answer_json() -> anyhow::Result<()> {
         response.json::<Value>().await?,
         json!({"detail": "Method Not Allowed"})
     );
-    app.stop().await?;
     Ok(())
 }

@@ -19,9 +19,8 @@ fn ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn twenty_five_traces_page_by_ten_newest_first() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn twenty_five_traces_page_by_ten_newest_first(app: TestApp) -> anyhow::Result<()> {
     let mut created = Vec::new();
     for n in 0..25 {
         created.push(
@@ -72,36 +71,30 @@ async fn twenty_five_traces_page_by_ten_newest_first() -> anyhow::Result<()> {
     let exact = page(&app, "?limit=25").await?;
     assert_eq!(ids(&exact).len(), 25);
     assert!(exact["pagination"]["next_offset"].is_null());
-    app.stop().await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn list_items_have_no_payload() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn list_items_have_no_payload(app: TestApp) -> anyhow::Result<()> {
     app.create(&trace_with_prompt("p")).await?;
     let list = page(&app, "").await?;
     let item = list["data"][0].as_object().unwrap();
     let mut fields: Vec<&str> = item.keys().map(String::as_str).collect();
     fields.sort_unstable();
     assert_eq!(fields, ["created_at", "id", "trace_version"]);
-    app.stop().await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn an_empty_list_has_no_next_page() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn an_empty_list_has_no_next_page(app: TestApp) -> anyhow::Result<()> {
     let list = page(&app, "").await?;
     assert_eq!(list["data"], serde_json::json!([]));
     assert!(list["pagination"]["next_offset"].is_null());
-    app.stop().await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn limit_and_offset_out_of_range_get_422_naming_them() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn limit_and_offset_out_of_range_get_422_naming_them(app: TestApp) -> anyhow::Result<()> {
     for (query, name) in [
         ("?limit=0", "limit"),
         ("?limit=101", "limit"),
@@ -127,6 +120,5 @@ async fn limit_and_offset_out_of_range_get_422_naming_them() -> anyhow::Result<(
             "{query}"
         );
     }
-    app.stop().await?;
     Ok(())
 }

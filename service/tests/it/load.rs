@@ -11,9 +11,9 @@ use crate::test_app::{TestApp, trace_with_prompt};
 const UPLOADS: usize = 300;
 const CONCURRENCY: usize = 24;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn parallel_uploads_and_reads_lose_nothing() {
-    let app = Arc::new(TestApp::start().await.unwrap());
+#[harness::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_uploads_and_reads_lose_nothing(app: TestApp) {
+    let app = Arc::new(app);
     let mut tasks = JoinSet::new();
     for worker in 0..CONCURRENCY {
         let app = app.clone();

@@ -2,9 +2,8 @@
 
 use crate::test_app::{TestApp, example_trace};
 
-#[tokio::test]
-async fn the_page_is_served_with_its_dom_hooks() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn the_page_is_served_with_its_dom_hooks(app: TestApp) -> anyhow::Result<()> {
     let response = app.get("/").await?;
     assert_eq!(response.status(), 200);
     assert_eq!(
@@ -20,14 +19,13 @@ async fn the_page_is_served_with_its_dom_hooks() -> anyhow::Result<()> {
     }
     // The example trace rides along in the page, so Load Example needs no request.
     assert!(html.contains("Convert 68°F to Celsius"));
-    app.stop().await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn the_assets_are_served_and_call_the_api_by_relative_urls() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
-
+#[harness::test]
+async fn the_assets_are_served_and_call_the_api_by_relative_urls(
+    app: TestApp,
+) -> anyhow::Result<()> {
     let response = app.get("/app.js").await?;
     assert_eq!(response.status(), 200);
     assert!(
@@ -46,6 +44,5 @@ async fn the_assets_are_served_and_call_the_api_by_relative_urls() -> anyhow::Re
     let response = app.get("/example-trace.json").await?;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<serde_json::Value>().await?, example_trace());
-    app.stop().await?;
     Ok(())
 }

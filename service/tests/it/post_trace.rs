@@ -8,9 +8,8 @@ use tunix_rt::Config;
 
 use crate::test_app::{TestApp, example_trace, trace_with_prompt};
 
-#[tokio::test]
-async fn a_valid_trace_is_created() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn a_valid_trace_is_created(app: TestApp) -> anyhow::Result<()> {
     let response = app.post_trace(&example_trace()).await?;
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await?;
@@ -24,7 +23,6 @@ async fn a_valid_trace_is_created() -> anyhow::Result<()> {
     uuid::Uuid::parse_str(body["id"].as_str().unwrap())?;
     chrono::DateTime::parse_from_rfc3339(body["created_at"].as_str().unwrap())?;
     assert_eq!(body["trace_version"], "1.0");
-    app.stop().await?;
     Ok(())
 }
 
@@ -36,8 +34,8 @@ struct Broken {
     kind: &'static str,
 }
 
-#[tokio::test]
-async fn every_trace_rule_is_enforced_with_a_located_422() -> anyhow::Result<()> {
+#[harness::test]
+async fn every_trace_rule_is_enforced_with_a_located_422(app: TestApp) -> anyhow::Result<()> {
     let cases = [
         Broken {
             what: "trace_version missing",
@@ -201,7 +199,6 @@ async fn every_trace_rule_is_enforced_with_a_located_422() -> anyhow::Result<()>
         },
     ];
 
-    let app = TestApp::start().await?;
     for case in cases {
         let mut trace = example_trace();
         (case.edit)(&mut trace);
@@ -217,13 +214,11 @@ async fn every_trace_rule_is_enforced_with_a_located_422() -> anyhow::Result<()>
             assert!(errors[0]["msg"].as_str().unwrap().contains("unique"));
         }
     }
-    app.stop().await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn boundary_lengths_are_accepted() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn boundary_lengths_are_accepted(app: TestApp) -> anyhow::Result<()> {
     let mut trace = example_trace();
     trace["trace_version"] = json!("é".repeat(64));
     trace["prompt"] = json!("日".repeat(50_000));
@@ -241,13 +236,11 @@ async fn boundary_lengths_are_accepted() -> anyhow::Result<()> {
     let mut trace = example_trace();
     trace.as_object_mut().unwrap().remove("meta");
     assert_eq!(app.post_trace(&trace).await?.status(), 201);
-    app.stop().await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn unknown_fields_are_ignored() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn unknown_fields_are_ignored(app: TestApp) -> anyhow::Result<()> {
     let mut trace = example_trace();
     trace["model"] = json!("gpt");
     trace["steps"][0]["confidence"] = json!(0.9);
@@ -255,13 +248,11 @@ async fn unknown_fields_are_ignored() -> anyhow::Result<()> {
 
     let stored: Value = app.get(&format!("/api/traces/{id}")).await?.json().await?;
     assert_eq!(stored["payload"], example_trace());
-    app.stop().await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn bodies_that_are_not_a_trace_object_get_422() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn bodies_that_are_not_a_trace_object_get_422(app: TestApp) -> anyhow::Result<()> {
     for (body, kind) in [
         ("{\"trace_version\": ", "json_invalid"),
         ("not json", "json_invalid"),
@@ -295,7 +286,6 @@ async fn bodies_that_are_not_a_trace_object_get_422() -> anyhow::Result<()> {
         .send()
         .await?;
     assert_eq!(response.status(), 201);
-    app.stop().await?;
     Ok(())
 }
 
@@ -309,17 +299,22 @@ fn trace_of_exactly(len: usize) -> String {
     body
 }
 
-async fn app_with_small_limit() -> anyhow::Result<TestApp> {
-    TestApp::start_with(Config {
-        trace_max_bytes: SMALL_LIMIT,
-        ..Config::default()
-    })
-    .await
+/// The service with `trace_max_bytes` at [`SMALL_LIMIT`], on the test's own database.
+struct SmallLimitApp(TestApp);
+
+impl harness::Fixture for SmallLimitApp {
+    async fn setup(test: &harness::TestContext) -> Result<Self, harness::FixtureError> {
+        let config = Config {
+            trace_max_bytes: SMALL_LIMIT,
+            ..Config::default()
+        };
+        Ok(SmallLimitApp(TestApp::setup_with(test, config).await?))
+    }
 }
 
-#[tokio::test]
-async fn a_body_over_trace_max_bytes_gets_413() -> anyhow::Result<()> {
-    let app = app_with_small_limit().await?;
+#[harness::test]
+async fn a_body_over_trace_max_bytes_gets_413(app: SmallLimitApp) -> anyhow::Result<()> {
+    let SmallLimitApp(app) = app;
     assert_eq!(
         app.post_raw(trace_of_exactly(SMALL_LIMIT)).await?.status(),
         201
@@ -332,24 +327,21 @@ async fn a_body_over_trace_max_bytes_gets_413() -> anyhow::Result<()> {
         body["detail"].as_str().unwrap().contains("exceeds maximum"),
         "{body}"
     );
-    app.stop().await?;
     Ok(())
 }
 
-#[tokio::test]
-async fn the_default_limit_is_one_mebibyte() -> anyhow::Result<()> {
-    let app = TestApp::start().await?;
+#[harness::test]
+async fn the_default_limit_is_one_mebibyte(app: TestApp) -> anyhow::Result<()> {
     let response = app.post_raw(trace_of_exactly(1024 * 1024 + 1)).await?;
     assert_eq!(response.status(), 413);
-    app.stop().await?;
     Ok(())
 }
 
 /// A chunked body announces no length: the service must stop reading at the limit and answer 413
 /// while the client is still sending, instead of buffering whatever arrives.
-#[tokio::test]
-async fn an_endless_chunked_body_gets_413() -> anyhow::Result<()> {
-    let app = app_with_small_limit().await?;
+#[harness::test]
+async fn an_endless_chunked_body_gets_413(app: SmallLimitApp) -> anyhow::Result<()> {
+    let SmallLimitApp(app) = app;
     let address = app.service.addr();
     let answer = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
         let mut stream = std::net::TcpStream::connect(address)?;
@@ -374,6 +366,5 @@ async fn an_endless_chunked_body_gets_413() -> anyhow::Result<()> {
     .await??;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("exceeds maximum"), "{answer}");
-    app.stop().await?;
     Ok(())
 }

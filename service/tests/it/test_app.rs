@@ -13,16 +13,41 @@ pub struct TestApp {
     pub http: reqwest::Client,
 }
 
+/// The default: `#[harness::test] async fn t(app: TestApp)` gets the service with the default
+/// configuration on the test's own database (`service/migrations`, the attribute's default
+/// `migrations` directory), dropped or kept by the test's outcome.
+impl harness::Fixture for TestApp {
+    async fn setup(test: &harness::TestContext) -> Result<Self, harness::FixtureError> {
+        TestApp::setup_with(test, Config::default()).await
+    }
+}
+
 impl TestApp {
-    /// The service with the default configuration.
+    /// The service with `config` (its request-time settings: limits, CORS, RediAI) on the test's
+    /// own database: for a fixture of a test that needs another configuration.
+    pub async fn setup_with(
+        test: &harness::TestContext,
+        config: Config,
+    ) -> Result<TestApp, harness::FixtureError> {
+        let db = harness::TestDatabase::setup(test).await?;
+        Ok(TestApp::serve(db, &config).await?)
+    }
+
+    /// Without `#[harness::test]`: the service with the default configuration, on a database
+    /// that [`TestApp::stop`] drops.
     pub async fn start() -> anyhow::Result<TestApp> {
         TestApp::start_with(Config::default()).await
     }
 
-    /// The service with `config` (its request-time settings: limits, CORS, RediAI).
+    /// Without `#[harness::test]`: the service with `config`, on a database that
+    /// [`TestApp::stop`] drops.
     pub async fn start_with(config: Config) -> anyhow::Result<TestApp> {
         let db = harness::TestDatabase::new(&tunix_rt::MIGRATOR).await?;
-        let state = AppState::new(db.pool().clone(), &config)?;
+        TestApp::serve(db, &config).await
+    }
+
+    async fn serve(db: harness::TestDatabase, config: &Config) -> anyhow::Result<TestApp> {
+        let state = AppState::new(db.pool().clone(), config)?;
         let service = harness::InProcessService::serve(tunix_rt::app(state)).await?;
         Ok(TestApp {
             db,
@@ -69,6 +94,8 @@ impl TestApp {
         Ok(body["id"].as_str().expect("an id").to_owned())
     }
 
+    /// A hand-written test's end: the service stopped, the database dropped (under
+    /// `#[harness::test]` the outcome does this).
     pub async fn stop(self) -> anyhow::Result<()> {
         self.service.stop().await;
         Ok(self.db.close().await?)

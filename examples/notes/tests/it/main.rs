@@ -1,11 +1,12 @@
-//! The notes service, tested only through the harness's public API.
+//! The notes service, tested only through the harness's public API: each test gets a database
+//! of its own with the crate's `migrations/` (the attribute's default), and its browser test is in
+//! a module named `e2e`, by which a run without a browser leaves it out.
 
 use harness::{ChildService, InProcessService, TestDatabase};
-use notes::{MIGRATOR, Note};
+use notes::Note;
 
-#[tokio::test]
-async fn its_own_migrations_are_applied_in_a_database_of_its_own() {
-    let db = TestDatabase::new(&MIGRATOR).await.unwrap();
+#[harness::test]
+async fn its_own_migrations_are_applied_in_a_database_of_its_own(db: TestDatabase) {
     let inbox: String = sqlx::query_scalar("SELECT name FROM notebooks")
         .fetch_one(db.pool())
         .await
@@ -18,9 +19,8 @@ async fn its_own_migrations_are_applied_in_a_database_of_its_own() {
     assert_eq!(notes, 0);
 }
 
-#[tokio::test]
-async fn notes_round_trip_in_process() {
-    let db = TestDatabase::new(&MIGRATOR).await.unwrap();
+#[harness::test]
+async fn notes_round_trip_in_process(db: TestDatabase) {
     let app = InProcessService::serve(notes::app(db.pool().clone()))
         .await
         .unwrap();
@@ -51,12 +51,10 @@ async fn notes_round_trip_in_process() {
         listed.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(),
         ["buy milk"]
     );
-    app.stop().await;
 }
 
-#[tokio::test]
-async fn the_binary_listens_where_told_by_flag_and_is_probed_on_its_own_path() {
-    let db = TestDatabase::new(&MIGRATOR).await.unwrap();
+#[harness::test]
+async fn the_binary_listens_where_told_by_flag_and_is_probed_on_its_own_path(db: TestDatabase) {
     let service = ChildService::builder(env!("CARGO_BIN_EXE_notes"))
         .env("NOTES_DATABASE_URL", db.url())
         .listen_arg("--bind")
@@ -79,33 +77,34 @@ async fn the_binary_listens_where_told_by_flag_and_is_probed_on_its_own_path() {
         "{}",
         service.log()
     );
-    service.stop().await;
 }
 
-#[tokio::test]
-async fn a_note_saved_in_the_page_shows_in_its_list() {
-    let db = TestDatabase::new(&MIGRATOR).await.unwrap();
-    let app = InProcessService::serve(notes::app(db.pool().clone()))
-        .await
-        .unwrap();
-    let Some(browser) = harness::browser::Browser::start().await.unwrap() else {
-        return; // HARNESS_BROWSER=skip: the harness has printed the skip.
-    };
-    browser.goto(app.base_url()).await.unwrap();
-    browser.expect("h1").to_contain_text("Notes").await.unwrap();
-    browser.expect(".note").to_have_count(0).await.unwrap();
-    browser.fill("#text", "water the plants").await.unwrap();
-    browser.click("#save").await.unwrap();
-    browser
-        .expect(".note")
-        .to_contain_text("water the plants")
-        .await
-        .unwrap();
-    browser.expect(".note").to_have_count(1).await.unwrap();
-    let stored: String = sqlx::query_scalar("SELECT text FROM notes")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
-    assert_eq!(stored, "water the plants");
-    browser.close().await.unwrap();
+/// Browser tests, by the module's name.
+mod e2e {
+    use harness::browser::Browser;
+
+    use super::*;
+
+    #[harness::test]
+    async fn a_note_saved_in_the_page_shows_in_its_list(db: TestDatabase, browser: Browser) {
+        let app = InProcessService::serve(notes::app(db.pool().clone()))
+            .await
+            .unwrap();
+        browser.goto(app.base_url()).await.unwrap();
+        browser.expect("h1").to_contain_text("Notes").await.unwrap();
+        browser.expect(".note").to_have_count(0).await.unwrap();
+        browser.fill("#text", "water the plants").await.unwrap();
+        browser.click("#save").await.unwrap();
+        browser
+            .expect(".note")
+            .to_contain_text("water the plants")
+            .await
+            .unwrap();
+        browser.expect(".note").to_have_count(1).await.unwrap();
+        let stored: String = sqlx::query_scalar("SELECT text FROM notes")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(stored, "water the plants");
+    }
 }

@@ -1,18 +1,51 @@
 //! visits' tests, written as an adopter would: only the harness's public API, an actix-web app
 //! served in process, Redis from Debian's `redis-server` (shared by the run, or a test's own),
-//! and the binary as a child told its port as a bare number.
+//! and the binary as a child told its port as a bare number. Each test's database has the
+//! crate's `migrations/` (the attribute's default); Redis is a fixture of this file's own.
 
 use actix_web::{App, HttpServer, web};
-use harness::{AddressFormat, ChildService, InProcessService, Ready, Service, TestDatabase};
+use harness::{
+    AddressFormat, ChildService, Fixture, FixtureError, InProcessService, Ready, Service,
+    TestContext, TestDatabase,
+};
 use serde_json::Value;
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 fn redis() -> harness::ServiceBuilder {
     Service::binary("redis-server")
         .listen_arg_as("--port", AddressFormat::Port)
         .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         .ready(Ready::Log("Ready to accept connections".into()))
+}
+
+/// The run's Redis, started by the first test that asks and shared by every test of the run:
+/// keep a test's keys apart by naming them after something of its own (its database's name).
+struct SharedRedis(Service);
+
+impl Fixture for SharedRedis {
+    async fn setup(_test: &TestContext) -> Result<Self, FixtureError> {
+        Ok(SharedRedis(redis().shared().await?))
+    }
+}
+
+impl SharedRedis {
+    fn url(&self) -> String {
+        self.0.url("redis")
+    }
+}
+
+/// A Redis of the test's own, empty at first, stopped when the test ends (when dropped).
+struct OwnRedis(Service);
+
+impl Fixture for OwnRedis {
+    async fn setup(_test: &TestContext) -> Result<Self, FixtureError> {
+        Ok(OwnRedis(redis().start().await?))
+    }
+}
+
+impl OwnRedis {
+    fn url(&self) -> String {
+        self.0.url("redis")
+    }
 }
 
 /// The app in this process: actix-web on the listener the harness bound for it.
@@ -54,11 +87,9 @@ async fn get(base: &str, path: &str) -> Value {
     response.json().await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn visits_are_counted_in_redis_and_logged_in_postgres() {
-    let (db, redis) = tokio::join!(TestDatabase::new(&MIGRATOR), redis().shared());
-    let (db, redis) = (db.unwrap(), redis.unwrap());
-    let state = visits::AppState::new(db.pool().clone(), &redis.url("redis"))
+#[harness::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visits_are_counted_in_redis_and_logged_in_postgres(db: TestDatabase, redis: SharedRedis) {
+    let state = visits::AppState::new(db.pool().clone(), &redis.url())
         .await
         .unwrap();
     let app = serve(state).await.unwrap();
@@ -71,14 +102,11 @@ async fn visits_are_counted_in_redis_and_logged_in_postgres() {
     let page = get(app.base_url(), &format!("/pages/{slug}")).await;
     assert_eq!(page["count"], 3);
     assert_eq!(page["logged"], 3);
-    app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_test_with_its_own_redis_starts_from_nothing() {
-    let (db, redis) = tokio::join!(TestDatabase::new(&MIGRATOR), redis().start());
-    let (db, redis) = (db.unwrap(), redis.unwrap());
-    let state = visits::AppState::new(db.pool().clone(), &redis.url("redis"))
+#[harness::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_with_its_own_redis_starts_from_nothing(db: TestDatabase, redis: OwnRedis) {
+    let state = visits::AppState::new(db.pool().clone(), &redis.url())
         .await
         .unwrap();
     let app = serve(state).await.unwrap();
@@ -86,13 +114,10 @@ async fn a_test_with_its_own_redis_starts_from_nothing() {
     assert_eq!(page["count"], 0, "a fresh Redis and a fresh database");
     assert_eq!(page["logged"], 0);
     assert_eq!(post(app.base_url(), "/pages/home/visits").await["count"], 1);
-    app.stop().await;
-    redis.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_database_settings_come_in_parts_too() {
-    let db = TestDatabase::new(&MIGRATOR).await.unwrap();
+#[harness::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_settings_come_in_parts_too(db: TestDatabase) {
     // A service with its own settings struct builds its pool from the parts, nothing parsed.
     let pool = sqlx::PgPool::connect_with(db.connect_options())
         .await
@@ -106,13 +131,11 @@ async fn the_database_settings_come_in_parts_too() {
     pool.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_runs_with_its_port_as_a_bare_number() {
-    let (db, redis) = tokio::join!(TestDatabase::new(&MIGRATOR), redis().shared());
-    let (db, redis) = (db.unwrap(), redis.unwrap());
+#[harness::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_runs_with_its_port_as_a_bare_number(db: TestDatabase, redis: SharedRedis) {
     let service = ChildService::builder(env!("CARGO_BIN_EXE_visits"))
         .env("DATABASE_URL", db.url())
-        .env("REDIS_URL", redis.url("redis"))
+        .env("REDIS_URL", redis.url())
         .listen_env_as("PORT", AddressFormat::Port)
         .ready_http("/health")
         .start()
@@ -122,5 +145,4 @@ async fn the_binary_runs_with_its_port_as_a_bare_number() {
     let visit = post(service.base_url(), &format!("/pages/{slug}/visits")).await;
     assert_eq!(visit["count"], 1);
     assert!(service.log().contains("visits listening on 127.0.0.1:"));
-    service.stop().await;
 }

@@ -9,16 +9,18 @@ use super::{FETCH, RESULT_PRE, SUCCESS};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_tunix-rt");
 
+/// Written out without the attribute, for users who want no macro: its own runtime
+/// (`#[tokio::test]`), the database and the browser started by hand, and a passing end by hand:
+/// `browser.close()` (a `Browser` dropped without it counts as failed and saves its artifacts),
+/// the binary stopped, `db.close()`. The binary's output is attached as the browser's service log,
+/// since it logs in its own process.
 #[tokio::test]
 async fn the_binary_serves_a_page_that_uploads_and_fetches() -> anyhow::Result<()> {
     let (db, browser) = tokio::join!(
         harness::TestDatabase::new(&tunix_rt::MIGRATOR),
         Browser::start()
     );
-    let Some(mut browser) = browser? else {
-        return Ok(());
-    };
-    let db = db?;
+    let (db, mut browser) = (db?, browser?);
     let service = ChildService::builder(BINARY)
         .env("DATABASE_URL", db.url())
         .env("REDIAI_MODE", "mock")

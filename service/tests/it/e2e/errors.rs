@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use harness::{Fixture, FixtureError, TestContext};
 use serde_json::Value;
 use tunix_rt::Config;
 use tunix_rt::rediai::{RediAiConfig, RediAiMode};
@@ -13,11 +14,8 @@ use super::{
 };
 use crate::test_app::example_trace;
 
-#[tokio::test]
-async fn text_that_is_not_json_is_refused_by_the_page() -> anyhow::Result<()> {
-    let Some(t) = PageTest::start().await? else {
-        return Ok(());
-    };
+#[harness::test]
+async fn text_that_is_not_json_is_refused_by_the_page(t: PageTest) -> anyhow::Result<()> {
     t.browser.fill(TEXTAREA, "{\"prompt\": oops").await?;
     t.browser.click(UPLOAD).await?;
     let message = t.browser.expect(ERROR).to_contain_text("Error:").await?;
@@ -25,14 +23,11 @@ async fn text_that_is_not_json_is_refused_by_the_page() -> anyhow::Result<()> {
     // Refused before any request: nothing reached the database, and Fetch stays off.
     assert_eq!(t.stored_traces().await?, 0);
     t.browser.expect(FETCH).to_be_disabled().await?;
-    t.finish().await
+    Ok(())
 }
 
-#[tokio::test]
-async fn a_trace_the_schema_refuses_shows_the_422() -> anyhow::Result<()> {
-    let Some(t) = PageTest::start().await? else {
-        return Ok(());
-    };
+#[harness::test]
+async fn a_trace_the_schema_refuses_shows_the_422(t: PageTest) -> anyhow::Result<()> {
     let mut trace = example_trace();
     trace["prompt"] = Value::from("");
     t.browser.fill(TEXTAREA, &trace.to_string()).await?;
@@ -45,28 +40,37 @@ async fn a_trace_the_schema_refuses_shows_the_422() -> anyhow::Result<()> {
     assert_eq!(t.stored_traces().await?, 0);
     t.browser.expect(SUCCESS).to_have_count(0).await?;
     t.browser.expect(FETCH).to_be_disabled().await?;
-    t.finish().await
+    Ok(())
 }
 
-#[tokio::test]
-async fn rediai_in_real_mode_against_a_dead_port_is_shown_down() -> anyhow::Result<()> {
-    // A port that was just free: bound, then released, so nothing listens on it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let config = Config {
-        rediai: RediAiConfig {
-            mode: RediAiMode::Real,
-            base_url: format!("http://127.0.0.1:{port}"),
-            health_path: "/health".into(),
-            timeout: Duration::from_secs(5),
-            cache_ttl: Duration::ZERO,
-        },
-        ..Config::default()
-    };
-    let Some(t) = PageTest::start_with(config).await? else {
-        return Ok(());
-    };
+/// The page of a service whose RediAI, in real mode, is a port where nothing listens.
+struct DeadRediAiPage(PageTest);
+
+impl Fixture for DeadRediAiPage {
+    async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
+        // A port that was just free: bound, then released, so nothing listens on it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let config = Config {
+            rediai: RediAiConfig {
+                mode: RediAiMode::Real,
+                base_url: format!("http://127.0.0.1:{port}"),
+                health_path: "/health".into(),
+                timeout: Duration::from_secs(5),
+                cache_ttl: Duration::ZERO,
+            },
+            ..Config::default()
+        };
+        Ok(DeadRediAiPage(PageTest::setup_with(test, config).await?))
+    }
+}
+
+#[harness::test]
+async fn rediai_in_real_mode_against_a_dead_port_is_shown_down(
+    t: DeadRediAiPage,
+) -> anyhow::Result<()> {
+    let DeadRediAiPage(t) = t;
     let status = t
         .browser
         .expect(REDI_STATUS)
@@ -92,14 +96,11 @@ async fn rediai_in_real_mode_against_a_dead_port_is_shown_down() -> anyhow::Resu
         .expect("#api-card")
         .to_have_class("status-healthy")
         .await?;
-    t.finish().await
+    Ok(())
 }
 
-#[tokio::test]
-async fn upload_is_disabled_while_the_textarea_is_empty() -> anyhow::Result<()> {
-    let Some(t) = PageTest::start().await? else {
-        return Ok(());
-    };
+#[harness::test]
+async fn upload_is_disabled_while_the_textarea_is_empty(t: PageTest) -> anyhow::Result<()> {
     t.browser.expect(UPLOAD).to_be_disabled().await?;
     // Typed key by key, as a user would.
     t.browser.type_text(TEXTAREA, "{").await?;
@@ -110,14 +111,11 @@ async fn upload_is_disabled_while_the_textarea_is_empty() -> anyhow::Result<()> 
     t.browser.expect(UPLOAD).to_be_disabled().await?;
     t.browser.click(LOAD_EXAMPLE).await?;
     t.browser.expect(UPLOAD).to_be_enabled().await?;
-    t.finish().await
+    Ok(())
 }
 
-#[tokio::test]
-async fn fetch_is_disabled_until_an_upload_succeeded() -> anyhow::Result<()> {
-    let Some(t) = PageTest::start().await? else {
-        return Ok(());
-    };
+#[harness::test]
+async fn fetch_is_disabled_until_an_upload_succeeded(t: PageTest) -> anyhow::Result<()> {
     t.browser.expect(FETCH).to_be_disabled().await?;
     t.browser.click(LOAD_EXAMPLE).await?;
     t.browser.expect(FETCH).to_be_disabled().await?;
@@ -127,14 +125,11 @@ async fn fetch_is_disabled_until_an_upload_succeeded() -> anyhow::Result<()> {
     t.browser.expect(FETCH).to_be_disabled().await?;
     t.upload_example().await?;
     t.browser.expect(FETCH).to_be_enabled().await?;
-    t.finish().await
+    Ok(())
 }
 
-#[tokio::test]
-async fn the_fetched_trace_is_what_the_database_holds() -> anyhow::Result<()> {
-    let Some(t) = PageTest::start().await? else {
-        return Ok(());
-    };
+#[harness::test]
+async fn the_fetched_trace_is_what_the_database_holds(t: PageTest) -> anyhow::Result<()> {
     let id = t.upload_example().await?;
     let shown = t.fetch_shown().await?;
     let shown: Value = serde_json::from_str(&shown)?;
@@ -160,5 +155,5 @@ async fn the_fetched_trace_is_what_the_database_holds() -> anyhow::Result<()> {
     // And what is stored is the example the page loaded.
     assert_eq!(stored, example_trace());
     assert_eq!(t.stored_traces().await?, 1);
-    t.finish().await
+    Ok(())
 }

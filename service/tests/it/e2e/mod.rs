@@ -2,16 +2,16 @@
 //! the service on its own fresh database. Every test has its own database, service and browser
 //! session, and runs in its own process under nextest.
 //!
-//! `HARNESS_BROWSER=skip` turns these into printed skips on a machine with no browser.
+//! They are browser tests by the module's name, `e2e`: on a machine with no browser, leave them out
+//! by it, `cargo nextest run -E 'not test(/(^|::)(e2e|browser)::/)'`, and nextest lists them as
+//! skipped.
 
 mod child_binary;
 mod errors;
 mod scenarios;
 
-use std::io::Write;
-use std::sync::{Mutex, Once};
-
 use harness::browser::Browser;
+use harness::{Fixture, FixtureError, TestContext};
 use tunix_rt::Config;
 
 use crate::test_app::TestApp;
@@ -33,30 +33,24 @@ pub struct PageTest {
     pub browser: Browser,
 }
 
-impl PageTest {
-    /// `None` when browser tests are skipped (`HARNESS_BROWSER=skip`; the skip is printed).
-    pub async fn start() -> anyhow::Result<Option<PageTest>> {
-        PageTest::start_with(Config::default()).await
+/// `#[harness::test] async fn x(t: PageTest)`: the service with the default configuration,
+/// and the browser on its page. Should the test fail, the browser's artifacts are saved, with the
+/// service's log (the harness captures this process's tracing output).
+impl Fixture for PageTest {
+    async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
+        PageTest::setup_with(test, Config::default()).await
     }
+}
 
-    pub async fn start_with(config: Config) -> anyhow::Result<Option<PageTest>> {
-        capture_service_log();
+impl PageTest {
+    /// The service with `config`, and the browser on its page: for a fixture of a test that needs
+    /// another configuration.
+    pub async fn setup_with(test: &TestContext, config: Config) -> Result<PageTest, FixtureError> {
         // The database and the browser do not depend on each other.
-        let (app, browser) = tokio::join!(TestApp::start_with(config), Browser::start());
-        let Some(mut browser) = browser? else {
-            return Ok(None);
-        };
-        let app = match app {
-            Ok(app) => app,
-            Err(e) => {
-                // Not a failure of the page: no artifacts to save.
-                browser.close().await?;
-                return Err(e);
-            }
-        };
-        browser.attach_log(service_log);
+        let (app, browser) = tokio::join!(TestApp::setup_with(test, config), Browser::setup(test));
+        let (app, browser) = (app?, browser?);
         browser.goto(&app.url("/")).await?;
-        Ok(Some(PageTest { app, browser }))
+        Ok(PageTest { app, browser })
     }
 
     /// Fetch, and the text of the fetched trace once it shows its payload.
@@ -93,48 +87,4 @@ impl PageTest {
             .fetch_one(self.app.db.pool())
             .await?)
     }
-
-    /// A passing test's end: the browser session closed, the service stopped, the database dropped.
-    pub async fn finish(self) -> anyhow::Result<()> {
-        self.browser.close().await?;
-        self.app.stop().await
-    }
-}
-
-/// The in-process service's log: its tracing output, kept in memory for the failure artifacts.
-/// Each test runs in its own process under nextest, so the buffer holds one test's log.
-static SERVICE_LOG: Mutex<String> = Mutex::new(String::new());
-
-struct ServiceLogWriter;
-
-impl Write for ServiceLogWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        SERVICE_LOG
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_str(&String::from_utf8_lossy(bytes));
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_service_log() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
-            .with_ansi(false)
-            .with_writer(|| ServiceLogWriter)
-            .try_init();
-    });
-}
-
-fn service_log() -> String {
-    SERVICE_LOG
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
 }

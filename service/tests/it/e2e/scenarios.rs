@@ -2,36 +2,27 @@
 
 use super::{API_STATUS, PageTest, REDI_STATUS};
 
-#[tokio::test]
-async fn the_page_loads_with_its_heading() -> anyhow::Result<()> {
-    let Some(t) = PageTest::start().await? else {
-        return Ok(());
-    };
+#[harness::test]
+async fn the_page_loads_with_its_heading(t: PageTest) -> anyhow::Result<()> {
     let heading = t.browser.expect("h1").to_contain_text("Tunix RT").await?;
     assert_eq!(heading, "Tunix RT");
     assert_eq!(t.browser.client().title().await?, "Tunix RT");
-    t.finish().await
+    Ok(())
 }
 
-#[tokio::test]
-async fn the_api_status_shows_api() -> anyhow::Result<()> {
-    let Some(t) = PageTest::start().await? else {
-        return Ok(());
-    };
+#[harness::test]
+async fn the_api_status_shows_api(t: PageTest) -> anyhow::Result<()> {
     let status = t.browser.expect(API_STATUS).to_contain_text("API:").await?;
     assert_eq!(status, "API: healthy");
     t.browser
         .expect("#api-card")
         .to_have_class("status-healthy")
         .await?;
-    t.finish().await
+    Ok(())
 }
 
-#[tokio::test]
-async fn the_rediai_status_shows_rediai() -> anyhow::Result<()> {
-    let Some(t) = PageTest::start().await? else {
-        return Ok(());
-    };
+#[harness::test]
+async fn the_rediai_status_shows_rediai(t: PageTest) -> anyhow::Result<()> {
     let status = t
         .browser
         .expect(REDI_STATUS)
@@ -39,14 +30,11 @@ async fn the_rediai_status_shows_rediai() -> anyhow::Result<()> {
         .await?;
     // The default mode is mock, which is always healthy.
     assert_eq!(status, "RediAI: healthy");
-    t.finish().await
+    Ok(())
 }
 
-#[tokio::test]
-async fn there_are_exactly_two_status_cards() -> anyhow::Result<()> {
-    let Some(t) = PageTest::start().await? else {
-        return Ok(());
-    };
+#[harness::test]
+async fn there_are_exactly_two_status_cards(t: PageTest) -> anyhow::Result<()> {
     t.browser.expect(".status-card").to_have_count(2).await?;
     t.browser
         .expect(".status-card:nth-child(1) h2")
@@ -56,14 +44,11 @@ async fn there_are_exactly_two_status_cards() -> anyhow::Result<()> {
         .expect(".status-card:nth-child(2) h2")
         .to_contain_text("RediAI Integration")
         .await?;
-    t.finish().await
+    Ok(())
 }
 
-#[tokio::test]
-async fn an_example_trace_is_uploaded_and_fetched_back() -> anyhow::Result<()> {
-    let Some(t) = PageTest::start().await? else {
-        return Ok(());
-    };
+#[harness::test]
+async fn an_example_trace_is_uploaded_and_fetched_back(t: PageTest) -> anyhow::Result<()> {
     let id = t.upload_example().await?;
     let shown = t.fetch_shown().await?;
     for expected in ["Convert 68°F to Celsius", "20°C", id.as_str()] {
@@ -76,5 +61,5 @@ async fn an_example_trace_is_uploaded_and_fetched_back() -> anyhow::Result<()> {
         .expect(".trace-result h3")
         .to_contain_text(&format!("Trace {id}"))
         .await?;
-    t.finish().await
+    Ok(())
 }
