@@ -213,6 +213,17 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
         ReturnType::Default => (quote!(()), quote!()),
         ReturnType::Type(arrow, ty) => (quote!(#ty), quote!(#arrow #ty)),
     };
+    let output_span = match &sig.output {
+        ReturnType::Default => sig.ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    // The same bounds as the test's, checked where `#[test]` functions are compiled out (a build
+    // without `--test`, as trybuild's): a wrong type is an error in every build, each once.
+    let fixture_checks = params.iter().map(|p| {
+        let ty = p.ty;
+        quote_spanned! {ty.span()=> __harness_is_fixture::<#ty>();}
+    });
+    let return_check = quote_spanned! {output_span=> __harness_is_return::<#output>();};
 
     let migrations = match (&options.migrator, &options.migrations) {
         (Some(migrator), _) => quote!(::harness::__private::Migrations::Static(&#migrator)),
@@ -284,6 +295,17 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
     });
 
     Ok(quote! {
+        #[cfg(not(test))]
+        #[allow(dead_code)]
+        const _: () = {
+            fn __harness_is_fixture<T: ::harness::Fixture>() {}
+            fn __harness_is_return<T: ::harness::TestReturn>() {}
+            fn __harness_check() {
+                #(#fixture_checks)*
+                #return_check
+            }
+        };
+
         #(#attrs)*
         #[::core::prelude::v1::test]
         #vis fn #name() #ret {

@@ -25,6 +25,20 @@ impl std::io::Write for CaptureWriter {
     }
 }
 
+/// The default field formatter under a type of its own (see `init_tracing`).
+#[derive(Default)]
+pub(crate) struct PlainFields(tracing_subscriber::fmt::format::DefaultFields);
+
+impl<'writer> tracing_subscriber::fmt::FormatFields<'writer> for PlainFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(
+        &self,
+        writer: tracing_subscriber::fmt::format::Writer<'writer>,
+        fields: R,
+    ) -> std::fmt::Result {
+        self.0.format_fields(writer, fields)
+    }
+}
+
 /// Install the harness's subscriber, which feeds the buffer (once; a subscriber the test set
 /// itself wins, and then nothing is captured).
 pub(crate) fn install() {
@@ -50,10 +64,14 @@ mod tests {
     fn events_after_a_position_are_read_back() {
         install();
         let from = position();
-        tracing::info!(answer = 42, "captured event");
+        // In a span: its fields are formatted once per formatter type, and the test output's
+        // layer colours them.
+        let span = tracing::info_span!("request", method = "GET", uri = "/");
+        span.in_scope(|| tracing::info!(answer = 42, "captured event"));
         let log = since(from);
         assert!(log.contains("captured event"), "{log:?}");
         assert!(log.contains("answer=42"), "{log:?}");
+        assert!(log.contains("request{method=\"GET\" uri=\"/\"}"), "{log:?}");
         assert!(
             !log.contains('\u{1b}'),
             "no colour codes in a saved log: {log:?}"

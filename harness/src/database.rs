@@ -186,6 +186,15 @@ impl TestDatabase {
         TestDatabase::create(server, migrator, &[], &current_test_name(), None).await
     }
 
+    /// A fresh database with migrations and fixtures, on a given server.
+    pub async fn on_with_fixtures(
+        server: &PostgresServer,
+        migrator: &Migrator,
+        fixtures: &[SqlFixture],
+    ) -> Result<TestDatabase, DatabaseError> {
+        TestDatabase::create(server, migrator, fixtures, &current_test_name(), None).await
+    }
+
     pub(crate) async fn create(
         server: &PostgresServer,
         migrator: &Migrator,
@@ -656,6 +665,24 @@ mod tests {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         );
         assert_ne!(database_name("a"), database_name("a"));
+    }
+
+    #[test]
+    fn the_template_is_keyed_by_the_migrations_and_the_fixtures_in_order() {
+        let migrator = Migrator::DEFAULT;
+        let users = SqlFixture::from_static("users.sql", "INSERT INTO users VALUES (1);");
+        let orders = SqlFixture::new("orders.sql", "INSERT INTO orders VALUES (1);");
+        let name = |fixtures: &[SqlFixture]| template_name(&migrator, fixtures);
+        let both = name(&[users.clone(), orders.clone()]);
+        assert_eq!(both, name(&[users.clone(), orders.clone()]));
+        assert_ne!(both, name(&[orders.clone(), users.clone()]), "order counts");
+        assert_ne!(name(&[]), name(std::slice::from_ref(&users)));
+        let changed = SqlFixture::new("users.sql", "INSERT INTO users VALUES (2);");
+        assert_ne!(name(&[users]), name(&[changed]), "the SQL counts");
+        assert!(
+            both.starts_with("harness_tpl_") && both.len() <= 63,
+            "{both}"
+        );
     }
 
     #[test]

@@ -68,7 +68,8 @@ impl fmt::Display for Report {
         if !self.browser_ready {
             writeln!(
                 f,
-                "no browser is usable: browser tests will fail (or set HARNESS_BROWSER=skip)"
+                "no browser is usable: browser tests will fail (or leave them out by name: \
+                 cargo nextest run -E 'not test(/(^|::)(e2e|browser)::/)')"
             )?;
         }
         Ok(())
@@ -214,7 +215,11 @@ fn examine_browser(checks: &mut Vec<Check>) -> bool {
         checks.push(Check {
             what: "browser".into(),
             ok: true,
-            detail: format!("{}=skip: browser tests are skipped", config::BROWSER),
+            detail: format!(
+                "{}=skip: browser tests fail at once; a run without a browser leaves them out by \
+                 name (the harness README's \"Skipping browser tests\")",
+                config::BROWSER
+            ),
             fix: None,
         });
         return true;

@@ -85,10 +85,10 @@ pub use testing::private as __private;
 /// ```no_run
 /// use harness::{TestDatabase, browser::Browser};
 ///
-/// #[harness::test(fixtures("users"), timeout = "60s")]
+/// #[harness::test(timeout = "60s")]
 /// async fn a_user_signs_in(db: TestDatabase, browser: Browser) -> anyhow::Result<()> {
-///     // `db` has the crate's `migrations/` and `fixtures/users.sql` applied, both in its
-///     // template: the fixture costs this test nothing.
+///     // `db` has the crate's `migrations/` applied (and with `fixtures("users")`,
+///     // `fixtures/users.sql` too), in its template: each test pays for a clone only.
 ///     browser.goto("http://127.0.0.1:1/").await?;
 ///     Ok(())
 /// }
@@ -98,7 +98,8 @@ pub use testing::private as __private;
 /// **Parameters** are fixtures, taken by value: [`TestDatabase`], `sqlx::PgPool` (the database
 /// is kept by the harness), [`browser::Browser`] (feature `browser`), and any type of yours that
 /// implements [`Fixture`] (say, your service on its database, or Redis). They are set up
-/// concurrently; if one fails, the test fails naming it, and the others are cleaned up.
+/// concurrently; if one fails, the test fails naming it, and what the others made is kept as
+/// for any failed test (a page that would not load in your fixture leaves its screenshot).
 ///
 /// **Returns** `()` or `Result<(), E>` for any `E: Debug` (`anyhow::Result<()>`).
 ///
@@ -170,6 +171,10 @@ pub fn init_tracing() {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_ansi(false)
+                    // Not the default field formatter: layers that share its type share the
+                    // span fields it formatted, and the test output's colour codes would then
+                    // end up in the captured log (tokio-rs/tracing#1817).
+                    .fmt_fields(capture::PlainFields::default())
                     .with_writer(|| capture::CaptureWriter),
             );
         // Not `try_init`: that would also take the `log` crate's global logger, and a test that

@@ -180,9 +180,9 @@ impl TestDatabase {
 #[derive(Debug, Clone)]
 pub(crate) enum Verdict {
     Passed,
-    /// A fixture could not be set up: what the others made is of no interest.
-    SetupFailed,
-    Failed(String),
+    /// Failed, and why; a fixture that could not be set up fails the test too (what the others
+    /// made is kept: a page that would not load in a fixture is worth its screenshot).
+    Failed(#[cfg_attr(not(feature = "browser"), allow(dead_code))] String),
 }
 
 /// What a test's fixtures leave to be cleaned up once its outcome is known.
@@ -384,7 +384,10 @@ pub mod private {
                 Some(reason) => (Verdict::Failed(reason), Ended::Value(value)),
                 None => (Verdict::Passed, Ended::Value(value)),
             },
-            Ok(Ok(Step::SetupFailed(why))) => (Verdict::SetupFailed, Ended::SetupFailed(why)),
+            Ok(Ok(Step::SetupFailed(why))) => (
+                Verdict::Failed(format!("a fixture could not be set up: {why}")),
+                Ended::SetupFailed(why),
+            ),
             Ok(Err(panic)) => (
                 Verdict::Failed(format!("the test panicked: {}", panic_message(&*panic))),
                 Ended::Panicked(panic),

@@ -164,7 +164,7 @@ fn driver_install_hint() -> &'static str {
     } else if cfg!(windows) {
         "choco install chromedriver (or winget install Chromium.ChromeDriver), or set HARNESS_CHROMEDRIVER"
     } else {
-        "apt-get install chromium-driver (Debian/Ubuntu), dnf install chromedriver (Fedora), or set HARNESS_CHROMEDRIVER; or set HARNESS_BROWSER=skip to skip browser tests"
+        "apt-get install chromium-driver (Debian/Ubuntu), dnf install chromedriver (Fedora), or set HARNESS_CHROMEDRIVER; or leave browser tests out by name: the harness README's \"Skipping browser tests\""
     }
 }
 
@@ -174,7 +174,7 @@ fn browser_install_hint() -> &'static str {
     } else if cfg!(windows) {
         "winget install Google.Chrome, or set HARNESS_CHROME"
     } else {
-        "apt-get install chromium (Debian/Ubuntu), dnf install chromium (Fedora), or set HARNESS_CHROME; or set HARNESS_BROWSER=skip to skip browser tests"
+        "apt-get install chromium (Debian/Ubuntu), dnf install chromium (Fedora), or set HARNESS_CHROME; or leave browser tests out by name: the harness README's \"Skipping browser tests\""
     }
 }
 

@@ -1,0 +1,4 @@
+#[harness::test(migraitons = "migrations")]
+async fn a_misspelt_option() {}
+
+fn main() {}
