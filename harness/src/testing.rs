@@ -118,6 +118,13 @@ impl TestContext {
         .await
     }
 
+    /// A browser session of the test's own, cleaned up by the test's outcome (closed, or its
+    /// artifacts saved first): the `Browser` fixture, for a fixture of yours.
+    #[cfg(feature = "browser")]
+    pub async fn browser(&self) -> Result<crate::browser::Browser, crate::browser::BrowserError> {
+        crate::browser::Browser::start_for_test(self).await
+    }
+
     /// Keep `value` alive until the test's body has ended (a fixture that hands out part of
     /// something, like a `PgPool` of a database, keeps the whole here).
     pub fn hold<T: Send + 'static>(&self, value: T) {
@@ -151,6 +158,14 @@ async fn load_migrations(dir: PathBuf) -> Result<Migrator, DatabaseError> {
     match Migrator::new(dir.as_path()).await {
         Ok(migrator) => Ok(migrator),
         Err(source) => Err(DatabaseError::ReadMigrations { dir, source }),
+    }
+}
+
+/// The test's own context, for a test that makes its fixtures in its body (say, with settings of
+/// its own): `async fn t(test: TestContext) { let app = MyApp::setup_with(&test, config).await?; }`.
+impl Fixture for TestContext {
+    async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
+        Ok(test.clone())
     }
 }
 

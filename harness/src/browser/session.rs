@@ -140,6 +140,10 @@ impl Browser {
         Browser::start_for(crate::database::current_test_name(), None).await
     }
 
+    pub(crate) async fn start_for_test(test: &TestContext) -> Result<Browser, BrowserError> {
+        Browser::start_for(test.name().to_owned(), Some(test.scope())).await
+    }
+
     async fn start_for(test: String, scope: Option<Arc<Scope>>) -> Result<Browser, BrowserError> {
         match config::var(config::BROWSER) {
             Some(value) if value.eq_ignore_ascii_case("skip") => {
@@ -442,7 +446,7 @@ fn command(action: String) -> impl FnOnce(fantoccini::error::CmdError) -> Action
 
 impl crate::Fixture for Browser {
     async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
-        Ok(Browser::start_for(test.name().to_owned(), Some(test.scope())).await?)
+        Ok(Browser::start_for_test(test).await?)
     }
 }
 

@@ -245,3 +245,21 @@ fn a_missing_migrations_directory_is_named() {
 async fn helper_no_migrations(db: harness::TestDatabase) {
     let _ = db;
 }
+
+#[harness::test(
+    migrations = "tests/it/migrations",
+    fixtures("tests/it/fixtures/notes.sql")
+)]
+async fn a_test_can_make_its_fixtures_in_its_body(test: harness::TestContext) {
+    assert_eq!(
+        test.name(),
+        "attribute::a_test_can_make_its_fixtures_in_its_body"
+    );
+    assert_eq!(test.fixtures().len(), 1);
+    let db = TestDatabase::setup(&test).await.unwrap();
+    let notes: i64 = sqlx::query_scalar("SELECT count(*) FROM notes")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(notes, 2, "the test's fixtures");
+}

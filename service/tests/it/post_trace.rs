@@ -300,21 +300,18 @@ fn trace_of_exactly(len: usize) -> String {
 }
 
 /// The service with `trace_max_bytes` at [`SMALL_LIMIT`], on the test's own database.
-struct SmallLimitApp(TestApp);
-
-impl harness::Fixture for SmallLimitApp {
-    async fn setup(test: &harness::TestContext) -> Result<Self, harness::FixtureError> {
-        let config = Config {
-            trace_max_bytes: SMALL_LIMIT,
-            ..Config::default()
-        };
-        Ok(SmallLimitApp(TestApp::setup_with(test, config).await?))
-    }
+/// The service with a small `TRACE_MAX_BYTES`, on the test's database.
+async fn small_limit_app(test: &harness::TestContext) -> anyhow::Result<TestApp> {
+    let config = Config {
+        trace_max_bytes: SMALL_LIMIT,
+        ..Config::default()
+    };
+    TestApp::setup_with(test, config).await
 }
 
 #[harness::test]
-async fn a_body_over_trace_max_bytes_gets_413(app: SmallLimitApp) -> anyhow::Result<()> {
-    let SmallLimitApp(app) = app;
+async fn a_body_over_trace_max_bytes_gets_413(test: harness::TestContext) -> anyhow::Result<()> {
+    let app = small_limit_app(&test).await?;
     assert_eq!(
         app.post_raw(trace_of_exactly(SMALL_LIMIT)).await?.status(),
         201
@@ -340,8 +337,8 @@ async fn the_default_limit_is_one_mebibyte(app: TestApp) -> anyhow::Result<()> {
 /// A chunked body announces no length: the service must stop reading at the limit and answer 413
 /// while the client is still sending, instead of buffering whatever arrives.
 #[harness::test]
-async fn an_endless_chunked_body_gets_413(app: SmallLimitApp) -> anyhow::Result<()> {
-    let SmallLimitApp(app) = app;
+async fn an_endless_chunked_body_gets_413(test: harness::TestContext) -> anyhow::Result<()> {
+    let app = small_limit_app(&test).await?;
     let address = app.service.addr();
     let answer = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
         let mut stream = std::net::TcpStream::connect(address)?;

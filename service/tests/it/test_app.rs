@@ -18,7 +18,7 @@ pub struct TestApp {
 /// `migrations` directory), dropped or kept by the test's outcome.
 impl harness::Fixture for TestApp {
     async fn setup(test: &harness::TestContext) -> Result<Self, harness::FixtureError> {
-        TestApp::setup_with(test, Config::default()).await
+        Ok(TestApp::setup_with(test, Config::default()).await?)
     }
 }
 
@@ -28,9 +28,9 @@ impl TestApp {
     pub async fn setup_with(
         test: &harness::TestContext,
         config: Config,
-    ) -> Result<TestApp, harness::FixtureError> {
+    ) -> anyhow::Result<TestApp> {
         let db = harness::TestDatabase::setup(test).await?;
-        Ok(TestApp::serve(db, &config).await?)
+        TestApp::serve(db, &config).await
     }
 
     /// Without `#[harness::test]`: the service with the default configuration, on a database

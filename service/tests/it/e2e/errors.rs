@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use harness::{Fixture, FixtureError, TestContext};
+use harness::TestContext;
 use serde_json::Value;
 use tunix_rt::Config;
 use tunix_rt::rediai::{RediAiConfig, RediAiMode};
@@ -43,34 +43,30 @@ async fn a_trace_the_schema_refuses_shows_the_422(t: PageTest) -> anyhow::Result
     Ok(())
 }
 
-/// The page of a service whose RediAI, in real mode, is a port where nothing listens.
-struct DeadRediAiPage(PageTest);
-
-impl Fixture for DeadRediAiPage {
-    async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
-        // A port that was just free: bound, then released, so nothing listens on it.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let config = Config {
-            rediai: RediAiConfig {
-                mode: RediAiMode::Real,
-                base_url: format!("http://127.0.0.1:{port}"),
-                health_path: "/health".into(),
-                timeout: Duration::from_secs(5),
-                cache_ttl: Duration::ZERO,
-            },
-            ..Config::default()
-        };
-        Ok(DeadRediAiPage(PageTest::setup_with(test, config).await?))
-    }
+/// The page of a service whose RediAI is in real mode, at a port where nothing listens.
+async fn dead_rediai_page(test: &TestContext) -> anyhow::Result<PageTest> {
+    // A port that was just free: bound, then released, so nothing listens on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let config = Config {
+        rediai: RediAiConfig {
+            mode: RediAiMode::Real,
+            base_url: format!("http://127.0.0.1:{port}"),
+            health_path: "/health".into(),
+            timeout: Duration::from_secs(5),
+            cache_ttl: Duration::ZERO,
+        },
+        ..Config::default()
+    };
+    PageTest::setup_with(test, config).await
 }
 
 #[harness::test]
 async fn rediai_in_real_mode_against_a_dead_port_is_shown_down(
-    t: DeadRediAiPage,
+    test: TestContext,
 ) -> anyhow::Result<()> {
-    let DeadRediAiPage(t) = t;
+    let t = dead_rediai_page(&test).await?;
     let status = t
         .browser
         .expect(REDI_STATUS)

@@ -38,16 +38,16 @@ pub struct PageTest {
 /// service's log (the harness captures this process's tracing output).
 impl Fixture for PageTest {
     async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
-        PageTest::setup_with(test, Config::default()).await
+        Ok(PageTest::setup_with(test, Config::default()).await?)
     }
 }
 
 impl PageTest {
     /// The service with `config`, and the browser on its page: for a fixture of a test that needs
     /// another configuration.
-    pub async fn setup_with(test: &TestContext, config: Config) -> Result<PageTest, FixtureError> {
+    pub async fn setup_with(test: &TestContext, config: Config) -> anyhow::Result<PageTest> {
         // The database and the browser do not depend on each other.
-        let (app, browser) = tokio::join!(TestApp::setup_with(test, config), Browser::setup(test));
+        let (app, browser) = tokio::join!(TestApp::setup_with(test, config), test.browser());
         let (app, browser) = (app?, browser?);
         browser.goto(&app.url("/")).await?;
         Ok(PageTest { app, browser })
