@@ -13,8 +13,8 @@ const OPTIONS: &str = "`migrator = path::TO::MIGRATOR`, `migrations = \"dir\"`, 
                        `flavor = \"current_thread\" | \"multi_thread\"`, `worker_threads = N`";
 
 const ACCEPTED: &str = "a `#[harness::test]` takes its fixtures as `name: Type` (by value): \
-                        `TestDatabase`, `PgPool`, `Browser`, or any type that implements \
-                        `harness::Fixture`";
+                        `TestDatabase`, `PgPool`, `Browser`, `TestContext`, or any type that \
+                        implements `harness::Fixture`";
 
 /// See `harness::test`.
 #[proc_macro_attribute]

@@ -46,7 +46,8 @@ pub type FixtureError = Box<dyn std::error::Error + Send + Sync + 'static>;
     message = "`{Self}` is not something a `#[harness::test]` can be given",
     label = "not a fixture",
     note = "a test's parameters are fixtures: `harness::TestDatabase`, `sqlx::PgPool`, \
-            `harness::browser::Browser`, or a type of yours that implements `harness::Fixture`"
+            `harness::browser::Browser`, `harness::TestContext`, or a type of yours that \
+            implements `harness::Fixture`"
 )]
 pub trait Fixture: Sized {
     /// Make the fixture for `test`. The fixtures of one test are set up concurrently.

@@ -9,14 +9,10 @@ use std::time::{Duration, Instant};
 
 use harness::{Backend, PostgresServer, TestDatabase};
 
-/// The docker backend's server, unless `HARNESS_TEST_DOCKER=skip` says this machine has no Docker
-/// (then the skip is printed, never silent).
-pub async fn docker_server_or_skip() -> Option<&'static PostgresServer> {
-    if std::env::var("HARNESS_TEST_DOCKER").as_deref() == Ok("skip") {
-        eprintln!("SKIPPED: docker backend test (HARNESS_TEST_DOCKER=skip)");
-        return None;
-    }
-    Some(PostgresServer::shared_with(Backend::Docker).await.unwrap())
+/// The docker backend's server (for tests in modules named `docker`, which a run without Docker
+/// leaves out by that name).
+pub async fn docker_server() -> &'static PostgresServer {
+    PostgresServer::shared_with(Backend::Docker).await.unwrap()
 }
 
 /// This test binary, set to run one helper.

@@ -51,15 +51,6 @@ async fn local_backend_gives_each_test_a_migrated_database_of_its_own() {
 }
 
 #[tokio::test]
-async fn docker_backend_gives_each_test_a_migrated_database_of_its_own() {
-    let Some(server) = crate::child::docker_server_or_skip().await else {
-        return;
-    };
-    assert_eq!(server.backend(), Backend::Docker);
-    migrated_and_isolated(server).await;
-}
-
-#[tokio::test]
 async fn external_backend_uses_a_server_it_is_pointed_at() {
     // The "external" server is one this test starts itself: the run's local server.
     let local = PostgresServer::shared_with(Backend::Local).await.unwrap();
@@ -76,4 +67,16 @@ async fn auto_reports_its_choice_and_serves_a_database() {
         .await
         .unwrap();
     assert_eq!(one, 1);
+}
+
+/// Tests that need a Docker engine (in a module of that name: a run without one leaves them out by it).
+mod docker {
+    use super::*;
+
+    #[tokio::test]
+    async fn docker_backend_gives_each_test_a_migrated_database_of_its_own() {
+        let server = crate::child::docker_server().await;
+        assert_eq!(server.backend(), Backend::Docker);
+        migrated_and_isolated(server).await;
+    }
 }

@@ -72,23 +72,6 @@ fn an_unknown_backend_name_is_refused() {
     );
 }
 
-#[test]
-fn an_image_that_is_absent_and_cannot_be_pulled_says_how_to_build_one() {
-    if std::env::var("HARNESS_TEST_DOCKER").as_deref() == Ok("skip") {
-        eprintln!("SKIPPED: docker backend test (HARNESS_TEST_DOCKER=skip)");
-        return;
-    }
-    let line = provision_with(&[
-        ("HARNESS_POSTGRES", "docker"),
-        ("HARNESS_POSTGRES_IMAGE", "harness-no-such-image:0"),
-    ]);
-    assert!(
-        line.contains("image harness-no-such-image:0 is not present and cannot be pulled"),
-        "{line}"
-    );
-    assert!(line.contains("scripts/build-image postgres"), "{line}");
-}
-
 #[tokio::test]
 async fn an_unreachable_external_server_fails_in_seconds_with_the_probe_report() {
     let port = harness::free_loopback_port().unwrap();
@@ -195,4 +178,22 @@ fn a_harness_dir_that_cannot_be_written_is_named_in_the_error() {
         line.contains("cannot use /proc/harness-read-only"),
         "{line}"
     );
+}
+
+/// Tests that need a Docker engine (in a module of that name: a run without one leaves them out by it).
+mod docker {
+    use super::*;
+
+    #[test]
+    fn an_image_that_is_absent_and_cannot_be_pulled_says_how_to_build_one() {
+        let line = provision_with(&[
+            ("HARNESS_POSTGRES", "docker"),
+            ("HARNESS_POSTGRES_IMAGE", "harness-no-such-image:0"),
+        ]);
+        assert!(
+            line.contains("image harness-no-such-image:0 is not present and cannot be pulled"),
+            "{line}"
+        );
+        assert!(line.contains("scripts/build-image postgres"), "{line}");
+    }
 }

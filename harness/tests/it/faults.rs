@@ -129,8 +129,8 @@ mod browser {
 }
 
 /// A tmpfs of `size` mounted on a fresh directory (Linux: as root, or through `sudo -n` as on
-/// GitHub's runners), owned by this user, unmounted when dropped; `None` (said out loud) where
-/// this process may not mount.
+/// GitHub's runners), owned by this user, unmounted when dropped. Where this process may not
+/// mount, the test fails saying so: a run that cannot leaves the `disk` tests out by that name.
 struct SmallDisk {
     dir: ScratchDir,
     sudo: bool,
@@ -148,7 +148,7 @@ fn privileged(program: &str, sudo: bool) -> std::process::Command {
 }
 
 impl SmallDisk {
-    fn mount(size: &str, options: &str) -> Option<SmallDisk> {
+    fn mount(size: &str, options: &str) -> SmallDisk {
         let dir = ScratchDir::new("disk");
         // SAFETY: these have no preconditions.
         let (uid, gid, root) = unsafe { (libc::getuid(), libc::getgid(), libc::geteuid() == 0) };
@@ -162,20 +162,15 @@ impl SmallDisk {
             ])
             .arg(&dir.0)
             .output();
+        const LEAVE_OUT: &str = "run as root or with passwordless sudo, or leave the disk \
+                                 tests out: -E 'not test(/(^|::)disk::/)'";
         match mounted {
-            Ok(out) if out.status.success() => Some(SmallDisk { dir, sudo: !root }),
-            Ok(out) => {
-                eprintln!(
-                    "SKIPPED: cannot mount a small tmpfs here (run as root, or with passwordless \
-                     sudo, to test a full disk): {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                );
-                None
-            }
-            Err(e) => {
-                eprintln!("SKIPPED: no mount command ({e})");
-                None
-            }
+            Ok(out) if out.status.success() => SmallDisk { dir, sudo: !root },
+            Ok(out) => panic!(
+                "cannot mount a small tmpfs here to test a full disk ({LEAVE_OUT}): {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+            Err(e) => panic!("no mount command ({LEAVE_OUT}): {e}"),
         }
     }
 
@@ -212,78 +207,6 @@ fn assert_disk_error(variable: &str, disk: &SmallDisk, words: &str) {
         headline.contains(&dir) && headline.contains(words),
         "the first line should name {dir} and say {words:?}: {line}"
     );
-}
-
-#[test]
-fn a_full_data_disk_is_a_clear_error() {
-    if let Some(disk) = SmallDisk::mount("4m", "") {
-        assert_disk_error("HARNESS_DATA_DIR", &disk, "No space left on device");
-    }
-}
-
-#[test]
-fn a_full_target_dir_is_a_clear_error() {
-    if let Some(disk) = SmallDisk::mount("1m", "") {
-        disk.fill();
-        assert_disk_error("HARNESS_DIR", &disk, "No space left on device");
-    }
-}
-
-#[test]
-fn a_read_only_data_dir_is_a_clear_error() {
-    if let Some(disk) = SmallDisk::mount("1m", ",ro") {
-        assert_disk_error("HARNESS_DATA_DIR", &disk, "Read-only file system");
-    }
-}
-
-/// Postgres PANICs when it cannot write its WAL: the test sees only a reset connection. The
-/// harness says why (the server's log line, a hint), and the run still ends with nothing left.
-#[test]
-fn the_disk_filling_up_under_a_running_test_is_a_clear_error_and_leaves_nothing() {
-    // Room for the cached cluster and the server's data (about 85 MiB), then some.
-    let Some(disk) = SmallDisk::mount("160m", "") else {
-        return;
-    };
-    let mut command = helper("helper_fill_the_disk");
-    command
-        .env("HARNESS_POSTGRES", "local")
-        .env("HARNESS_DIR", disk.path())
-        .env("HARNESS_DATA_DIR", disk.path().join("data"));
-    let (mut child, mut out, port) = spawn_ready(command);
-    let port: u16 = port.parse().unwrap();
-    let fill = wait_for_line(&mut out, "FILL ", Duration::from_secs(120)).unwrap();
-    let again = wait_for_line(&mut out, "AGAIN ", Duration::from_secs(60)).unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "the test whose write failed fails");
-    assert!(
-        !fill.contains("never failed"),
-        "the disk never filled up: {fill}"
-    );
-
-    // The next database asked for while the server is down says why it is down.
-    assert!(again.starts_with("ERROR"), "{again}");
-    for words in [
-        "the server's log says",
-        "No space left on device",
-        "HARNESS_DATA_DIR",
-    ] {
-        assert!(again.contains(words), "should say {words:?}: {again}");
-    }
-    // So does the failed test's report, whatever its own error said.
-    let report = stderr
-        .lines()
-        .find(|line| line.starts_with("harness: test failed"))
-        .unwrap_or_else(|| panic!("no report of the failed test: {stderr}"));
-    assert!(report.contains("No space left on device"), "{report}");
-
-    crate::lifecycle::assert_nothing_left(disk.path(), port);
 }
 
 /// A stand-in for the Docker engine's socket: a proxy to the real one that can be stopped, as an
@@ -362,82 +285,155 @@ impl Drop for EngineProxy {
     }
 }
 
-/// The Docker engine stops under a running test (its containers stop with it): the test's next
-/// query fails in seconds, a new database is refused with an error that names the engine, and
-/// once the engine is back the next run removes what was left and says so.
-#[test]
-fn the_docker_engine_stopping_mid_run_is_a_clear_error() {
-    if std::env::var("HARNESS_TEST_DOCKER").as_deref() == Ok("skip") {
-        eprintln!("SKIPPED: docker engine fault test (HARNESS_TEST_DOCKER=skip)");
-        return;
-    }
-    let scratch = ScratchDir::new("engine-stops");
-    let mut engine = EngineProxy::start(scratch.0.join("docker.sock"));
-    let mut command = helper("helper_query_on_demand");
-    command
-        .env("HARNESS_POSTGRES", "docker")
-        .env("DOCKER_HOST", engine.host())
-        .env("HARNESS_DIR", &scratch.0)
-        .env("HELPER_PROVISION_AGAIN", "1");
-    let (mut child, mut out, port) = spawn_ready(command);
-    let port: u16 = port.parse().unwrap();
-    let containers = crate::child::containers_publishing(port);
-    assert_eq!(containers.len(), 1, "{containers:?}");
+/// Tests that need a Docker engine (in a module of that name: a run without one leaves them out by it).
+mod docker {
+    use super::*;
 
-    engine.stop();
-    let killed = std::process::Command::new("docker")
-        .args(["kill", &containers[0]])
-        .output()
-        .unwrap();
-    assert!(killed.status.success(), "{killed:?}");
-
-    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    let query = wait_for_line(&mut out, "QUERY ", Duration::from_secs(30)).unwrap();
-    assert!(query.starts_with("failed after"), "{query}");
-    let again = wait_for_line(&mut out, "AGAIN ", Duration::from_secs(60)).unwrap();
-    let _ = child.wait();
-    assert!(again.starts_with("ERROR"), "{again}");
-    assert!(
-        again.contains(&port.to_string()) && again.contains("nothing listens there any more"),
-        "the error names the server and what happened to it: {again}"
-    );
-    let took = again.split_whitespace().nth(2).unwrap_or_default();
-    assert!(
-        seconds_in(took.trim_end_matches(':')).is_some_and(|s| s < 10.0),
-        "refused within seconds: {again}"
-    );
-
-    // A new test process while the engine is down: told so at once.
-    let provision = |engine: &EngineProxy| {
-        let mut next = helper("helper_report_provision_error");
-        next.env("HARNESS_POSTGRES", "docker")
+    /// The Docker engine stops under a running test (its containers stop with it): the test's next
+    /// query fails in seconds, a new database is refused with an error that names the engine, and
+    /// once the engine is back the next run removes what was left and says so.
+    #[test]
+    fn the_docker_engine_stopping_mid_run_is_a_clear_error() {
+        let scratch = ScratchDir::new("engine-stops");
+        let mut engine = EngineProxy::start(scratch.0.join("docker.sock"));
+        let mut command = helper("helper_query_on_demand");
+        command
+            .env("HARNESS_POSTGRES", "docker")
             .env("DOCKER_HOST", engine.host())
-            .env("HARNESS_DIR", &scratch.0);
-        crate::child::output_of(next)
-    };
-    let (out, err) = provision(&engine);
-    assert!(out.contains("RESULT ERROR"), "{out}{err}");
-    assert!(out.contains(&engine.host()), "names the engine: {out}");
+            .env("HARNESS_DIR", &scratch.0)
+            .env("HELPER_PROVISION_AGAIN", "1");
+        let (mut child, mut out, port) = spawn_ready(command);
+        let port: u16 = port.parse().unwrap();
+        let containers = crate::child::containers_publishing(port);
+        assert_eq!(containers.len(), 1, "{containers:?}");
 
-    // The first run's keeper is done (it could not remove the container: no engine).
-    eventually(Duration::from_secs(15), || nothing_runs_under(&scratch.0));
+        engine.stop();
+        let killed = std::process::Command::new("docker")
+            .args(["kill", &containers[0]])
+            .output()
+            .unwrap();
+        assert!(killed.status.success(), "{killed:?}");
 
-    // The engine is back: the next run removes the stopped container and says so.
-    let engine = EngineProxy::start(scratch.0.join("docker.sock"));
-    let (out, err) = provision(&engine);
-    assert!(out.contains("RESULT OK"), "{out}{err}");
-    assert!(
-        err.contains("left by an earlier run"),
-        "the leftover is reported: {err}"
-    );
-    eventually(
-        Duration::from_secs(10),
-        || match crate::child::container_exists(&containers[0]) {
-            true => Err(format!("container {} is still there", containers[0])),
-            false => Ok(()),
-        },
-    );
-    // That run's own container goes with it, through the engine, before the engine goes.
-    eventually(Duration::from_secs(15), || nothing_runs_under(&scratch.0));
-    drop(engine);
+        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        let query = wait_for_line(&mut out, "QUERY ", Duration::from_secs(30)).unwrap();
+        assert!(query.starts_with("failed after"), "{query}");
+        let again = wait_for_line(&mut out, "AGAIN ", Duration::from_secs(60)).unwrap();
+        let _ = child.wait();
+        assert!(again.starts_with("ERROR"), "{again}");
+        assert!(
+            again.contains(&port.to_string()) && again.contains("nothing listens there any more"),
+            "the error names the server and what happened to it: {again}"
+        );
+        let took = again.split_whitespace().nth(2).unwrap_or_default();
+        assert!(
+            seconds_in(took.trim_end_matches(':')).is_some_and(|s| s < 10.0),
+            "refused within seconds: {again}"
+        );
+
+        // A new test process while the engine is down: told so at once.
+        let provision = |engine: &EngineProxy| {
+            let mut next = helper("helper_report_provision_error");
+            next.env("HARNESS_POSTGRES", "docker")
+                .env("DOCKER_HOST", engine.host())
+                .env("HARNESS_DIR", &scratch.0);
+            crate::child::output_of(next)
+        };
+        let (out, err) = provision(&engine);
+        assert!(out.contains("RESULT ERROR"), "{out}{err}");
+        assert!(out.contains(&engine.host()), "names the engine: {out}");
+
+        // The first run's keeper is done (it could not remove the container: no engine).
+        eventually(Duration::from_secs(15), || nothing_runs_under(&scratch.0));
+
+        // The engine is back: the next run removes the stopped container and says so.
+        let engine = EngineProxy::start(scratch.0.join("docker.sock"));
+        let (out, err) = provision(&engine);
+        assert!(out.contains("RESULT OK"), "{out}{err}");
+        assert!(
+            err.contains("left by an earlier run"),
+            "the leftover is reported: {err}"
+        );
+        eventually(
+            Duration::from_secs(10),
+            || match crate::child::container_exists(&containers[0]) {
+                true => Err(format!("container {} is still there", containers[0])),
+                false => Ok(()),
+            },
+        );
+        // That run's own container goes with it, through the engine, before the engine goes.
+        eventually(Duration::from_secs(15), || nothing_runs_under(&scratch.0));
+        drop(engine);
+    }
+}
+
+/// Tests that mount a small disk (in a module of that name: a run that may not mount leaves them out by it).
+mod disk {
+    use super::*;
+
+    #[test]
+    fn a_full_data_disk_is_a_clear_error() {
+        let disk = SmallDisk::mount("4m", "");
+        assert_disk_error("HARNESS_DATA_DIR", &disk, "No space left on device");
+    }
+
+    #[test]
+    fn a_full_target_dir_is_a_clear_error() {
+        let disk = SmallDisk::mount("1m", "");
+        disk.fill();
+        assert_disk_error("HARNESS_DIR", &disk, "No space left on device");
+    }
+
+    #[test]
+    fn a_read_only_data_dir_is_a_clear_error() {
+        let disk = SmallDisk::mount("1m", ",ro");
+        assert_disk_error("HARNESS_DATA_DIR", &disk, "Read-only file system");
+    }
+
+    /// Postgres PANICs when it cannot write its WAL: the test sees only a reset connection. The
+    /// harness says why (the server's log line, a hint), and the run still ends with nothing left.
+    #[test]
+    fn the_disk_filling_up_under_a_running_test_is_a_clear_error_and_leaves_nothing() {
+        // Room for the cached cluster and the server's data (about 85 MiB), then some.
+        let disk = SmallDisk::mount("160m", "");
+        let mut command = helper("helper_fill_the_disk");
+        command
+            .env("HARNESS_POSTGRES", "local")
+            .env("HARNESS_DIR", disk.path())
+            .env("HARNESS_DATA_DIR", disk.path().join("data"));
+        let (mut child, mut out, port) = spawn_ready(command);
+        let port: u16 = port.parse().unwrap();
+        let fill = wait_for_line(&mut out, "FILL ", Duration::from_secs(120)).unwrap();
+        let again = wait_for_line(&mut out, "AGAIN ", Duration::from_secs(60)).unwrap();
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "the test whose write failed fails");
+        assert!(
+            !fill.contains("never failed"),
+            "the disk never filled up: {fill}"
+        );
+
+        // The next database asked for while the server is down says why it is down.
+        assert!(again.starts_with("ERROR"), "{again}");
+        for words in [
+            "the server's log says",
+            "No space left on device",
+            "HARNESS_DATA_DIR",
+        ] {
+            assert!(again.contains(words), "should say {words:?}: {again}");
+        }
+        // So does the failed test's report, whatever its own error said.
+        let report = stderr
+            .lines()
+            .find(|line| line.starts_with("harness: test failed"))
+            .unwrap_or_else(|| panic!("no report of the failed test: {stderr}"));
+        assert!(report.contains("No space left on device"), "{report}");
+
+        crate::lifecycle::assert_nothing_left(disk.path(), port);
+    }
 }

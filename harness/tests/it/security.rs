@@ -32,39 +32,6 @@ async fn a_local_server_keeps_its_data_private() {
 }
 
 #[tokio::test]
-async fn a_container_publishes_its_port_on_127_0_0_1_only() {
-    let Some(server) = crate::child::docker_server_or_skip().await else {
-        return;
-    };
-    let out = std::process::Command::new("docker")
-        .args([
-            "ps",
-            "--filter",
-            "label=dev.harness.managed=true",
-            "--format",
-            "{{.Ports}}",
-        ])
-        .output()
-        .unwrap();
-    let ports = String::from_utf8_lossy(&out.stdout);
-    let ours: Vec<&str> = ports
-        .lines()
-        .filter(|l| l.contains(&format!(":{}->", server.port())))
-        .collect();
-    assert_eq!(ours.len(), 1, "{ports}");
-    assert!(
-        ours[0].starts_with(&format!("127.0.0.1:{}->5432/tcp", server.port())),
-        "{}",
-        ours[0]
-    );
-    assert!(
-        !ours[0].contains("0.0.0.0") && !ours[0].contains("::"),
-        "{}",
-        ours[0]
-    );
-}
-
-#[tokio::test]
 async fn passwords_are_random_per_server_and_never_shown() {
     let server = PostgresServer::shared_with(Backend::Local).await.unwrap();
     let url = server.admin_url();
@@ -136,4 +103,38 @@ async fn chromedriver_and_postgres_listen_on_loopback_only() {
         browser.close().await.unwrap();
     }
     db.close().await.unwrap();
+}
+
+/// Tests that need a Docker engine (in a module of that name: a run without one leaves them out by it).
+mod docker {
+    #[tokio::test]
+    async fn a_container_publishes_its_port_on_127_0_0_1_only() {
+        let server = crate::child::docker_server().await;
+        let out = std::process::Command::new("docker")
+            .args([
+                "ps",
+                "--filter",
+                "label=dev.harness.managed=true",
+                "--format",
+                "{{.Ports}}",
+            ])
+            .output()
+            .unwrap();
+        let ports = String::from_utf8_lossy(&out.stdout);
+        let ours: Vec<&str> = ports
+            .lines()
+            .filter(|l| l.contains(&format!(":{}->", server.port())))
+            .collect();
+        assert_eq!(ours.len(), 1, "{ports}");
+        assert!(
+            ours[0].starts_with(&format!("127.0.0.1:{}->5432/tcp", server.port())),
+            "{}",
+            ours[0]
+        );
+        assert!(
+            !ours[0].contains("0.0.0.0") && !ours[0].contains("::"),
+            "{}",
+            ours[0]
+        );
+    }
 }

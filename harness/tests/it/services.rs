@@ -31,14 +31,6 @@ pub fn redis_container() -> ServiceBuilder {
         .ready(Ready::Log("Ready to accept connections".into()))
 }
 
-fn docker_or_skip(test: &str) -> bool {
-    if std::env::var("HARNESS_TEST_DOCKER").as_deref() == Ok("skip") {
-        eprintln!("SKIPPED: {test} (HARNESS_TEST_DOCKER=skip)");
-        return false;
-    }
-    true
-}
-
 /// One command in Redis' protocol, its reply's first line (`+PONG`, `$5` …, `:1`) and, for a
 /// bulk string, the string.
 fn redis(port: u16, args: &[&str]) -> String {
@@ -161,13 +153,6 @@ fn a_shared_redis_binary_serves_the_whole_run_and_goes_after_sigkill() {
     shared_across_a_run_then_gone_after_sigkill("binary");
 }
 
-#[test]
-fn a_shared_redis_container_serves_the_whole_run_and_goes_after_sigkill() {
-    if docker_or_skip("a_shared_redis_container_serves_the_whole_run_and_goes_after_sigkill") {
-        shared_across_a_run_then_gone_after_sigkill("container");
-    }
-}
-
 /// A test's own Redis: isolated from another test's, gone at `stop()`.
 async fn each_test_gets_its_own(builder: fn() -> ServiceBuilder) {
     let first = builder().start().await.unwrap();
@@ -205,13 +190,6 @@ async fn each_test_gets_its_own_redis_binary() {
     each_test_gets_its_own(redis_binary).await;
 }
 
-#[tokio::test]
-async fn each_test_gets_its_own_redis_container() {
-    if docker_or_skip("each_test_gets_its_own_redis_container") {
-        each_test_gets_its_own(redis_container).await;
-    }
-}
-
 /// A test's own Redis goes with its test process, even on SIGKILL.
 fn own_gone_after_sigkill(kind: &str) {
     let scratch = ScratchDir::new("redis-own");
@@ -235,13 +213,6 @@ fn a_tests_own_redis_binary_goes_when_the_test_is_killed() {
     own_gone_after_sigkill("binary");
 }
 
-#[test]
-fn a_tests_own_redis_container_goes_when_the_test_is_killed() {
-    if docker_or_skip("a_tests_own_redis_container_goes_when_the_test_is_killed") {
-        own_gone_after_sigkill("container");
-    }
-}
-
 #[tokio::test]
 async fn a_missing_binary_is_a_clear_error_at_once() {
     let started = Instant::now();
@@ -262,30 +233,6 @@ async fn a_missing_binary_is_a_clear_error_at_once() {
         "{text}"
     );
     assert!(text.contains("hint: install it"), "{text}");
-}
-
-#[tokio::test]
-async fn a_missing_image_is_a_clear_error_in_seconds() {
-    if !docker_or_skip("a_missing_image_is_a_clear_error_in_seconds") {
-        return;
-    }
-    let started = Instant::now();
-    let err = Service::container("harness-not-built:0")
-        .port(6379)
-        .start()
-        .await
-        .unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
-    let text = harness::error_chain(&err);
-    assert!(
-        text.contains("image harness-not-built:0 is not present and cannot be pulled"),
-        "{text}"
-    );
-    assert!(text.contains("scripts/build-image"), "{text}");
 }
 
 #[tokio::test]
@@ -359,4 +306,45 @@ async fn an_in_process_service_log_is_captured() {
     assert!(log.contains("handled /hello"), "{log:?}");
     assert!(log.contains("greeting=\"hi\""), "{log:?}");
     app.stop().await;
+}
+
+/// Tests that need a Docker engine (in a module of that name: a run without one leaves them out by it).
+mod docker {
+    use super::*;
+
+    #[test]
+    fn a_shared_redis_container_serves_the_whole_run_and_goes_after_sigkill() {
+        shared_across_a_run_then_gone_after_sigkill("container");
+    }
+
+    #[tokio::test]
+    async fn each_test_gets_its_own_redis_container() {
+        each_test_gets_its_own(redis_container).await;
+    }
+
+    #[test]
+    fn a_tests_own_redis_container_goes_when_the_test_is_killed() {
+        own_gone_after_sigkill("container");
+    }
+
+    #[tokio::test]
+    async fn a_missing_image_is_a_clear_error_in_seconds() {
+        let started = Instant::now();
+        let err = Service::container("harness-not-built:0")
+            .port(6379)
+            .start()
+            .await
+            .unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        let text = harness::error_chain(&err);
+        assert!(
+            text.contains("image harness-not-built:0 is not present and cannot be pulled"),
+            "{text}"
+        );
+        assert!(text.contains("scripts/build-image"), "{text}");
+    }
 }
