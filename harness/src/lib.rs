@@ -96,7 +96,7 @@ pub use testing::private as __private;
 /// ```
 ///
 /// **Parameters** are fixtures, taken by value: [`TestDatabase`], `sqlx::PgPool` (the database
-/// is kept by the harness), [`browser::Browser`] (feature `browser`), [`TestContext`] (to make
+/// is kept by the harness), `browser::Browser` (feature `browser`), [`TestContext`] (to make
 /// fixtures in the body, say with settings of the test's own: `TestDatabase::setup(&test)`,
 /// `test.browser()`), and any type of yours that implements [`Fixture`] (say, your service on
 /// its database, or Redis). They are set up
