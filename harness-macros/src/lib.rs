@@ -8,7 +8,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, FnArg, ItemFn, LitInt, LitStr, Pat, ReturnType, Token, Type};
 
-const OPTIONS: &str = "`migrator = path::TO::MIGRATOR`, `migrations = \"dir\"`, \
+const OPTIONS: &str = "`migrator = path::TO::MIGRATOR`, `migrations = \"dir\" | false`, \
                        `fixtures(\"name\", ...)`, `timeout = \"30s\"`, \
                        `flavor = \"current_thread\" | \"multi_thread\"`, `worker_threads = N`";
 
@@ -30,17 +30,20 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// The error, and the function without the attribute: so that the only error the user sees is
-/// ours, not a cascade of "cannot find function" from its callers.
+/// The error, and the function without the attribute (nor a `#[test]` that cannot go on an
+/// `async fn`): so that the only error the user sees is ours.
 fn with_item(error: syn::Error, item: &ItemFn) -> TokenStream {
     let error = error.to_compile_error();
+    let mut item = item.clone();
+    item.attrs.retain(|a| !a.path().is_ident("test"));
     quote!(#error #[allow(dead_code)] #item).into()
 }
 
 #[derive(Default)]
 struct Options {
     migrator: Option<Expr>,
-    migrations: Option<LitStr>,
+    /// `None`: `migrations = false`, no migrations at all.
+    migrations: Option<Option<LitStr>>,
     fixtures: Vec<LitStr>,
     timeout: Option<(u64, Span)>,
     multi_thread: Option<bool>,
@@ -50,15 +53,45 @@ struct Options {
 impl Options {
     fn parse(attr: TokenStream2) -> syn::Result<Options> {
         let mut options = Options::default();
+        let mut seen: Vec<String> = Vec::new();
         let parser = syn::meta::parser(|meta| {
             let key = meta
                 .path
                 .get_ident()
                 .map(ToString::to_string)
                 .unwrap_or_default();
+            if seen.contains(&key) {
+                return Err(meta.error(format_args!("`{key}` is given twice")));
+            }
+            seen.push(key.clone());
             match key.as_str() {
-                "migrator" => options.migrator = Some(meta.value()?.parse()?),
-                "migrations" => options.migrations = Some(meta.value()?.parse()?),
+                "migrator" => {
+                    // A path, or as `#[sqlx::test]` writes it, a path in a string.
+                    let value = meta.value()?;
+                    options.migrator = Some(if value.peek(LitStr) {
+                        let text: LitStr = value.parse()?;
+                        let path: syn::Path = text.parse()?;
+                        syn::parse_quote!(#path)
+                    } else {
+                        value.parse()?
+                    });
+                }
+                "migrations" => {
+                    let value = meta.value()?;
+                    options.migrations = Some(if value.peek(syn::LitBool) {
+                        let off: syn::LitBool = value.parse()?;
+                        if off.value {
+                            return Err(syn::Error::new(
+                                off.span(),
+                                "`migrations = true` says nothing: give a directory, or `false` \
+                                 for none",
+                            ));
+                        }
+                        None
+                    } else {
+                        Some(value.parse()?)
+                    });
+                }
                 "fixtures" => {
                     let content;
                     syn::parenthesized!(content in meta.input);
@@ -69,7 +102,11 @@ impl Options {
                     let value = meta.value()?;
                     let span = value.span();
                     let millis = if value.peek(LitInt) {
-                        value.parse::<LitInt>()?.base10_parse::<u64>()? * 1000
+                        let seconds = value.parse::<LitInt>()?;
+                        seconds
+                            .base10_parse::<u64>()?
+                            .checked_mul(1000)
+                            .ok_or_else(|| syn::Error::new(seconds.span(), "too long a timeout"))?
                     } else {
                         let text: LitStr = value.parse()?;
                         parse_duration(&text.value()).ok_or_else(|| {
@@ -98,7 +135,13 @@ impl Options {
                         }
                     });
                 }
-                "worker_threads" => options.worker_threads = Some(meta.value()?.parse()?),
+                "worker_threads" => {
+                    let threads: LitInt = meta.value()?.parse()?;
+                    if threads.base10_parse::<usize>()? == 0 {
+                        return Err(syn::Error::new(threads.span(), "a runtime needs a thread"));
+                    }
+                    options.worker_threads = Some(threads);
+                }
                 _ => {
                     return Err(meta.error(format_args!(
                         "unknown option of #[harness::test]; the options are {OPTIONS}"
@@ -114,10 +157,11 @@ impl Options {
                 "give `migrator` or `migrations`, not both",
             ));
         }
-        if let (Some(threads), Some(false)) = (&options.worker_threads, options.multi_thread) {
+        if let (Some(threads), None | Some(false)) = (&options.worker_threads, options.multi_thread)
+        {
             return Err(syn::Error::new(
                 threads.span(),
-                "`worker_threads` needs `flavor = \"multi_thread\"`",
+                "`worker_threads` needs `flavor = \"multi_thread\"` (as with #[tokio::test])",
             ));
         }
         Ok(options)
@@ -227,13 +271,16 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
 
     let migrations = match (&options.migrator, &options.migrations) {
         (Some(migrator), _) => quote!(::harness::__private::Migrations::Static(&#migrator)),
-        (None, Some(dir)) => quote!(::harness::__private::Migrations::Dir(#dir)),
+        (None, Some(Some(dir))) => quote!(::harness::__private::Migrations::Dir(#dir)),
+        (None, Some(None)) => quote!(::harness::__private::Migrations::Static(
+            &::harness::__private::NO_MIGRATIONS
+        )),
         (None, None) => quote!(::harness::__private::Migrations::Dir("migrations")),
     };
     let fixtures = options.fixtures.iter().map(|fixture| {
         let value = fixture.value();
-        // A bare name is `fixtures/<name>.sql` of the crate, as with `#[sqlx::test]`; a path
-        // ending in `.sql` is relative to the crate's root.
+        // As with `#[sqlx::test]`: a bare name is `fixtures/<name>.sql` beside the test's file,
+        // and a path ending in `.sql` is relative to that file (`include_str!`'s rule).
         let file = if value.ends_with(".sql") {
             value.clone()
         } else {
@@ -241,12 +288,15 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
         };
         let file = LitStr::new(&file, fixture.span());
         quote_spanned! {fixture.span()=>
-            ::harness::SqlFixture::from_static(
-                #file,
-                ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #file)),
-            )
+            ::harness::SqlFixture::from_static(#file, ::core::include_str!(#file))
         }
     });
+    let should_panic = item.attrs.iter().any(|a| a.path().is_ident("should_panic"));
+    // The checks below exist where the test does: under the same `cfg`s.
+    let cfgs = item
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"));
     let timeout = match options.timeout {
         Some((millis, _)) => {
             quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#millis)))
@@ -294,7 +344,9 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
         }
     });
 
+    let run = quote_spanned! {output_span=> ::harness::__private::run};
     Ok(quote! {
+        #(#cfgs)*
         #[cfg(not(test))]
         #[allow(dead_code)]
         const _: () = {
@@ -309,7 +361,7 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
         #(#attrs)*
         #[::core::prelude::v1::test]
         #vis fn #name() #ret {
-            ::harness::__private::run(
+            #run(
                 ::harness::__private::TestInfo {
                     module: ::core::module_path!(),
                     name: ::core::stringify!(#name),
@@ -318,6 +370,7 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
                     fixtures: &[#(#fixtures),*],
                     timeout: #timeout,
                     runtime: #runtime,
+                    should_panic: #should_panic,
                 },
                 |__harness_test: ::harness::TestContext| async move {
                     #set_up

@@ -83,17 +83,20 @@ pub use testing::private as __private;
 /// concurrently), a timeout, and cleanup by its outcome.
 ///
 /// ```no_run
-/// use harness::{TestDatabase, browser::Browser};
+/// use harness::TestDatabase;
 ///
 /// #[harness::test(timeout = "60s")]
-/// async fn a_user_signs_in(db: TestDatabase, browser: Browser) -> anyhow::Result<()> {
+/// async fn a_user_is_stored(db: TestDatabase) -> anyhow::Result<()> {
 ///     // `db` has the crate's `migrations/` applied (and with `fixtures("users")`,
 ///     // `fixtures/users.sql` too), in its template: each test pays for a clone only.
-///     browser.goto("http://127.0.0.1:1/").await?;
+///     sqlx::query("SELECT 1").execute(db.pool()).await?;
 ///     Ok(())
 /// }
 /// # fn main() {}
 /// ```
+///
+/// With the `browser` feature, `browser: harness::browser::Browser` beside it gets a browser
+/// session, started concurrently with the database.
 ///
 /// **Parameters** are fixtures, taken by value: [`TestDatabase`], `sqlx::PgPool` (the database
 /// is kept by the harness), `browser::Browser` (feature `browser`), [`TestContext`] (to make
@@ -106,23 +109,26 @@ pub use testing::private as __private;
 /// **Returns** `()` or `Result<(), E>` for any `E: Debug` (`anyhow::Result<()>`).
 ///
 /// **Options**, all optional:
-/// - `migrator = path::TO::MIGRATOR`: a static `sqlx::migrate::Migrator`; else
-///   `migrations = "dir"`, read from the crate's directory when the test runs; the default is
-///   `migrations = "migrations"`, like `sqlx::migrate!()`.
-/// - `fixtures("users", "orders.sql")`: SQL run after the migrations, in order, into the
-///   database's template. A bare name is `fixtures/<name>.sql` of the crate; a name ending in
-///   `.sql` is a path from the crate's root. Compiled in: a missing file fails to compile.
+/// - `migrator = path::TO::MIGRATOR` (or `"path::TO::MIGRATOR"`, as `#[sqlx::test]` writes it):
+///   a static `sqlx::migrate::Migrator`; else `migrations = "dir"`, relative to the crate and
+///   read when the test runs (the default is `"migrations"`, like `sqlx::migrate!()`), or
+///   `migrations = false` for none.
+/// - `fixtures("users", "../shared/orders.sql")`: SQL run after the migrations, in order, into
+///   the database's template. As with `#[sqlx::test]`, a bare name is `fixtures/<name>.sql`
+///   beside the test's file and a path ending in `.sql` is relative to that file. Compiled in: a
+///   missing file fails to compile.
 /// - `timeout = 30` (seconds) or `timeout = "500ms" | "30s" | "2m"`: the whole test, setup
-///   included, ends as failed after it.
+///   included, ends as failed after it. It is checked whenever the test awaits: a body that
+///   blocks its thread is ended by nextest's `slow-timeout` instead.
 /// - `flavor = "multi_thread"` and `worker_threads = N`: the runtime, as with `#[tokio::test]`
 ///   (default: one thread).
 ///
-/// **Cleanup follows the outcome**, whether the fixtures were moved, dropped early or are still
-/// held: a test that returns normally or `Ok` drops its databases and closes its browsers; one
+/// **Cleanup follows the outcome**, whether the fixtures were moved (into a spawned task, too),
+/// dropped early or are still held: a test that returns normally or `Ok` drops its databases and closes its browsers; one
 /// that panics, returns `Err` or times out keeps its databases until the run ends (printing their
 /// URLs, password redacted; `HARNESS_KEEP_FAILED_DB=0` drops them) and saves its browsers'
 /// screenshot, HTML, console and service log under `target/harness-artifacts/<test>/`. No
-/// `close()` is needed.
+/// `close()` is needed. Under `#[should_panic]`, the panic is the pass.
 ///
 /// The test's name (for its database and artifacts) comes from `module_path!()` and the function,
 /// and the harness's tracing capture is installed (`harness::init_tracing`).

@@ -318,7 +318,12 @@ pub mod private {
         pub fixtures: &'a [SqlFixture],
         pub timeout: Option<Duration>,
         pub runtime: Runtime,
+        /// `#[should_panic]`: the panic is the pass.
+        pub should_panic: bool,
     }
+
+    /// `migrations = false`.
+    pub static NO_MIGRATIONS: Migrator = Migrator::DEFAULT;
 
     /// How far the test got.
     pub enum Step<R> {
@@ -393,17 +398,24 @@ pub mod private {
                 None => Ok(body.await),
             }
         });
-        // The body's future, and so every fixture it still owned, is gone by now: what they
-        // left is in the scope.
+        // The body's future is gone by now; the tasks it spawned go with the runtime, and with
+        // them any fixture moved into one: then everything the fixtures left is in the scope. A
+        // blocking task that never ends is left behind rather than waited for.
+        runtime.shutdown_timeout(Duration::from_secs(5));
         let (verdict, ended) = match ran {
             Ok(Ok(Step::Ran(value))) => match value.failure() {
                 Some(reason) => (Verdict::Failed(reason), Ended::Value(value)),
+                None if info.should_panic => (
+                    Verdict::Failed("the test did not panic, as #[should_panic] expects".into()),
+                    Ended::Value(value),
+                ),
                 None => (Verdict::Passed, Ended::Value(value)),
             },
             Ok(Ok(Step::SetupFailed(why))) => (
                 Verdict::Failed(format!("a fixture could not be set up: {why}")),
                 Ended::SetupFailed(why),
             ),
+            Ok(Err(panic)) if info.should_panic => (Verdict::Passed, Ended::Panicked(panic)),
             Ok(Err(panic)) => (
                 Verdict::Failed(format!("the test panicked: {}", panic_message(&*panic))),
                 Ended::Panicked(panic),
@@ -413,10 +425,13 @@ pub mod private {
                 Ended::TimedOut(limit),
             ),
         };
-        runtime.block_on(scope.finish(&verdict));
-        // Tasks the test spawned (servers in process) end with their runtime, before the
-        // outcome is reported.
-        drop(runtime);
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(cleanup) => cleanup.block_on(scope.finish(&verdict)),
+            Err(e) => eprintln!("harness: no runtime to clean up the test's fixtures: {e}"),
+        }
         match ended {
             Ended::Value(value) => value,
             Ended::SetupFailed(why) => panic!("{name}: a fixture could not be set up:\n{why}"),

@@ -453,9 +453,14 @@ impl crate::Fixture for Browser {
 /// What a `Browser` leaves to end once it is known whether its test failed.
 pub(crate) struct Leftover {
     job: FailureJob,
-    /// The session's client, where it can still be used (on the test's runtime).
+    /// Kept, unused, until the end: fantoccini's client runs on the test's runtime, which is gone
+    /// by then (the session is ended over HTTP), and dropping it first could end the session.
     client: Option<Client>,
+    /// The shared browser's context: its WebSocket and tab, and (URL, id) to dispose of it.
     context: Option<(String, String)>,
+    /// Kept open until the artifacts are saved: the context was created to be disposed of when
+    /// this connection closes, and its tab with it.
+    shared: Option<SharedContext>,
     own_chrome: Option<ResourceFiles>,
 }
 
@@ -470,21 +475,16 @@ impl Leftover {
             }
             None => None,
         };
-        let ended = match self.client.take() {
-            Some(client) => tokio::time::timeout(Duration::from_secs(10), client.close())
-                .await
-                .is_ok_and(|closed| closed.is_ok()),
-            None => tokio::time::timeout(
-                Duration::from_secs(10),
-                driver::http_json(
-                    reqwest::Method::DELETE,
-                    &format!("{}/session/{}", self.job.driver_url, self.job.session_id),
-                    None,
-                ),
-            )
-            .await
-            .is_ok_and(|deleted| deleted.is_ok()),
-        };
+        let ended = tokio::time::timeout(
+            Duration::from_secs(10),
+            driver::http_json(
+                reqwest::Method::DELETE,
+                &format!("{}/session/{}", self.job.driver_url, self.job.session_id),
+                None,
+            ),
+        )
+        .await
+        .is_ok_and(|deleted| deleted.is_ok());
         if let Some((websocket_url, context_id)) = &self.context
             && let Ok(mut devtools) = DevTools::connect(websocket_url).await
         {
@@ -493,6 +493,8 @@ impl Leftover {
         if let Some(files) = &self.own_chrome {
             driver::stop_own_chrome(files);
         }
+        drop(self.shared.take());
+        drop(self.client.take());
         if !ended {
             eprintln!(
                 "harness: the browser session {} may not have closed",
@@ -533,17 +535,20 @@ impl Drop for Browser {
                 .context
                 .as_ref()
                 .map(|c| (c.websocket_url.clone(), c.tab.context_id.clone())),
+            shared: None,
             own_chrome: self.own_chrome.take(),
         };
         if let Some(scope) = self.scope.take() {
             leftover.client = self.client.take();
+            leftover.shared = self.context.take();
             match scope.defer(crate::testing::Leftover::Browser(Box::new(leftover))) {
                 Ok(()) => return,
                 Err(crate::testing::Leftover::Browser(back)) => leftover = *back,
                 Err(_) => unreachable!("a browser's leftover comes back as it went"),
             }
-            // The test is over, and its runtime with it: the session ends over HTTP below.
+            // The test is over: this ends as a browser made by hand would.
             self.client = leftover.client.take();
+            self.context = leftover.shared.take();
         }
         // Drop cannot await, and the test's runtime may be a current-thread one that this thread
         // is blocking: the work runs on a thread of its own, over HTTP connections of its own

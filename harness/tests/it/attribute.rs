@@ -8,10 +8,8 @@ use harness::browser::Browser;
 use harness::{PostgresServer, TestDatabase};
 use sqlx::{Connection, PgConnection, PgPool};
 
-#[harness::test(
-    migrations = "tests/it/migrations",
-    fixtures("tests/it/fixtures/notes.sql")
-)]
+// A bare name is `fixtures/<name>.sql` beside this file, as with #[sqlx::test].
+#[harness::test(migrations = "tests/it/migrations", fixtures("notes"))]
 async fn a_database_has_its_migrations_and_fixtures(db: TestDatabase) -> anyhow::Result<()> {
     let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM notes ORDER BY id")
         .fetch_all(db.pool())
@@ -34,7 +32,7 @@ async fn a_database_has_its_migrations_and_fixtures(db: TestDatabase) -> anyhow:
 
 #[harness::test(
     migrator = crate::MIGRATOR,
-    fixtures("tests/it/fixtures/notes.sql", "tests/it/fixtures/more_notes.sql")
+    fixtures("fixtures/notes.sql", "fixtures/more_notes.sql")
 )]
 async fn fixtures_apply_in_order_and_a_pool_comes_alone(pool: PgPool) {
     let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM notes ORDER BY id")
@@ -109,6 +107,18 @@ async fn helper_outcome(db: TestDatabase, pool: PgPool) -> Result<(), String> {
             Err("the helper fails as asked".into())
         }
         Ok("panic") => panic!("the helper panics as asked"),
+        // Moved into a task that outlives the body: the outcome still decides.
+        Ok(spawned @ ("spawned-ok" | "spawned-err")) => {
+            tokio::spawn(async move {
+                let _held = db;
+                std::future::pending::<()>().await;
+            });
+            tokio::task::yield_now().await;
+            match spawned {
+                "spawned-ok" => Ok(()),
+                _ => Err("the helper fails as asked, its database in a task".into()),
+            }
+        }
         Ok("timeout") => {
             // Waits for its own timeout: that is what this outcome is.
             std::future::pending::<()>().await;
@@ -121,10 +131,16 @@ async fn helper_outcome(db: TestDatabase, pool: PgPool) -> Result<(), String> {
 /// The databases of a helper that ended with `outcome`, whether each still exists, and what it
 /// printed.
 fn run_helper(test: &str, outcome: &str) -> (bool, String) {
+    run_helper_with(test, outcome, &[])
+}
+
+fn run_helper_with(test: &str, outcome: &str, env: &[(&str, &str)]) -> (bool, String) {
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", test, "--ignored", "--nocapture"])
         .env("HELPER_OUTCOME", outcome)
         .env_remove(harness::env::KEEP_FAILED_DB)
+        .env_remove(harness::env::BROWSER_REUSE)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -149,11 +165,15 @@ async fn existing(names: &[&str]) -> Vec<String> {
     found
 }
 
-#[harness::test]
-async fn the_outcome_decides_whether_the_databases_are_kept() {
+/// Takes a database of the helper's set first, so that the server and the template are ready
+/// before the helper's 2 s timeout starts counting.
+#[harness::test(migrations = "tests/it/migrations")]
+async fn the_outcome_decides_whether_the_databases_are_kept(_warm: TestDatabase) {
     for (outcome, passes, kept, says) in [
         ("ok", true, false, ""),
+        ("spawned-ok", true, false, ""),
         ("err", false, true, "the helper fails as asked"),
+        ("spawned-err", false, true, "its database in a task"),
         ("panic", false, true, "the helper panics as asked"),
         ("timeout", false, true, "timed out after 2s"),
     ] {
@@ -200,24 +220,39 @@ async fn helper_browser_outcome(browser: Browser) -> Result<(), String> {
 mod browser {
     use super::*;
 
+    /// Once with a browser of the test's own, once with a context in the run's shared browser
+    /// (whose tab goes when its DevTools connection closes: it must stay open until the
+    /// artifacts are saved).
     #[harness::test]
     async fn a_passing_browser_test_needs_no_close_and_a_failing_one_keeps_artifacts() {
         let dir = harness::browser::artifacts_root().join("attribute__helper_browser_outcome");
-        let (passed, text) = run_helper("attribute::helper_browser_outcome", "ok");
-        assert!(passed, "{text}");
-        assert!(!text.contains("browser test failed"), "{text}");
-        assert!(!dir.exists(), "no artifacts for a passing test: {text}");
+        for reuse in ["0", "1"] {
+            let env = [(harness::env::BROWSER_REUSE, reuse)];
+            let (passed, text) = run_helper_with("attribute::helper_browser_outcome", "ok", &env);
+            assert!(passed, "reuse={reuse}: {text}");
+            assert!(!text.contains("browser test failed"), "{text}");
+            assert!(!text.contains("may not have closed"), "{text}");
+            assert!(!dir.exists(), "no artifacts for a passing test: {text}");
 
-        let (passed, text) = run_helper("attribute::helper_browser_outcome", "err");
-        assert!(!passed, "{text}");
-        assert!(
-            text.contains("browser test failed (the test returned an error: \"the browser helper fails as asked\")"),
-            "{text}"
-        );
-        assert!(dir.join("screenshot.png").is_file(), "{text}");
-        let html = std::fs::read_to_string(dir.join("page.html")).unwrap();
-        assert!(html.contains("<title>outcome</title>"), "{html}");
-        std::fs::remove_dir_all(&dir).unwrap();
+            let (passed, text) = run_helper_with("attribute::helper_browser_outcome", "err", &env);
+            assert!(!passed, "{text}");
+            assert!(
+                text.contains(
+                    "browser test failed (the test returned an error: \"the browser helper fails as asked\")"
+                ),
+                "reuse={reuse}: {text}"
+            );
+            assert!(
+                dir.join("screenshot.png").is_file(),
+                "reuse={reuse}: {text}"
+            );
+            let html = std::fs::read_to_string(dir.join("page.html")).unwrap();
+            assert!(
+                html.contains("<title>outcome</title>"),
+                "reuse={reuse}: {html}"
+            );
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
     }
 
     #[harness::test(migrations = "tests/it/migrations")]
@@ -246,10 +281,7 @@ async fn helper_no_migrations(db: harness::TestDatabase) {
     let _ = db;
 }
 
-#[harness::test(
-    migrations = "tests/it/migrations",
-    fixtures("tests/it/fixtures/notes.sql")
-)]
+#[harness::test(migrations = "tests/it/migrations", fixtures("notes"))]
 async fn a_test_can_make_its_fixtures_in_its_body(test: harness::TestContext) {
     assert_eq!(
         test.name(),
@@ -262,4 +294,36 @@ async fn a_test_can_make_its_fixtures_in_its_body(test: harness::TestContext) {
         .await
         .unwrap();
     assert_eq!(notes, 2, "the test's fixtures");
+}
+
+/// A fixture whose SQL fails names itself and the template, with the server's error.
+#[test]
+fn a_failing_sql_fixture_is_named() {
+    let (passed, text) = run_helper("attribute::helper_broken_fixture", "-");
+    assert!(!passed, "{text}");
+    assert!(
+        text.contains("fixture fixtures/broken.sql failed while building template harness_tpl_"),
+        "{text}"
+    );
+    assert!(text.contains("no_such_table"), "{text}");
+}
+
+#[harness::test(migrations = "tests/it/migrations", fixtures("fixtures/broken.sql"))]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_broken_fixture(db: TestDatabase) {
+    let _ = db;
+}
+
+#[harness::test(migrations = false)]
+#[should_panic(expected = "as it should")]
+async fn a_should_panic_test_passes_by_panicking(db: TestDatabase) {
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' \
+         AND table_name <> '_sqlx_migrations'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(tables, 0, "migrations = false: nothing applied");
+    panic!("as it should");
 }
