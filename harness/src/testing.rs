@@ -458,3 +458,119 @@ pub mod private {
             .unwrap_or("(a panic without a message)")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::private::*;
+    use super::*;
+
+    fn info(timeout: Option<Duration>, should_panic: bool) -> TestInfo<'static> {
+        TestInfo {
+            module: "it::attribute",
+            name: "unit",
+            migrations: Migrations::Static(&NO_MIGRATIONS),
+            manifest_dir: env!("CARGO_MANIFEST_DIR"),
+            fixtures: &[],
+            timeout,
+            runtime: Runtime::CurrentThread,
+            should_panic,
+        }
+    }
+
+    #[test]
+    fn a_result_fails_by_its_err_and_unit_never() {
+        assert_eq!(().failure(), None);
+        assert_eq!(Ok::<(), String>(()).failure(), None);
+        assert_eq!(
+            Err::<(), _>("nope").failure().as_deref(),
+            Some("the test returned an error: \"nope\"")
+        );
+    }
+
+    #[test]
+    fn setup_failures_name_each_fixture() {
+        let mut setup = Setup::default();
+        assert_eq!(setup.take("db: TestDatabase", Ok(1)), Some(1));
+        assert_eq!(setup.failure(), None);
+        let failed: Option<u8> = setup.take("redis: Redis", Err("no redis-server".into()));
+        assert_eq!(failed, None);
+        assert_eq!(
+            setup.failure().as_deref(),
+            Some("redis: Redis: no redis-server")
+        );
+    }
+
+    #[test]
+    fn the_value_a_test_returns_is_its_outcome() {
+        let ran: Result<(), String> = run(info(None, false), |test| async move {
+            assert_eq!(test.name(), "attribute::unit");
+            assert!(test.fixtures().is_empty());
+            Step::Ran(Err("failed as asked".into()))
+        });
+        assert_eq!(ran, Err("failed as asked".into()));
+    }
+
+    #[test]
+    fn a_failed_setup_panics_with_what_failed() {
+        let setup = std::panic::catch_unwind(|| {
+            run::<(), _, _>(info(None, false), |_| async {
+                Step::SetupFailed("db: TestDatabase: refused".into())
+            })
+        })
+        .expect_err("a failed setup fails the test");
+        assert_eq!(
+            panic_text(&*setup),
+            "attribute::unit: a fixture could not be set up:\ndb: TestDatabase: refused"
+        );
+    }
+
+    #[test]
+    fn a_test_past_its_timeout_fails_saying_so() {
+        let timed_out = std::panic::catch_unwind(|| {
+            run::<(), _, _>(info(Some(Duration::from_millis(20)), false), |_| async {
+                std::future::pending::<()>().await;
+                Step::Ran(())
+            })
+        })
+        .expect_err("a timeout fails the test");
+        assert!(
+            panic_text(&*timed_out).starts_with("attribute::unit timed out after 20ms"),
+            "{}",
+            panic_text(&*timed_out)
+        );
+    }
+
+    #[test]
+    fn a_panic_is_resumed_with_its_own_payload() {
+        for should_panic in [false, true] {
+            let panicked = std::panic::catch_unwind(|| {
+                run::<(), _, _>(info(None, should_panic), |_| async {
+                    std::panic::panic_any(String::from("its own"))
+                })
+            })
+            .expect_err("the panic comes back");
+            assert_eq!(panic_text(&*panicked), "its own");
+        }
+    }
+
+    #[test]
+    fn the_migrations_directory_is_read_from_the_crate() {
+        assert!(migrations_dir("/compiled/in", "migrations").ends_with("migrations"));
+        let missing = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(load_migrations(PathBuf::from("/no/such/migrations")));
+        assert!(
+            matches!(missing, Err(DatabaseError::NoMigrations { .. })),
+            "{missing:?}"
+        );
+    }
+
+    fn panic_text(panic: &(dyn Any + Send)) -> String {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+}
