@@ -87,7 +87,15 @@ where
     };
     let mut start = Some(start);
     loop {
-        let lease = open_lock(&files.lease_lock()).map_err(io(&files.lease_lock()))?;
+        let lease = match open_lock(&files.lease_lock()) {
+            // The run's directory goes the moment it is empty (another process's last resource
+            // removing its files), which can be just after this one made it: make it again.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && started.elapsed() < timeout => {
+                fs::create_dir_all(&files.run_dir).map_err(io(&files.run_dir))?;
+                continue;
+            }
+            opened => opened.map_err(io(&files.lease_lock()))?,
+        };
         if lease.try_lock_shared().is_err() {
             // The keeper holds it exclusively while removing the resource: wait for it to finish.
             if started.elapsed() > timeout {
