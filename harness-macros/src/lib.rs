@@ -2,7 +2,7 @@
 //! documents it. This crate only turns the attribute into a call of the harness's test runner.
 
 use proc_macro::TokenStream;
-use proc_macro2::{Span, TokenStream as TokenStream2};
+use proc_macro2::TokenStream as TokenStream2;
 use quote::{format_ident, quote, quote_spanned};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -45,7 +45,8 @@ struct Options {
     /// `None`: `migrations = false`, no migrations at all.
     migrations: Option<Option<LitStr>>,
     fixtures: Vec<LitStr>,
-    timeout: Option<(u64, Span)>,
+    /// In milliseconds.
+    timeout: Option<u64>,
     multi_thread: Option<bool>,
     worker_threads: Option<LitInt>,
 }
@@ -120,7 +121,7 @@ impl Options {
                     if millis == 0 {
                         return Err(syn::Error::new(span, "a timeout of zero ends every test"));
                     }
-                    options.timeout = Some((millis, span));
+                    options.timeout = Some(millis);
                 }
                 "flavor" => {
                     let flavor: LitStr = meta.value()?.parse()?;
@@ -253,13 +254,9 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
     let vis = &item.vis;
     let attrs = &item.attrs;
     let body = &item.block;
-    let (output, ret) = match &sig.output {
-        ReturnType::Default => (quote!(()), quote!()),
-        ReturnType::Type(arrow, ty) => (quote!(#ty), quote!(#arrow #ty)),
-    };
-    let output_span = match &sig.output {
-        ReturnType::Default => sig.ident.span(),
-        ReturnType::Type(_, ty) => ty.span(),
+    let (output, ret, output_span) = match &sig.output {
+        ReturnType::Default => (quote!(()), quote!(), sig.ident.span()),
+        ReturnType::Type(arrow, ty) => (quote!(#ty), quote!(#arrow #ty), ty.span()),
     };
     // The same bounds as the test's, checked where `#[test]` functions are compiled out (a build
     // without `--test`, as trybuild's): a wrong type is an error in every build, each once.
@@ -298,20 +295,19 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
         .iter()
         .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"));
     let timeout = match options.timeout {
-        Some((millis, _)) => {
+        Some(millis) => {
             quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#millis)))
         }
         None => quote!(::core::option::Option::None),
     };
+    // `worker_threads` comes with `multi_thread` only (checked when parsing).
     let runtime = match (options.multi_thread, &options.worker_threads) {
-        (_, Some(threads)) => quote!(::harness::__private::Runtime::MultiThread(
+        (Some(true), Some(threads)) => quote!(::harness::__private::Runtime::MultiThread(
             ::core::option::Option::Some(#threads)
         )),
-        (Some(true), None) => {
-            quote!(::harness::__private::Runtime::MultiThread(
-                ::core::option::Option::None
-            ))
-        }
+        (Some(true), None) => quote!(::harness::__private::Runtime::MultiThread(
+            ::core::option::Option::None
+        )),
         _ => quote!(::harness::__private::Runtime::CurrentThread),
     };
 

@@ -291,40 +291,30 @@ impl Drop for TestDatabase {
         if self.closed {
             return;
         }
-        if let Some(scope) = self.scope.take() {
-            let leftover = Leftover::Database {
+        if let Some(scope) = self.scope.take()
+            && scope.defer(|| Leftover::Database {
                 server: Box::new(self.server.clone()),
-                name: std::mem::take(&mut self.name),
-                url: std::mem::take(&mut self.url),
-            };
-            match scope.defer(leftover) {
-                Ok(()) => return,
-                Err(Leftover::Database { name, url, .. }) => (self.name, self.url) = (name, url),
-                #[cfg(feature = "browser")]
-                Err(_) => unreachable!("a database's leftover comes back as it went"),
-            }
-        }
-        if std::thread::panicking() && config::keep_failed_db() {
-            report_kept(&self.server, &self.name, &self.url);
+                name: self.name.clone(),
+                url: self.url.clone(),
+            })
+        {
             return;
         }
+        // Made by hand (or outliving its test), a database knows of a failure only by a panic.
+        let failed = std::thread::panicking();
         // Drop cannot await, and blocking this runtime's thread on work that needs it would hang a
         // current-thread runtime: the drop runs on a thread of its own with its own runtime.
-        let (server, name) = (self.server.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(drop_database(&server, &name)).err()
+        let (server, name, url) = (self.server.clone(), self.name.clone(), self.url.clone());
+        let ended = std::thread::spawn(move || match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(end(&server, &name, &url, failed)),
+            Err(e) => eprintln!("harness: cannot drop test database {name}: {e}"),
         })
         .join();
-        if let Ok(Some(e)) = dropped {
-            eprintln!(
-                "harness: cannot drop test database {}: {}",
-                self.name,
-                crate::error_chain(&e)
-            );
+        if ended.is_err() {
+            eprintln!("harness: dropping test database {} panicked", self.name);
         }
     }
 }

@@ -100,7 +100,7 @@ pub use testing::private as __private;
 ///
 /// **Parameters** are fixtures, taken by value: [`TestDatabase`], `sqlx::PgPool` (the database
 /// is kept by the harness), `browser::Browser` (feature `browser`), [`TestContext`] (to make
-/// fixtures in the body, say with settings of the test's own: `TestDatabase::setup(&test)`,
+/// fixtures in the body, say with settings of the test's own: `test.database()`,
 /// `test.browser()`), and any type of yours that implements [`Fixture`] (say, your service on
 /// its database, or Redis). They are set up
 /// concurrently; if one fails, the test fails naming it, and what the others made is kept as

@@ -33,7 +33,7 @@ pub type FixtureError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// impl harness::Fixture for App {
 ///     async fn setup(test: &harness::TestContext) -> Result<Self, harness::FixtureError> {
-///         let db = harness::TestDatabase::setup(test).await?;
+///         let db = test.database().await?;
 ///         let service = harness::InProcessService::serve(my_app::router(db.pool().clone())).await?;
 ///         Ok(App { db, service })
 ///     }
@@ -123,7 +123,8 @@ impl TestContext {
     /// artifacts saved first): the `Browser` fixture, for a fixture of yours.
     #[cfg(feature = "browser")]
     pub async fn browser(&self) -> Result<crate::browser::Browser, crate::browser::BrowserError> {
-        crate::browser::Browser::start_for_test(self).await
+        let scope = Arc::clone(&self.inner.scope);
+        crate::browser::Browser::start_for(self.name().to_owned(), Some(scope)).await
     }
 
     /// Keep `value` alive until the test's body has ended (a fixture that hands out part of
@@ -135,11 +136,6 @@ impl TestContext {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(Box::new(value));
-    }
-
-    #[cfg(feature = "browser")]
-    pub(crate) fn scope(&self) -> Arc<Scope> {
-        Arc::clone(&self.inner.scope)
     }
 }
 
@@ -185,13 +181,6 @@ impl Fixture for PgPool {
     }
 }
 
-impl TestDatabase {
-    /// The test's database, as a part of a fixture of yours (see [`Fixture`]).
-    pub async fn setup(test: &TestContext) -> Result<TestDatabase, DatabaseError> {
-        test.database().await
-    }
-}
-
 /// How a test ended, which decides its cleanup.
 #[derive(Debug, Clone)]
 pub(crate) enum Verdict {
@@ -221,15 +210,15 @@ pub(crate) struct Scope {
 }
 
 impl Scope {
-    /// Take `leftover` for cleanup by the test's outcome; given back once the test has ended (a
-    /// fixture that outlived it then cleans up as it would without a scope).
-    pub(crate) fn defer(&self, leftover: Leftover) -> Result<(), Leftover> {
+    /// Take what `leftover` makes for cleanup by the test's outcome, unless the test has ended:
+    /// then it is not called, and `false` says the fixture cleans up as it would without a scope.
+    pub(crate) fn defer(&self, leftover: impl FnOnce() -> Leftover) -> bool {
         let mut leftovers = self.leftovers.lock().unwrap_or_else(|e| e.into_inner());
         if self.finished.load(Ordering::SeqCst) {
-            return Err(leftover);
+            return false;
         }
-        leftovers.push(leftover);
-        Ok(())
+        leftovers.push(leftover());
+        true
     }
 
     async fn finish(&self, verdict: &Verdict) {

@@ -140,11 +140,10 @@ impl Browser {
         Browser::start_for(crate::database::current_test_name(), None).await
     }
 
-    pub(crate) async fn start_for_test(test: &TestContext) -> Result<Browser, BrowserError> {
-        Browser::start_for(test.name().to_owned(), Some(test.scope())).await
-    }
-
-    async fn start_for(test: String, scope: Option<Arc<Scope>>) -> Result<Browser, BrowserError> {
+    pub(crate) async fn start_for(
+        test: String,
+        scope: Option<Arc<Scope>>,
+    ) -> Result<Browser, BrowserError> {
         match config::var(config::BROWSER) {
             Some(value) if value.eq_ignore_ascii_case("skip") => {
                 return Err(BrowserError::Skipped {
@@ -446,20 +445,19 @@ fn command(action: String) -> impl FnOnce(fantoccini::error::CmdError) -> Action
 
 impl crate::Fixture for Browser {
     async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
-        Ok(Browser::start_for_test(test).await?)
+        Ok(test.browser().await?)
     }
 }
 
 /// What a `Browser` leaves to end once it is known whether its test failed.
 pub(crate) struct Leftover {
     job: FailureJob,
-    /// Kept, unused, until the end: fantoccini's client runs on the test's runtime, which is gone
-    /// by then (the session is ended over HTTP), and dropping it first could end the session.
+    /// Kept, unused, until the end: fantoccini's client runs on the test's runtime, which may be
+    /// gone or blocked by then (the session is ended over HTTP), and dropping it first could end
+    /// the session.
     client: Option<Client>,
-    /// The shared browser's context: its WebSocket and tab, and (URL, id) to dispose of it.
-    context: Option<(String, String)>,
-    /// Kept open until the artifacts are saved: the context was created to be disposed of when
-    /// this connection closes, and its tab with it.
+    /// The test's context in the shared browser. Its connection is kept open until the artifacts
+    /// are saved: the context was created to be disposed of when it closes, and its tab with it.
     shared: Option<SharedContext>,
     own_chrome: Option<ResourceFiles>,
 }
@@ -485,10 +483,11 @@ impl Leftover {
         )
         .await
         .is_ok_and(|deleted| deleted.is_ok());
-        if let Some((websocket_url, context_id)) = &self.context
-            && let Ok(mut devtools) = DevTools::connect(websocket_url).await
+        // Over a connection of its own: the context's own may be bound to a runtime that is gone.
+        if let Some(shared) = &self.shared
+            && let Ok(mut devtools) = DevTools::connect(&shared.websocket_url).await
         {
-            let _ = devtools.dispose(context_id).await;
+            let _ = devtools.dispose(&shared.tab.context_id).await;
         }
         if let Some(files) = &self.own_chrome {
             driver::stop_own_chrome(files);
@@ -517,6 +516,18 @@ impl Leftover {
     }
 }
 
+impl Browser {
+    /// What is left to end of this session, taken out of it.
+    fn leftover(&mut self, reason: &str) -> Leftover {
+        Leftover {
+            job: self.failure_job(reason),
+            client: self.client.take(),
+            shared: self.context.take(),
+            own_chrome: self.own_chrome.take(),
+        }
+    }
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
         if self.closed {
@@ -528,31 +539,14 @@ impl Drop for Browser {
             "the Browser was dropped without Browser::close(): the test returned early, most \
              likely with an error"
         };
-        let mut leftover = Leftover {
-            job: self.failure_job(reason),
-            client: None,
-            context: self
-                .context
-                .as_ref()
-                .map(|c| (c.websocket_url.clone(), c.tab.context_id.clone())),
-            shared: None,
-            own_chrome: self.own_chrome.take(),
-        };
-        if let Some(scope) = self.scope.take() {
-            leftover.client = self.client.take();
-            leftover.shared = self.context.take();
-            match scope.defer(crate::testing::Leftover::Browser(Box::new(leftover))) {
-                Ok(()) => return,
-                Err(crate::testing::Leftover::Browser(back)) => leftover = *back,
-                Err(_) => unreachable!("a browser's leftover comes back as it went"),
-            }
-            // The test is over: this ends as a browser made by hand would.
-            self.client = leftover.client.take();
-            self.context = leftover.shared.take();
+        if let Some(scope) = self.scope.take()
+            && scope.defer(|| crate::testing::Leftover::Browser(Box::new(self.leftover(reason))))
+        {
+            return;
         }
         // Drop cannot await, and the test's runtime may be a current-thread one that this thread
-        // is blocking: the work runs on a thread of its own, over HTTP connections of its own
-        // (fantoccini's client lives on the test's runtime, and is dropped after).
+        // is blocking: the work runs on a thread of its own, over HTTP connections of its own.
+        let leftover = self.leftover(reason);
         let ended = std::thread::spawn(move || match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

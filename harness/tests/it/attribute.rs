@@ -69,7 +69,7 @@ struct Notes {
 
 impl harness::Fixture for Notes {
     async fn setup(test: &harness::TestContext) -> Result<Self, harness::FixtureError> {
-        let db = TestDatabase::setup(test).await?;
+        let db = test.database().await?;
         sqlx::query("INSERT INTO notes (body) VALUES ($1)")
             .bind(test.name())
             .execute(db.pool())
@@ -288,7 +288,7 @@ async fn a_test_can_make_its_fixtures_in_its_body(test: harness::TestContext) {
         "attribute::a_test_can_make_its_fixtures_in_its_body"
     );
     assert_eq!(test.fixtures().len(), 1);
-    let db = TestDatabase::setup(&test).await.unwrap();
+    let db = test.database().await.unwrap();
     let notes: i64 = sqlx::query_scalar("SELECT count(*) FROM notes")
         .fetch_one(db.pool())
         .await

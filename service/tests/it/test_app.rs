@@ -29,7 +29,7 @@ impl TestApp {
         test: &harness::TestContext,
         config: Config,
     ) -> anyhow::Result<TestApp> {
-        let db = harness::TestDatabase::setup(test).await?;
+        let db = test.database().await?;
         TestApp::serve(db, &config).await
     }
 
