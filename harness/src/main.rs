@@ -1,9 +1,29 @@
-//! `cargo run -p e2e-harness --all-features -- doctor`: what this machine offers the harness.
+//! The harness's command line. `doctor` (`cargo run -p e2e-harness --all-features -- doctor`):
+//! what this machine offers the harness. `js-coverage` (with the `browser` feature): the
+//! JavaScript coverage a run's browser tests collected, merged, written as lcov and gated.
+//!
+//! Arguments are parsed by hand: this binary is built with the library's dependencies, so an
+//! argument parser would land in the dependency tree of every user of the harness.
 
 use std::process::ExitCode;
 
+const USAGE: &str = "\
+usage: harness doctor
+       harness js-coverage <raw dir> [--only <script path>]... [--lcov <path>] [--min-lines <percent>] [--min-branches <percent>]
+
+doctor       Reports what this machine offers the harness (Postgres backends, Docker, browser and
+             driver), which backend `auto` would choose, and the install line for each missing
+             piece. Exits non-zero when the test suite could not run here.
+js-coverage  Merges the raw JavaScript coverage that browser tests wrote into <raw dir> (run them
+             with HARNESS_JS_COVERAGE=<raw dir>, an absolute path), keeps the scripts named by
+             --only (their URL's path, e.g. /app.js; all when none is given), prints a summary
+             per script, writes lcov with --lcov, and exits non-zero when a --min-* gate is not
+             met.
+             Needs the `browser` feature.";
+
 fn main() -> ExitCode {
-    match std::env::args().nth(1).as_deref() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
         Some("doctor") => {
             let report = harness::doctor::examine();
             print!("{report}");
@@ -13,11 +33,214 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Some("js-coverage") => js_coverage::run(&args[1..]),
         _ => {
-            eprintln!(
-                "usage: harness doctor\n\nReports what this machine offers the harness (Postgres backends, Docker, browser and driver),\nwhich backend `auto` would choose, and the install line for each missing piece.\nExits non-zero when the test suite could not run here."
-            );
+            eprintln!("{USAGE}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(not(feature = "browser"))]
+mod js_coverage {
+    use std::process::ExitCode;
+
+    pub(crate) fn run(_: &[String]) -> ExitCode {
+        eprintln!(
+            "harness js-coverage needs the harness's `browser` feature: cargo run -p e2e-harness --features browser -- js-coverage <raw dir> …"
+        );
+        ExitCode::from(2)
+    }
+}
+
+#[cfg(feature = "browser")]
+mod js_coverage {
+    use std::path::PathBuf;
+    use std::process::ExitCode;
+
+    use harness::browser::coverage::{Counts, Report};
+
+    #[derive(Debug, PartialEq)]
+    pub(crate) struct Options {
+        pub(crate) dir: PathBuf,
+        pub(crate) lcov: Option<PathBuf>,
+        pub(crate) min_lines: Option<f64>,
+        pub(crate) min_branches: Option<f64>,
+        pub(crate) only: Vec<String>,
+    }
+
+    pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
+        let mut dir = None;
+        let mut options = Options {
+            dir: PathBuf::new(),
+            lcov: None,
+            min_lines: None,
+            min_branches: None,
+            only: Vec::new(),
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--lcov" => options.lcov = Some(PathBuf::from(value()?)),
+                "--only" => options.only.push(value()?.clone()),
+                "--min-lines" => options.min_lines = Some(percent(arg, value()?)?),
+                "--min-branches" => options.min_branches = Some(percent(arg, value()?)?),
+                flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
+                _ if dir.is_some() => return Err(format!("unexpected argument {arg}")),
+                _ => dir = Some(PathBuf::from(arg)),
+            }
+        }
+        options.dir = dir.ok_or("the raw coverage directory is missing")?;
+        Ok(options)
+    }
+
+    fn percent(flag: &str, value: &str) -> Result<f64, String> {
+        value
+            .parse::<f64>()
+            .ok()
+            .filter(|percent| (0.0..=100.0).contains(percent))
+            .ok_or_else(|| format!("{flag} takes a percentage from 0 to 100, not {value:?}"))
+    }
+
+    /// `js coverage: lines 72.3% (110/152), gate 60%: ok`, and whether it passed. Nothing found
+    /// fails: a gate over no code would pass whatever the tests did.
+    pub(crate) fn gate(name: &str, counts: Counts, min: f64) -> (String, bool) {
+        let passed = counts.percent().is_some_and(|percent| percent >= min);
+        let verdict = match (passed, counts.found) {
+            (true, _) => "ok",
+            (false, 0) => "FAILED (nothing found)",
+            (false, _) => "FAILED",
+        };
+        (
+            format!("js coverage: {name} {counts}, gate {min}%: {verdict}"),
+            passed,
+        )
+    }
+
+    pub(crate) fn run(args: &[String]) -> ExitCode {
+        let options = match parse(args) {
+            Ok(options) => options,
+            Err(problem) => {
+                eprintln!("harness js-coverage: {problem}\n\n{}", super::USAGE);
+                return ExitCode::from(2);
+            }
+        };
+        let mut report = match Report::merge_dir(&options.dir) {
+            Ok(report) => report,
+            Err(error) => {
+                eprintln!("js coverage: {}", harness::error_chain(&error));
+                return ExitCode::FAILURE;
+            }
+        };
+        if !options.only.is_empty() {
+            report.retain_paths(&options.only);
+        }
+        print!("{report}");
+        if let Some(path) = &options.lcov {
+            if let Err(error) = report.write_lcov(path) {
+                eprintln!("js coverage: {}", harness::error_chain(&error));
+                return ExitCode::FAILURE;
+            }
+            println!("js coverage: lcov written to {}", path.display());
+        }
+        let totals = report.totals();
+        let gates = [
+            ("lines", totals.lines, options.min_lines),
+            ("branches", totals.branches, options.min_branches),
+        ];
+        let mut all_passed = true;
+        for (name, counts, min) in gates {
+            let Some(min) = min else { continue };
+            let (line, passed) = gate(name, counts, min);
+            println!("{line}");
+            all_passed &= passed;
+        }
+        if all_passed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(all(test, feature = "browser"))]
+mod tests {
+    use super::js_coverage::{Options, gate, parse};
+    use harness::browser::coverage::Counts;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn js_coverage_arguments() {
+        assert_eq!(
+            parse(&args(
+                "raw --lcov out.info --min-lines 60 --min-branches 50.5"
+            )),
+            Ok(Options {
+                dir: "raw".into(),
+                lcov: Some("out.info".into()),
+                min_lines: Some(60.0),
+                min_branches: Some(50.5),
+                only: Vec::new(),
+            })
+        );
+        assert_eq!(parse(&args("raw")).unwrap().min_lines, None);
+        assert_eq!(
+            parse(&args("raw --only /app.js --only /admin.js"))
+                .unwrap()
+                .only,
+            ["/app.js", "/admin.js"]
+        );
+        assert!(
+            parse(&args("--min-lines 60"))
+                .unwrap_err()
+                .contains("directory")
+        );
+        assert!(
+            parse(&args("raw --min-lines"))
+                .unwrap_err()
+                .contains("needs a value")
+        );
+        assert!(
+            parse(&args("raw --min-lines 160"))
+                .unwrap_err()
+                .contains("0 to 100")
+        );
+        assert!(
+            parse(&args("raw --gate 1"))
+                .unwrap_err()
+                .contains("unknown option")
+        );
+        assert!(
+            parse(&args("raw other"))
+                .unwrap_err()
+                .contains("unexpected")
+        );
+    }
+
+    #[test]
+    fn a_gate_names_its_numbers_and_verdict() {
+        let counts = Counts {
+            found: 152,
+            hit: 110,
+        };
+        assert_eq!(
+            gate("lines", counts, 60.0),
+            (
+                "js coverage: lines 72.4% (110/152), gate 60%: ok".to_owned(),
+                true
+            )
+        );
+        assert!(!gate("lines", counts, 72.5).1);
+        assert_eq!(
+            gate("branches", Counts::default(), 50.0),
+            (
+                "js coverage: branches n/a (0/0), gate 50%: FAILED (nothing found)".to_owned(),
+                false
+            )
+        );
     }
 }
