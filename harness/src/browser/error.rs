@@ -9,27 +9,34 @@ use crate::shared::SharedError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BrowserError {
-    /// No chromedriver binary was found.
-    #[error("no chromedriver found; looked in {looked} (hint: {hint})")]
+    /// No WebDriver server binary (chromedriver, geckodriver) was found.
+    #[error("no {driver} found; looked in {looked} (hint: {hint})")]
     NoDriver {
+        /// Which.
+        driver: &'static str,
         /// Where it was looked for.
         looked: String,
         /// How to install one here.
         hint: String,
     },
-    /// No Chrome or Chromium binary was found.
-    #[error("no Chrome or Chromium found; looked in {looked} (hint: {hint})")]
+    /// No browser binary (Chrome or Chromium, Firefox) was found.
+    #[error("no {browser} found; looked in {looked} (hint: {hint})")]
     NoBrowser {
+        /// Which.
+        browser: &'static str,
         /// Where it was looked for.
         looked: String,
         /// How to install one here.
         hint: String,
     },
-    /// chromedriver only drives the browser of its own major version.
+    /// chromedriver only drives the browser of its own major version; geckodriver, Firefox
+    /// versions from its minimum on.
     #[error(
-        "chromedriver {driver} cannot drive {browser}: their major versions differ (hint: install the chromedriver of the browser's major version, and point {variable} at it)"
+        "{driver} cannot drive {browser}: {why} (hint: install the driver that supports this browser version, and point {variable} at it)"
     )]
     VersionMismatch {
+        /// What does not fit, in words.
+        why: String,
         /// chromedriver's version.
         driver: String,
         /// The browser's name and version.
@@ -121,12 +128,12 @@ pub enum BrowserError {
 pub enum WaitError {
     /// The deadline passed.
     #[error(
-        "waited {waited:.2?} for `{selector}` to {expected}; the page showed last: {last_seen} (page {url})"
+        "waited {waited:.2?} for {locator} {expected}; the page showed last: {last_seen} (page {url})"
     )]
     Timeout {
-        /// The CSS selector.
-        selector: String,
-        /// What was expected, in words.
+        /// The locator, in words (`css "#save"`, `role button named "Save"`).
+        locator: String,
+        /// What was expected, in words (`to be visible`, `not to have the class "busy"`).
         expected: String,
         /// What the page showed at the last poll.
         last_seen: String,
@@ -137,11 +144,11 @@ pub enum WaitError {
     },
     /// The session ended under the wait: its browser or its WebDriver server is gone.
     #[error(
-        "the browser session is gone after {waited:.2?} of waiting for `{selector}` to {expected}: {reason} (WebDriver server {driver_url})"
+        "the browser session is gone after {waited:.2?} of waiting for {locator} {expected}: {reason} (WebDriver server {driver_url})"
     )]
     SessionGone {
-        /// The CSS selector.
-        selector: String,
+        /// The locator, in words.
+        locator: String,
         /// What was expected, in words.
         expected: String,
         /// The WebDriver server the session was on.
@@ -181,6 +188,20 @@ pub enum ActionError {
     /// The element never became ready for the action.
     #[error(transparent)]
     Wait(#[from] WaitError),
+    /// The element matched a moment before, and then no longer (the page re-rendered it away).
+    #[error("{locator} matched, then no longer: the page removed or replaced the element")]
+    Detached {
+        /// The locator, in words.
+        locator: String,
+    },
+    /// The action cannot be done to this element or with these arguments.
+    #[error("cannot {action}: {reason}")]
+    Refused {
+        /// The action, e.g. `select "b" in css "#kind"`.
+        action: String,
+        /// Why, in words.
+        reason: String,
+    },
     /// Artifacts could not be written.
     #[error("cannot write {path}")]
     Io {

@@ -8,58 +8,94 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::WaitError;
+use super::locator::Locator;
 use super::session::Browser;
 
-/// How long an assertion waits unless told otherwise ([`Expect::within`]).
+/// How long an assertion (or an action's wait for its element) waits unless told otherwise: set
+/// per run with `HARNESS_EXPECT_TIMEOUT` (`5s`, `500ms`), per browser with
+/// [`Browser::set_default_timeout`], per call with [`Expect::within`].
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The first poll comes at once; later ones back off to this interval.
 const MAX_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Everything the assertions look at, read in one round trip.
-const SNAPSHOT: &str = "const all = document.querySelectorAll(arguments[0]); \
-    const el = all[0]; \
-    if (!el) return {count: 0, url: location.href}; \
-    const rect = el.getBoundingClientRect(); \
-    const style = getComputedStyle(el); \
-    return { \
-      count: all.length, url: location.href, \
-      visible: rect.width > 0 && rect.height > 0 && style.visibility !== 'hidden', \
-      enabled: !el.disabled, \
-      text: el.innerText === undefined ? el.textContent : el.innerText, \
-      classes: typeof el.className === 'string' ? el.className : '', \
-    };";
-
-/// What the page showed for a selector at one poll.
-#[derive(Debug, Default, Deserialize)]
-struct Snapshot {
-    count: usize,
-    #[serde(default)]
-    url: String,
-    #[serde(default)]
-    visible: bool,
-    #[serde(default)]
-    enabled: bool,
-    #[serde(default)]
-    text: String,
-    #[serde(default)]
-    classes: String,
+/// Everything the assertions look at, read in one round trip: `arguments[0]` is the locator,
+/// `arguments[1]` an attribute to read (or null).
+fn snapshot_script() -> String {
+    format!(
+        "{}\nconst all = harnessResolve(arguments[0]); const el = all[0]; \
+         const page = {{url: location.href, title: document.title}}; \
+         if (!el) return Object.assign({{count: 0}}, page); \
+         const rect = el.getBoundingClientRect(); const style = getComputedStyle(el); \
+         return Object.assign(page, {{ \
+           count: all.length, \
+           visible: rect.width > 0 && rect.height > 0 && style.visibility !== 'hidden', \
+           enabled: !el.disabled, \
+           text: el.innerText === undefined ? el.textContent : el.innerText, \
+           classes: typeof el.className === 'string' ? el.className : '', \
+           value: 'value' in el && typeof el.value === 'string' ? el.value : null, \
+           checked: 'checked' in el ? !!el.checked : el.getAttribute('aria-checked') === 'true', \
+           attribute: arguments[1] === null ? null : el.getAttribute(arguments[1]), \
+         }});",
+        super::locator::RESOLVER
+    )
 }
 
-impl Snapshot {
-    fn has_class(&self, class: &str) -> bool {
+/// What the page showed for a locator at one poll: the state of its first match. A custom
+/// condition ([`Expect::to_satisfy`]) is a predicate on it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[non_exhaustive]
+pub struct ElementState {
+    /// How many elements match.
+    pub count: usize,
+    /// The page's URL.
+    #[serde(default)]
+    pub url: String,
+    /// The page's title.
+    #[serde(default)]
+    pub title: String,
+    /// Whether the first match has a size and is not `visibility: hidden`.
+    #[serde(default)]
+    pub visible: bool,
+    /// Whether it is not disabled.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Its visible text (`innerText`).
+    #[serde(default)]
+    pub text: String,
+    /// Its `class` attribute.
+    #[serde(default)]
+    pub classes: String,
+    /// The value of a form control (`None` for other elements).
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Whether a checkbox or radio is checked (or `aria-checked="true"`).
+    #[serde(default)]
+    pub checked: bool,
+    /// The attribute an assertion asked for, if the element has it.
+    #[serde(default)]
+    pub attribute: Option<String>,
+}
+
+impl ElementState {
+    /// Whether the first match has the CSS class `class` (whole class names only).
+    pub fn has_class(&self, class: &str) -> bool {
         self.classes.split_whitespace().any(|c| c == class)
     }
 }
 
-impl fmt::Display for Snapshot {
+fn shortened(text: &str) -> String {
+    let mut short: String = text.chars().take(300).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    short
+}
+
+impl fmt::Display for ElementState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.count == 0 {
             return write!(f, "no element matches");
-        }
-        let mut text: String = self.text.chars().take(300).collect();
-        if text.len() < self.text.len() {
-            text.push('…');
         }
         write!(
             f,
@@ -69,38 +105,69 @@ impl fmt::Display for Snapshot {
             if self.visible { "visible" } else { "hidden" },
             if self.enabled { "enabled" } else { "disabled" },
             self.classes,
-            text
-        )
+            shortened(&self.text)
+        )?;
+        if let Some(value) = &self.value {
+            write!(f, ", value {:?}", shortened(value))?;
+        }
+        if self.checked {
+            write!(f, ", checked")?;
+        }
+        if let Some(attribute) = &self.attribute {
+            write!(f, ", the attribute is {attribute:?}")?;
+        }
+        Ok(())
     }
 }
 
-/// Assertions on the elements matching one CSS selector; from [`Browser::expect`].
+/// Assertions on the elements a [`Locator`] matches; from [`Browser::expect`].
 #[derive(Debug)]
 #[must_use = "an assertion does nothing until awaited"]
 pub struct Expect<'a> {
     browser: &'a Browser,
-    selector: String,
+    locator: Locator,
     timeout: Duration,
+    negated: bool,
+    /// Whether this wait is a step of its own in the test's report (an action's wait is not).
+    step: bool,
 }
 
 impl<'a> Expect<'a> {
-    pub(crate) fn new(browser: &'a Browser, selector: &str) -> Expect<'a> {
+    pub(crate) fn new(browser: &'a Browser, locator: Locator, timeout: Duration) -> Expect<'a> {
         Expect {
             browser,
-            selector: selector.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
+            locator,
+            timeout,
+            negated: false,
+            step: true,
         }
     }
 
-    /// Wait up to `timeout` instead of [`DEFAULT_TIMEOUT`].
+    /// Wait up to `timeout` instead of the default ([`DEFAULT_TIMEOUT`], or what the run or the
+    /// browser set).
     pub fn within(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Wait for the opposite of the assertion that follows: `expect(x).not().to_be_visible()`
+    /// waits until `x` is hidden or gone.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(mut self) -> Self {
+        self.negated = !self.negated;
         self
     }
 
     /// The first match is visible (has a size and is not `visibility: hidden`).
     pub async fn to_be_visible(self) -> Result<(), WaitError> {
         self.until("be visible", |s| s.count > 0 && s.visible)
+            .await
+            .map(drop)
+    }
+
+    /// Nothing matches, or the first match is not visible.
+    pub async fn to_be_hidden(self) -> Result<(), WaitError> {
+        self.until("be hidden", |s| s.count == 0 || !s.visible)
             .await
             .map(drop)
     }
@@ -112,6 +179,15 @@ impl<'a> Expect<'a> {
         })
         .await
         .map(|s| s.text)
+    }
+
+    /// The first match's visible text is `text`, leading and trailing whitespace aside.
+    pub async fn to_have_text(self, text: &str) -> Result<(), WaitError> {
+        self.until(&format!("have the text {text:?}"), |s| {
+            s.count > 0 && s.text.trim() == text.trim()
+        })
+        .await
+        .map(drop)
     }
 
     /// Exactly `n` elements match.
@@ -135,6 +211,13 @@ impl<'a> Expect<'a> {
             .map(drop)
     }
 
+    /// The first match is a checked checkbox or radio (or has `aria-checked="true"`).
+    pub async fn to_be_checked(self) -> Result<(), WaitError> {
+        self.until("be checked", |s| s.count > 0 && s.checked)
+            .await
+            .map(drop)
+    }
+
     /// The first match has the CSS class `class`.
     pub async fn to_have_class(self, class: &str) -> Result<(), WaitError> {
         self.until(&format!("have the class {class:?}"), |s| {
@@ -144,8 +227,49 @@ impl<'a> Expect<'a> {
         .map(drop)
     }
 
+    /// The first match is a form control (input, textarea, select) whose value is `value`.
+    pub async fn to_have_value(self, value: &str) -> Result<(), WaitError> {
+        self.until(&format!("have the value {value:?}"), |s| {
+            s.count > 0 && s.value.as_deref() == Some(value)
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The first match has the attribute `name` with the value `value`.
+    pub async fn to_have_attribute(self, name: &str, value: &str) -> Result<(), WaitError> {
+        let name = name.to_owned();
+        self.until_reading(
+            Some(&name),
+            &format!("have the attribute {name}={value:?}"),
+            |s| s.count > 0 && s.attribute.as_deref() == Some(value),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// A condition of your own on the first match's state, `expected` saying it in words for the
+    /// failure message; returns the state that satisfied it.
+    ///
+    /// ```no_run
+    /// # async fn t(browser: &harness::browser::Browser) -> Result<(), harness::browser::WaitError> {
+    /// browser
+    ///     .expect("#traces li")
+    ///     .to_satisfy("list at least 3 traces", |s| s.count >= 3)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn to_satisfy(
+        self,
+        expected: &str,
+        holds: impl Fn(&ElementState) -> bool,
+    ) -> Result<ElementState, WaitError> {
+        self.until(expected, holds).await
+    }
+
     /// Visible and enabled: what a click or a fill waits for.
-    pub(crate) async fn until_actionable(self) -> Result<(), WaitError> {
+    pub(crate) async fn until_actionable(mut self) -> Result<(), WaitError> {
+        self.step = false;
         self.until("be visible and enabled", |s| {
             s.count > 0 && s.visible && s.enabled
         })
@@ -153,11 +277,28 @@ impl<'a> Expect<'a> {
         .map(drop)
     }
 
-    async fn snapshot(&self) -> Result<Snapshot, Unreadable> {
+    /// Visible, without a step of its own: what a hover or a text read waits for.
+    pub(crate) async fn until_visible(mut self) -> Result<(), WaitError> {
+        self.step = false;
+        self.until("be visible", |s| s.count > 0 && s.visible)
+            .await
+            .map(drop)
+    }
+
+    /// That the locator matches anything: what a read waits for.
+    pub(crate) async fn until_attached(mut self) -> Result<(), WaitError> {
+        self.step = false;
+        self.until("exist", |s| s.count > 0).await.map(drop)
+    }
+
+    async fn snapshot(&self, attribute: Option<&str>) -> Result<ElementState, Unreadable> {
         let value = self
             .browser
             .client()
-            .execute(SNAPSHOT, vec![json!(self.selector)])
+            .execute(
+                &snapshot_script(),
+                vec![json!(self.locator), json!(attribute)],
+            )
             .await
             .map_err(|e| match session_lost(&e) {
                 Some(why) => Unreadable::SessionGone(format!("{why}: {e}")),
@@ -170,47 +311,187 @@ impl<'a> Expect<'a> {
     async fn until(
         self,
         expected: &str,
-        holds: impl Fn(&Snapshot) -> bool,
-    ) -> Result<Snapshot, WaitError> {
+        holds: impl Fn(&ElementState) -> bool,
+    ) -> Result<ElementState, WaitError> {
+        self.until_reading(None, expected, holds).await
+    }
+
+    async fn until_reading(
+        self,
+        attribute: Option<&str>,
+        expected: &str,
+        holds: impl Fn(&ElementState) -> bool,
+    ) -> Result<ElementState, WaitError> {
+        let expected = if self.negated {
+            format!("not to {expected}")
+        } else {
+            format!("to {expected}")
+        };
+        let negated = self.negated;
         let started = Instant::now();
-        let mut interval = Duration::from_millis(10);
-        let mut url = String::new();
-        loop {
-            // A read can fail while the page navigates; that is one more thing to wait out.
-            let last_seen = match self.snapshot().await {
-                Ok(snapshot) if holds(&snapshot) => return Ok(snapshot),
-                Ok(snapshot) => {
-                    url.clone_from(&snapshot.url);
-                    snapshot.to_string()
-                }
-                Err(Unreadable::ForNow(e)) => e,
-                // Nothing will come back: waiting out the deadline would only hide the cause.
-                Err(Unreadable::SessionGone(reason)) => {
-                    return Err(WaitError::SessionGone {
-                        selector: self.selector,
-                        expected: expected.to_owned(),
-                        driver_url: self.browser.webdriver_url().to_owned(),
-                        reason,
-                        waited: started.elapsed(),
-                    });
-                }
-            };
-            if started.elapsed() + interval > self.timeout {
-                return Err(WaitError::Timeout {
-                    selector: self.selector,
-                    expected: expected.to_owned(),
-                    last_seen,
+        let outcome = poll(self.timeout, || async {
+            self.snapshot(attribute)
+                .await
+                .map(|s| (holds(&s) != negated, s))
+        })
+        .await;
+        let result =
+            outcome.map_err(|failure| failure.into_error(&self.locator, &expected, self.browser));
+        if self.step {
+            self.browser
+                .record_step(
+                    format!("expect {} {expected}", self.locator),
+                    started,
+                    result.as_ref().map(drop).map_err(|e| e.to_string()),
+                    false,
+                )
+                .await;
+        }
+        result
+    }
+}
+
+/// Assertions on the page as a whole; from [`Browser::expect_page`].
+#[derive(Debug)]
+#[must_use = "an assertion does nothing until awaited"]
+pub struct PageExpect<'a> {
+    inner: Expect<'a>,
+}
+
+impl<'a> PageExpect<'a> {
+    pub(crate) fn new(browser: &'a Browser, timeout: Duration) -> PageExpect<'a> {
+        // Any locator will do: the page's URL and title come with every snapshot.
+        PageExpect {
+            inner: Expect::new(browser, Locator::css("html"), timeout),
+        }
+    }
+
+    /// Wait up to `timeout` instead of the default.
+    pub fn within(mut self, timeout: Duration) -> Self {
+        self.inner = self.inner.within(timeout);
+        self
+    }
+
+    /// Wait for the opposite of the assertion that follows.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(mut self) -> Self {
+        self.inner = self.inner.not();
+        self
+    }
+
+    /// The page's URL is `url`, waiting for a navigation to get there: a full URL, or one that
+    /// starts with `/` for the path (and the query, if `url` has one) on any origin.
+    pub async fn to_have_url(self, url: &str) -> Result<String, WaitError> {
+        let wanted = url.to_owned();
+        self.inner
+            .until(&format!("have the URL {url:?}"), |s| {
+                url_is(&s.url, &wanted)
+            })
+            .await
+            .map(|s| s.url)
+    }
+
+    /// The page's title is `title`.
+    pub async fn to_have_title(self, title: &str) -> Result<(), WaitError> {
+        self.inner
+            .until(&format!("have the title {title:?}"), |s| s.title == title)
+            .await
+            .map(drop)
+    }
+}
+
+/// Whether the page's URL `actual` is what [`PageExpect::to_have_url`] was asked for.
+fn url_is(actual: &str, wanted: &str) -> bool {
+    if !wanted.starts_with('/') {
+        return actual == wanted;
+    }
+    let Ok(parsed) = url::Url::parse(actual) else {
+        return false;
+    };
+    let path_and_query = match parsed.query() {
+        Some(q) if wanted.contains('?') => format!("{}?{q}", parsed.path()),
+        _ => parsed.path().to_owned(),
+    };
+    path_and_query == wanted
+}
+
+/// Why a poll loop ended without its condition.
+pub(crate) enum PollFailure {
+    Timeout {
+        last_seen: String,
+        url: String,
+        waited: Duration,
+    },
+    SessionGone {
+        reason: String,
+        waited: Duration,
+    },
+}
+
+impl PollFailure {
+    fn into_error(self, locator: &Locator, expected: &str, browser: &Browser) -> WaitError {
+        match self {
+            PollFailure::Timeout {
+                last_seen,
+                url,
+                waited,
+            } => WaitError::Timeout {
+                locator: locator.to_string(),
+                expected: expected.to_owned(),
+                last_seen,
+                waited,
+                url: if url.is_empty() {
+                    "unknown".into()
+                } else {
+                    url
+                },
+            },
+            PollFailure::SessionGone { reason, waited } => WaitError::SessionGone {
+                locator: locator.to_string(),
+                expected: expected.to_owned(),
+                driver_url: browser.webdriver_url().to_owned(),
+                reason,
+                waited,
+            },
+        }
+    }
+}
+
+/// Poll `read` until it says the condition holds or `timeout` passes, backing off to
+/// [`MAX_INTERVAL`]; a read that fails for now (a page navigating) is one more thing to wait out.
+async fn poll<F, Fut>(timeout: Duration, read: F) -> Result<ElementState, PollFailure>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(bool, ElementState), Unreadable>>,
+{
+    let started = Instant::now();
+    let mut interval = Duration::from_millis(10);
+    let mut url = String::new();
+    loop {
+        let last_seen = match read().await {
+            Ok((true, snapshot)) => return Ok(snapshot),
+            Ok((false, snapshot)) => {
+                url.clone_from(&snapshot.url);
+                snapshot.to_string()
+            }
+            Err(Unreadable::ForNow(e)) => e,
+            // Nothing will come back: waiting out the deadline would only hide the cause.
+            Err(Unreadable::SessionGone(reason)) => {
+                return Err(PollFailure::SessionGone {
+                    reason,
                     waited: started.elapsed(),
-                    url: if url.is_empty() {
-                        "unknown".into()
-                    } else {
-                        url
-                    },
                 });
             }
-            tokio::time::sleep(interval).await;
-            interval = (interval * 2).min(MAX_INTERVAL);
+        };
+        if started.elapsed() + interval > timeout {
+            return Err(PollFailure::Timeout {
+                last_seen,
+                url,
+                waited: started.elapsed(),
+            });
         }
+        tokio::time::sleep(interval).await;
+        interval = (interval * 2).min(MAX_INTERVAL);
     }
 }
 
@@ -255,14 +536,15 @@ mod tests {
 
     use super::*;
 
-    fn snapshot(count: usize, text: &str, classes: &str) -> Snapshot {
-        Snapshot {
+    fn snapshot(count: usize, text: &str, classes: &str) -> ElementState {
+        ElementState {
             count,
             url: "http://127.0.0.1:1/".into(),
             visible: true,
             enabled: false,
             text: text.into(),
             classes: classes.into(),
+            ..ElementState::default()
         }
     }
 
@@ -280,6 +562,30 @@ mod tests {
             shown.ends_with(&format!("{}…\"", "x".repeat(300))),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_snapshot_shows_a_controls_value_and_state() {
+        let mut s = snapshot(1, "", "");
+        s.value = Some("ada@example.com".into());
+        s.checked = true;
+        s.attribute = Some("email".into());
+        assert_eq!(
+            s.to_string(),
+            "1 match; the first is visible, disabled, class \"\", text \"\", value \"ada@example.com\", checked, the attribute is \"email\""
+        );
+    }
+
+    #[test]
+    fn a_url_is_matched_whole_or_by_its_path() {
+        let at = "http://127.0.0.1:4711/traces/7?tab=steps";
+        assert!(url_is(at, at));
+        assert!(url_is(at, "/traces/7"));
+        assert!(url_is(at, "/traces/7?tab=steps"));
+        assert!(!url_is(at, "/traces/7?tab=raw"));
+        assert!(!url_is(at, "/traces"));
+        assert!(!url_is(at, "http://127.0.0.1:4711/traces/7"));
+        assert!(!url_is("about:blank", "/"));
     }
 
     #[test]

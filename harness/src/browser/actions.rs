@@ -1,0 +1,681 @@
+//! What a test does with the page: navigate, act on elements found by [`Locator`]s, read them,
+//! and prepare state (cookies, local storage). Every action waits for its element first, and is
+//! recorded as a step of the test's report.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+use fantoccini::elements::{Element, ElementRef};
+use fantoccini::key::Key;
+use serde_json::{Value, json};
+
+use super::error::ActionError;
+use super::locator::{Locator, RESOLVER};
+use super::session::Browser;
+use super::wait::{Expect, PageExpect};
+
+/// A cookie of the page, as WebDriver reads and sets it (the `cookie` crate's type).
+pub type Cookie = fantoccini::cookies::Cookie<'static>;
+
+/// The key WebDriver's W3C element reference is keyed by in a script's result.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Browser {
+    /// Auto-waiting assertions on the elements `locator` matches (a `&str` is a CSS selector).
+    pub fn expect(&self, locator: impl Into<Locator>) -> Expect<'_> {
+        Expect::new(self, locator.into(), self.default_timeout())
+    }
+
+    /// Auto-waiting assertions on the page: its URL, its title.
+    pub fn expect_page(&self) -> PageExpect<'_> {
+        PageExpect::new(self, self.default_timeout())
+    }
+
+    /// How long this browser's assertions and actions wait for their element: set for every
+    /// assertion and action that follows (see [`super::DEFAULT_TIMEOUT`]).
+    pub fn set_default_timeout(&self, timeout: Duration) {
+        *self
+            .default_timeout
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = timeout;
+    }
+
+    /// See [`Browser::set_default_timeout`].
+    pub fn default_timeout(&self) -> Duration {
+        *self
+            .default_timeout
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Navigate and wait for the page's load event.
+    pub async fn goto(&self, url: &str) -> Result<(), ActionError> {
+        self.step(format!("goto {url}"), async {
+            self.collect_coverage().await;
+            self.client()
+                .goto(url)
+                .await
+                .map_err(command(format!("open {url}")))
+        })
+        .await
+    }
+
+    /// Reload the page and wait for its load event.
+    pub async fn reload(&self) -> Result<(), ActionError> {
+        self.step("reload".into(), async {
+            self.collect_coverage().await;
+            self.client()
+                .refresh()
+                .await
+                .map_err(command("reload the page".into()))
+        })
+        .await
+    }
+
+    /// The current page's URL, now. To wait for a navigation a click started, use
+    /// `expect_page().to_have_url(..)`: reading it right after the click races the navigation.
+    pub async fn url(&self) -> Result<String, ActionError> {
+        self.client()
+            .current_url()
+            .await
+            .map(String::from)
+            .map_err(command("read the page's URL".into()))
+    }
+
+    /// The current page's title.
+    pub async fn title(&self) -> Result<String, ActionError> {
+        self.client()
+            .title()
+            .await
+            .map_err(command("read the page's title".into()))
+    }
+
+    /// The first element `locator` matches, now, as a WebDriver element (for what this API
+    /// lacks); `None` if nothing matches.
+    pub async fn element(
+        &self,
+        locator: impl Into<Locator>,
+    ) -> Result<Option<Element>, ActionError> {
+        let locator = locator.into();
+        self.resolve(&locator).await
+    }
+
+    async fn resolve(&self, locator: &Locator) -> Result<Option<Element>, ActionError> {
+        let script = format!("{RESOLVER}\nreturn harnessResolve(arguments[0])[0] || null;");
+        let found = self
+            .client()
+            .execute(&script, vec![json!(locator)])
+            .await
+            .map_err(command(format!("find {locator}")))?;
+        Ok(found.get(ELEMENT_KEY).and_then(Value::as_str).map(|id| {
+            Element::from_element_id(self.client().clone(), ElementRef::from(id.to_owned()))
+        }))
+    }
+
+    /// Wait until `locator` is visible and enabled, then find it.
+    async fn actionable(&self, locator: &Locator) -> Result<Element, ActionError> {
+        self.expect(locator).until_actionable().await?;
+        self.found(locator).await
+    }
+
+    /// Wait until `locator` matches anything, then find it.
+    async fn attached(&self, locator: &Locator) -> Result<Element, ActionError> {
+        self.expect(locator).until_attached().await?;
+        self.found(locator).await
+    }
+
+    async fn found(&self, locator: &Locator) -> Result<Element, ActionError> {
+        // It matched a moment ago; a page that re-rendered in between gets one more look.
+        for _ in 0..2 {
+            if let Some(element) = self.resolve(locator).await? {
+                return Ok(element);
+            }
+        }
+        Err(ActionError::Detached {
+            locator: locator.to_string(),
+        })
+    }
+
+    /// Run a script on the first match of `locator` (`arguments[0]` in `body` is the element,
+    /// `arguments[1..]` are `args`).
+    async fn on_element(
+        &self,
+        locator: &Locator,
+        action: String,
+        body: &str,
+        args: Vec<Value>,
+    ) -> Result<Value, ActionError> {
+        let script = format!(
+            "{RESOLVER}\nconst el = harnessResolve(arguments[0])[0]; if (!el) return {{detached: true}}; \
+             return {{value: ((el, args) => {{ {body} }})(el, Array.prototype.slice.call(arguments, 1))}};"
+        );
+        let mut all = vec![json!(locator)];
+        all.extend(args);
+        let answer = self
+            .client()
+            .execute(&script, all)
+            .await
+            .map_err(command(action))?;
+        if answer["detached"].as_bool() == Some(true) {
+            return Err(ActionError::Detached {
+                locator: locator.to_string(),
+            });
+        }
+        Ok(answer["value"].clone())
+    }
+
+    /// Click the first match once it is visible and enabled.
+    pub async fn click(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
+        let locator = locator.into();
+        self.step(format!("click {locator}"), async {
+            self.actionable(&locator)
+                .await?
+                .click()
+                .await
+                .map_err(command(format!("click {locator}")))
+        })
+        .await
+    }
+
+    /// Move the mouse over the first match once it is visible (CSS `:hover`, `mouseover`).
+    pub async fn hover(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
+        let locator = locator.into();
+        self.step(format!("hover {locator}"), async {
+            self.expect(&locator).until_visible().await?;
+            let element = self.found(&locator).await?;
+            let mouse =
+                MouseActions::new("harness-mouse".into()).then(PointerAction::MoveToElement {
+                    element,
+                    duration: None,
+                    x: 0.0,
+                    y: 0.0,
+                });
+            self.client()
+                .perform_actions(mouse)
+                .await
+                .map_err(command(format!("hover {locator}")))
+        })
+        .await
+    }
+
+    /// Replace the value of a text field, as Playwright's `fill` does: focus, set the value, and
+    /// fire `input` and `change` (typing a long text key by key would only cost time).
+    pub async fn fill(&self, locator: impl Into<Locator>, text: &str) -> Result<(), ActionError> {
+        let locator = locator.into();
+        self.step(format!("fill {locator} with {:?}", short(text)), async {
+            self.expect(&locator).until_actionable().await?;
+            self.on_element(
+                &locator,
+                format!("fill {locator}"),
+                "el.focus(); el.value = args[0]; \
+                 el.dispatchEvent(new Event('input', {bubbles: true})); \
+                 el.dispatchEvent(new Event('change', {bubbles: true}));",
+                vec![json!(text)],
+            )
+            .await
+            .map(drop)
+        })
+        .await
+    }
+
+    /// Type into the first match key by key (real key events), after what it already holds.
+    pub async fn type_text(
+        &self,
+        locator: impl Into<Locator>,
+        text: &str,
+    ) -> Result<(), ActionError> {
+        let locator = locator.into();
+        self.step(format!("type {:?} into {locator}", short(text)), async {
+            self.actionable(&locator)
+                .await?
+                .send_keys(text)
+                .await
+                .map_err(command(format!("type into {locator}")))
+        })
+        .await
+    }
+
+    /// Press a key, or a chord, in the first match: `"Enter"` (which submits a form, as a user's
+    /// would), `"Tab"`, `"Escape"`, `"ArrowDown"`, `"Control+a"`, `"Shift+Tab"`, a character.
+    /// Key names are Playwright's; an unknown name is an error listing them.
+    pub async fn press(&self, locator: impl Into<Locator>, key: &str) -> Result<(), ActionError> {
+        let locator = locator.into();
+        self.step(format!("press {key} in {locator}"), async {
+            let keys = chord(key)?;
+            self.actionable(&locator)
+                .await?
+                .send_keys(&keys)
+                .await
+                .map_err(command(format!("press {key} in {locator}")))
+        })
+        .await
+    }
+
+    /// Choose the `<option>` of a `<select>` whose value, or else whose visible label, is
+    /// `option`; fires `input` and `change`. Returns the value chosen.
+    pub async fn select_option(
+        &self,
+        locator: impl Into<Locator>,
+        option: &str,
+    ) -> Result<String, ActionError> {
+        let locator = locator.into();
+        self.step(format!("select {option:?} in {locator}"), async {
+            self.expect(&locator).until_actionable().await?;
+            let chosen = self
+                .on_element(
+                    &locator,
+                    format!("select {option:?} in {locator}"),
+                    "if (el.tagName !== 'SELECT') return {error: `not a <select> but a <${el.tagName.toLowerCase()}>`}; \
+                     const all = [...el.options]; \
+                     const o = all.find((o) => o.value === args[0]) \
+                       || all.find((o) => o.label.replace(/\\s+/g, ' ').trim() === args[0]); \
+                     if (!o) return {error: 'no option has that value or label; it has ' \
+                       + JSON.stringify(all.map((o) => o.label))}; \
+                     o.selected = true; \
+                     el.dispatchEvent(new Event('input', {bubbles: true})); \
+                     el.dispatchEvent(new Event('change', {bubbles: true})); \
+                     return {value: o.value};",
+                    vec![json!(option)],
+                )
+                .await?;
+            match (chosen["value"].as_str(), chosen["error"].as_str()) {
+                (Some(value), _) => Ok(value.to_owned()),
+                (None, error) => Err(ActionError::Refused {
+                    action: format!("select {option:?} in {locator}"),
+                    reason: error.unwrap_or("the page gave no answer").to_owned(),
+                }),
+            }
+        })
+        .await
+    }
+
+    /// Check a checkbox or radio (by clicking it, as a user would) unless it is checked already;
+    /// fails if the click did not check it.
+    pub async fn check(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
+        self.set_checked(locator, true).await
+    }
+
+    /// Uncheck a checkbox unless it is unchecked already; fails if the click did not uncheck it.
+    pub async fn uncheck(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
+        self.set_checked(locator, false).await
+    }
+
+    /// [`Browser::check`] or [`Browser::uncheck`].
+    pub async fn set_checked(
+        &self,
+        locator: impl Into<Locator>,
+        checked: bool,
+    ) -> Result<(), ActionError> {
+        let locator = locator.into();
+        let verb = if checked { "check" } else { "uncheck" };
+        self.step(format!("{verb} {locator}"), async {
+            let element = self.actionable(&locator).await?;
+            if self.checked_now(&locator).await? != checked {
+                element
+                    .click()
+                    .await
+                    .map_err(command(format!("{verb} {locator}")))?;
+            }
+            if self.checked_now(&locator).await? != checked {
+                return Err(ActionError::Refused {
+                    action: format!("{verb} {locator}"),
+                    reason: "clicking it did not change its state (a radio cannot be unchecked, or a script reverted it)".into(),
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn checked_now(&self, locator: &Locator) -> Result<bool, ActionError> {
+        let checked = self
+            .on_element(
+                locator,
+                format!("read whether {locator} is checked"),
+                "return 'checked' in el ? !!el.checked : el.getAttribute('aria-checked') === 'true';",
+                Vec::new(),
+            )
+            .await?;
+        Ok(checked.as_bool().unwrap_or(false))
+    }
+
+    /// Whether the first match is checked (once something matches).
+    pub async fn is_checked(&self, locator: impl Into<Locator>) -> Result<bool, ActionError> {
+        let locator = locator.into();
+        self.expect(&locator).until_attached().await?;
+        self.checked_now(&locator).await
+    }
+
+    /// Choose files in an `<input type="file">`: the paths must exist on the machine that runs
+    /// the browser (this one, unless `HARNESS_WEBDRIVER_URL` points elsewhere).
+    pub async fn set_input_files(
+        &self,
+        locator: impl Into<Locator>,
+        files: &[&Path],
+    ) -> Result<(), ActionError> {
+        let locator = locator.into();
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        self.step(format!("set files {names:?} on {locator}"), async {
+            let mut absolute = Vec::new();
+            for file in files {
+                let path = std::path::absolute(file).map_err(|source| ActionError::Io {
+                    path: file.to_path_buf(),
+                    source,
+                })?;
+                if !path.is_file() {
+                    return Err(ActionError::Io {
+                        path,
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            "no such file to upload",
+                        ),
+                    });
+                }
+                absolute.push(path.display().to_string());
+            }
+            // File inputs are often hidden behind a styled button: present is enough.
+            let element = self.attached(&locator).await?;
+            element
+                .send_keys(&absolute.join("\n"))
+                .await
+                .map_err(command(format!("set the files of {locator}")))
+        })
+        .await
+    }
+
+    /// The visible text of the first match, once it is visible.
+    pub async fn text(&self, locator: impl Into<Locator>) -> Result<String, ActionError> {
+        let locator = locator.into();
+        self.expect(&locator).until_visible().await?;
+        self.found(&locator)
+            .await?
+            .text()
+            .await
+            .map_err(command(format!("read the text of {locator}")))
+    }
+
+    /// An attribute of the first match (once something matches); `None` if it has none.
+    pub async fn attribute(
+        &self,
+        locator: impl Into<Locator>,
+        name: &str,
+    ) -> Result<Option<String>, ActionError> {
+        let locator = locator.into();
+        self.expect(&locator).until_attached().await?;
+        let value = self
+            .on_element(
+                &locator,
+                format!("read the attribute {name} of {locator}"),
+                "return el.getAttribute(args[0]);",
+                vec![json!(name)],
+            )
+            .await?;
+        Ok(value.as_str().map(str::to_owned))
+    }
+
+    /// The current value of a form control (input, textarea, select), once something matches.
+    pub async fn value(&self, locator: impl Into<Locator>) -> Result<String, ActionError> {
+        let locator = locator.into();
+        self.expect(&locator).until_attached().await?;
+        let value = self
+            .on_element(
+                &locator,
+                format!("read the value of {locator}"),
+                "return typeof el.value === 'string' ? el.value : null;",
+                Vec::new(),
+            )
+            .await?;
+        value
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ActionError::Refused {
+                action: format!("read the value of {locator}"),
+                reason: "it is not a form control (no value)".into(),
+            })
+    }
+
+    /// How many elements match, now.
+    pub async fn count(&self, locator: impl Into<Locator>) -> Result<usize, ActionError> {
+        let locator = locator.into();
+        let script = format!("{RESOLVER}\nreturn harnessResolve(arguments[0]).length;");
+        let n = self
+            .client()
+            .execute(&script, vec![json!(locator)])
+            .await
+            .map_err(command(format!("count {locator}")))?;
+        Ok(n.as_u64().unwrap_or(0) as usize)
+    }
+
+    /// Every cookie of the current page.
+    pub async fn cookies(&self) -> Result<Vec<Cookie>, ActionError> {
+        self.client()
+            .get_all_cookies()
+            .await
+            .map_err(command("read the cookies".into()))
+    }
+
+    /// The current page's cookie called `name`, if it has one.
+    pub async fn cookie(&self, name: &str) -> Result<Option<Cookie>, ActionError> {
+        Ok(self.cookies().await?.into_iter().find(|c| c.name() == name))
+    }
+
+    /// Set a cookie for the current page's origin: open a page of the service first (cookies
+    /// belong to a site; `about:blank` has none). A session cookie got over the API this way
+    /// signs the browser in without going through the login form.
+    /// Unset, its domain is the page's host and its `SameSite` is `Lax`, as a browser would make
+    /// them for a cookie the site set itself (WebDriver otherwise sends `SameSite=None`, which
+    /// browsers refuse without `Secure`).
+    pub async fn set_cookie(&self, mut cookie: Cookie) -> Result<(), ActionError> {
+        let name = cookie.name().to_owned();
+        self.step(format!("set the cookie {name}"), async {
+            let url = self.url().await?;
+            if !url.starts_with("http") {
+                return Err(ActionError::Refused {
+                    action: format!("set the cookie {name}"),
+                    reason: format!(
+                        "the page is {url}: open a page of the site the cookie is for first (goto), since cookies belong to a site"
+                    ),
+                });
+            }
+            if cookie.domain().is_none()
+                && let Some(host) = url::Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_owned))
+            {
+                cookie.set_domain(host);
+            }
+            if cookie.same_site().is_none() {
+                cookie.set_same_site(cookie::SameSite::Lax);
+            }
+            self.client()
+                .add_cookie(cookie)
+                .await
+                .map_err(command(format!("set the cookie {name}")))
+        })
+        .await
+    }
+
+    /// Remove every cookie of the current page.
+    pub async fn clear_cookies(&self) -> Result<(), ActionError> {
+        self.step("clear the cookies".into(), async {
+            self.client()
+                .delete_all_cookies()
+                .await
+                .map_err(command("clear the cookies".into()))
+        })
+        .await
+    }
+
+    /// The value `key` has in the page's local storage.
+    pub async fn local_storage_get(&self, key: &str) -> Result<Option<String>, ActionError> {
+        let value = self
+            .execute_quiet(
+                "return window.localStorage.getItem(arguments[0]);",
+                vec![json!(key)],
+                "read local storage",
+            )
+            .await?;
+        Ok(value.as_str().map(str::to_owned))
+    }
+
+    /// Everything in the page's local storage.
+    pub async fn local_storage(&self) -> Result<BTreeMap<String, String>, ActionError> {
+        let value = self
+            .execute_quiet(
+                "const out = {}; for (let i = 0; i < localStorage.length; i++) { const k = localStorage.key(i); out[k] = localStorage.getItem(k); } return out;",
+                Vec::new(),
+                "read local storage",
+            )
+            .await?;
+        Ok(serde_json::from_value(value).unwrap_or_default())
+    }
+
+    /// Set `key` in the page's local storage (for the page's origin: open one first).
+    pub async fn local_storage_set(&self, key: &str, value: &str) -> Result<(), ActionError> {
+        self.step(format!("set local storage {key}"), async {
+            self.execute_quiet(
+                "window.localStorage.setItem(arguments[0], arguments[1]);",
+                vec![json!(key), json!(value)],
+                "write local storage",
+            )
+            .await
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn execute_quiet(
+        &self,
+        script: &str,
+        args: Vec<Value>,
+        what: &str,
+    ) -> Result<Value, ActionError> {
+        self.client()
+            .execute(script, args)
+            .await
+            .map_err(command(what.to_owned()))
+    }
+
+    /// Run a script in the page (`arguments[i]` are `args`) and return its result.
+    pub async fn execute(&self, script: &str, args: Vec<Value>) -> Result<Value, ActionError> {
+        self.step("run a script".into(), async {
+            self.execute_quiet(script, args, "run a script in the page")
+                .await
+        })
+        .await
+    }
+
+    /// Run one step of the test: timed, and recorded (with its outcome) for the report.
+    pub(crate) async fn step<T>(
+        &self,
+        description: String,
+        work: impl std::future::Future<Output = Result<T, ActionError>>,
+    ) -> Result<T, ActionError> {
+        let started = Instant::now();
+        let result = work.await;
+        self.record_step(
+            description,
+            started,
+            result.as_ref().map(drop).map_err(|e| crate::error_chain(e)),
+            true,
+        )
+        .await;
+        result
+    }
+}
+
+fn short(text: &str) -> String {
+    let mut s: String = text.chars().take(60).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    s
+}
+
+/// A key name, or a chord like `Control+Shift+a`, as the characters WebDriver reads: modifiers
+/// stay pressed until the end of the string.
+fn chord(spec: &str) -> Result<String, ActionError> {
+    let mut out = String::new();
+    let parts: Vec<&str> = if spec == "+" {
+        vec!["+"]
+    } else {
+        spec.split('+').collect()
+    };
+    for part in parts {
+        let key = match part {
+            "Enter" => Key::Enter,
+            "Tab" => Key::Tab,
+            "Escape" => Key::Escape,
+            "Backspace" => Key::Backspace,
+            "Delete" => Key::Delete,
+            "Insert" => Key::Insert,
+            "ArrowUp" => Key::Up,
+            "ArrowDown" => Key::Down,
+            "ArrowLeft" => Key::Left,
+            "ArrowRight" => Key::Right,
+            "Home" => Key::Home,
+            "End" => Key::End,
+            "PageUp" => Key::PageUp,
+            "PageDown" => Key::PageDown,
+            "Space" => Key::Space,
+            "Shift" => Key::Shift,
+            "Control" => Key::Control,
+            "Alt" => Key::Alt,
+            "Meta" => Key::Meta,
+            "F1" => Key::F1,
+            "F2" => Key::F2,
+            "F3" => Key::F3,
+            "F4" => Key::F4,
+            "F5" => Key::F5,
+            "F6" => Key::F6,
+            "F7" => Key::F7,
+            "F8" => Key::F8,
+            "F9" => Key::F9,
+            "F10" => Key::F10,
+            "F11" => Key::F11,
+            "F12" => Key::F12,
+            single if single.chars().count() == 1 => {
+                out.push_str(single);
+                continue;
+            }
+            _ => {
+                return Err(ActionError::Refused {
+                    action: format!("press {spec}"),
+                    reason: format!(
+                        "{part:?} is not a key name; use a character or one of Enter, Tab, Escape, Backspace, Delete, Insert, ArrowUp, ArrowDown, ArrowLeft, ArrowRight, Home, End, PageUp, PageDown, Space, Shift, Control, Alt, Meta, F1-F12, joined by + for a chord"
+                    ),
+                });
+            }
+        };
+        out.push(char::from(key));
+    }
+    Ok(out)
+}
+
+pub(crate) fn command(action: String) -> impl FnOnce(fantoccini::error::CmdError) -> ActionError {
+    move |source| match super::wait::session_lost(&source) {
+        Some(reason) => ActionError::SessionGone {
+            action,
+            reason,
+            source: Box::new(source),
+        },
+        None => ActionError::Command { action, source },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_chords_become_webdriver_characters() {
+        assert_eq!(chord("Enter").unwrap(), "\u{E007}");
+        assert_eq!(chord("Control+a").unwrap(), "\u{E009}a");
+        assert_eq!(chord("Shift+Tab").unwrap(), "\u{E008}\u{E004}");
+        assert_eq!(chord("+").unwrap(), "+");
+        assert_eq!(chord("é").unwrap(), "é");
+        let err = chord("Control+Return").unwrap_err().to_string();
+        assert!(err.contains("\"Return\" is not a key name"), "{err}");
+        assert!(err.contains("ArrowDown"), "{err}");
+    }
+}
