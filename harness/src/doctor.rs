@@ -244,6 +244,12 @@ fn examine_browser(checks: &mut Vec<Check>) -> bool {
         });
         return reached.is_ok();
     }
+    let firefox_wanted =
+        config::var(config::BROWSER).is_some_and(|v| v.eq_ignore_ascii_case("firefox"));
+    let firefox_ready = examine_firefox(checks, firefox_wanted);
+    if firefox_wanted {
+        return firefox_ready;
+    }
     let driver = crate::browser::locate::chromedriver();
     let chrome = crate::browser::locate::chrome();
     let driver_version = driver.as_ref().ok().and_then(|p| version_of(p));
@@ -253,16 +259,7 @@ fn examine_browser(checks: &mut Vec<Check>) -> bool {
         ("chrome", &chrome, &chrome_version),
     ] {
         checks.push(match found {
-            Ok(path) => Check {
-                what: what.into(),
-                ok: true,
-                detail: format!(
-                    "{} ({})",
-                    version.as_deref().unwrap_or("version unknown"),
-                    path.display()
-                ),
-                fix: None,
-            },
+            Ok(path) => found_check(what, path, version.as_deref()),
             Err(e) => Check {
                 what: what.into(),
                 ok: false,
@@ -285,6 +282,56 @@ fn examine_browser(checks: &mut Vec<Check>) -> bool {
         fix: Some("install a chromedriver of the browser's major version".into()),
     });
     matched.is_ok()
+}
+
+/// geckodriver and Firefox: needed with `HARNESS_BROWSER=firefox`, listed either way (a missing
+/// one is only a note when the run drives Chrome).
+#[cfg(feature = "browser")]
+fn examine_firefox(checks: &mut Vec<Check>, wanted: bool) -> bool {
+    let found = [
+        ("geckodriver", crate::browser::locate::geckodriver()),
+        ("firefox", crate::browser::locate::firefox()),
+    ];
+    let mut ready = true;
+    for (what, found) in found {
+        checks.push(match found {
+            Ok(path) => found_check(what, &path, version_of(&path).as_deref()),
+            Err(e) if wanted => {
+                ready = false;
+                Check {
+                    what: what.into(),
+                    ok: false,
+                    detail: e.to_string(),
+                    fix: Some(hint_of(&e)),
+                }
+            }
+            Err(e) => Check {
+                what: what.into(),
+                ok: true,
+                detail: format!(
+                    "not found, needed for {}=firefox only: {e}",
+                    config::BROWSER
+                ),
+                fix: None,
+            },
+        });
+    }
+    ready
+}
+
+/// A program that was found, with its version.
+#[cfg(feature = "browser")]
+fn found_check(what: &str, path: &std::path::Path, version: Option<&str>) -> Check {
+    Check {
+        what: what.into(),
+        ok: true,
+        detail: format!(
+            "{} ({})",
+            version.unwrap_or("version unknown"),
+            path.display()
+        ),
+        fix: None,
+    }
 }
 
 /// The hint at the end of an error's text, alone.

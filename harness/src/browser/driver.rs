@@ -42,6 +42,12 @@ pub(crate) struct ChromeState {
 pub(crate) enum Setup {
     /// A WebDriver server the user runs (`HARNESS_WEBDRIVER_URL`): a fresh session per test.
     Remote { url: String },
+    /// Firefox: a geckodriver of each test's own (geckodriver drives one session at a time),
+    /// which starts a fresh Firefox with a fresh profile.
+    Firefox {
+        geckodriver: PathBuf,
+        firefox: PathBuf,
+    },
     /// The run's chromedriver; with `shared`, sessions attach to the run's Chrome, each in a
     /// context of its own; without, chromedriver starts a fresh Chrome per session.
     Local {
@@ -49,15 +55,6 @@ pub(crate) enum Setup {
         chrome: PathBuf,
         shared: Option<ChromeState>,
     },
-}
-
-impl Setup {
-    pub(crate) fn driver_url(&self) -> &str {
-        match self {
-            Setup::Remote { url } => url,
-            Setup::Local { driver, .. } => &driver.url,
-        }
-    }
 }
 
 /// The flags every Chrome the harness starts gets: headless, quiet (no background traffic, no
@@ -104,10 +101,55 @@ fn reuse() -> Result<bool, BrowserError> {
     }
 }
 
+/// The browser the run's tests drive (`HARNESS_BROWSER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Chrome,
+    Firefox,
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Chrome => "chrome",
+            Kind::Firefox => "firefox",
+        }
+    }
+}
+
+/// `HARNESS_BROWSER`: `None` for `skip`.
+pub(crate) fn kind() -> Result<Option<Kind>, BrowserError> {
+    match config::var(config::BROWSER) {
+        None => Ok(Some(Kind::Chrome)),
+        Some(value) if value.eq_ignore_ascii_case("skip") => Ok(None),
+        Some(value) if value.eq_ignore_ascii_case("chrome") => Ok(Some(Kind::Chrome)),
+        Some(value) if value.eq_ignore_ascii_case("firefox") => Ok(Some(Kind::Firefox)),
+        Some(value) => Err(BrowserError::Config {
+            variable: config::BROWSER,
+            value,
+            expected: "chrome, firefox, skip or unset",
+        }),
+    }
+}
+
 async fn make_setup() -> Result<Setup, BrowserError> {
+    let kind = kind()?.unwrap_or(Kind::Chrome);
     if let Some(url) = config::var(config::WEBDRIVER_URL) {
         return Ok(Setup::Remote {
             url: url.trim_end_matches('/').to_owned(),
+        });
+    }
+    if kind == Kind::Firefox {
+        if reuse()? {
+            return Err(BrowserError::Config {
+                variable: config::BROWSER_REUSE,
+                value: "1".into(),
+                expected: "0 or unset with HARNESS_BROWSER=firefox: each Firefox test has a browser of its own",
+            });
+        }
+        return Ok(Setup::Firefox {
+            geckodriver: locate::geckodriver()?,
+            firefox: locate::firefox()?,
         });
     }
     let driver_program = locate::chromedriver()?;
@@ -165,24 +207,8 @@ async fn start_driver(program: PathBuf, files: ResourceFiles) -> Result<DriverSt
             log.clone(),
         ),
     );
-    let timeout = config::startup_timeout();
-    let report = keeper::spawn(&spec, timeout).map_err(|source| BrowserError::Keeper {
-        what: "chromedriver".into(),
-        source,
-    })?;
-    let pid = report
-        .child_pid
-        .expect("a keeper with a child reports its pid");
-    let url = format!("http://{}", port.addr());
+    let url = spawn_driver(&spec, "chromedriver", &program, port, &log).await?;
     let status = format!("{url}/status");
-    Probe::Http(status.clone())
-        .wait_unless(timeout, || {
-            (!process::is_alive(pid)).then(|| "chromedriver exited".to_owned())
-        })
-        .await
-        .map_err(|probe| not_ready(&program, crate::error_chain(&probe), &log))?;
-    // Held until now so that no other test process was handed the port meanwhile.
-    drop(port);
     let body: serde_json::Value = http_json(reqwest::Method::GET, &status, None)
         .await
         .map_err(|reason| not_ready(&program, reason, &log))?;
@@ -191,6 +217,35 @@ async fn start_driver(program: PathBuf, files: ResourceFiles) -> Result<DriverSt
         .unwrap_or_default()
         .to_owned();
     Ok(DriverState { url, version })
+}
+
+/// Start a WebDriver server (the child of `spec`, told to listen on `port`) under its keeper, and
+/// wait until its `/status` answers; returns its URL.
+async fn spawn_driver(
+    spec: &KeeperSpec,
+    name: &str,
+    program: &Path,
+    port: net::PortReservation,
+    log: &Path,
+) -> Result<String, BrowserError> {
+    let timeout = config::startup_timeout();
+    let report = keeper::spawn(spec, timeout).map_err(|source| BrowserError::Keeper {
+        what: name.into(),
+        source,
+    })?;
+    let pid = report
+        .child_pid
+        .expect("a keeper with a child reports its pid");
+    let url = format!("http://{}", port.addr());
+    Probe::Http(format!("{url}/status"))
+        .wait_unless(timeout, || {
+            (!process::is_alive(pid)).then(|| format!("{name} exited"))
+        })
+        .await
+        .map_err(|probe| not_ready(program, crate::error_chain(&probe), log))?;
+    // Held until now so that no other test process was handed the port meanwhile.
+    drop(port);
+    Ok(url)
 }
 
 /// Start the run's headless Chrome with a profile of its own and DevTools on a port it picks
@@ -226,6 +281,126 @@ pub(crate) async fn start_own_chrome(
     .await
     .inspect_err(|_| stop_own_chrome(&files))?;
     Ok((state, files))
+}
+
+/// A geckodriver of this test's own on a reserved 127.0.0.1 port, under a keeper whose runner
+/// is this test process; the Firefox it starts is its child, in the keeper's process group, and
+/// goes with it. Profiles are made under the keeper's directory, which it removes. Returns the
+/// driver's URL and the log where Firefox also writes the page's console
+/// (`devtools.console.stdout.content`).
+pub(crate) async fn start_own_geckodriver(
+    program: &Path,
+) -> Result<(String, ResourceFiles, PathBuf), BrowserError> {
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let files = ResourceFiles::new(
+        Run::current().dir(),
+        &format!("firefox-test-{}-{n}", std::process::id()),
+    );
+    let io = |path: PathBuf| {
+        move |source| BrowserError::Shared(shared::SharedError::Io { path, source })
+    };
+    let profiles = files.dir().join("profiles");
+    std::fs::create_dir_all(&profiles).map_err(io(profiles.clone()))?;
+    let port = net::free_loopback_port()?;
+    let log = files.dir().join("geckodriver.log");
+    let mut child = ChildSpec::new(
+        program.to_path_buf(),
+        vec![
+            "--host".into(),
+            net::LOOPBACK.to_string(),
+            "--port".into(),
+            port.port().to_string(),
+            "--profile-root".into(),
+            profiles.display().to_string(),
+        ],
+        Vec::new(),
+        log.clone(),
+    );
+    // Firefox's own temporary files, in a directory that goes with the keeper too.
+    let temp = files.dir().join("tmp");
+    std::fs::create_dir_all(&temp).map_err(io(temp.clone()))?;
+    child
+        .env
+        .push(("TMPDIR".into(), temp.display().to_string()));
+    child
+        .env
+        .push(("MOZ_CRASHREPORTER_DISABLE".into(), "1".into()));
+    let spec = KeeperSpec::of_child(Some(std::process::id()), true, files.clone(), child);
+    let url = spawn_driver(&spec, "geckodriver", program, port, &log)
+        .await
+        .inspect_err(|_| stop_own(&files))?;
+    Ok((url, files, log))
+}
+
+/// Preferences that keep a test's Firefox off the network and quiet: no updates, telemetry,
+/// studies, remote settings, safe browsing lists, captive-portal or connectivity checks, DNS
+/// prefetch or DNS over HTTPS; the page's console written to stdout for the harness to read.
+/// (geckodriver's own recommended preferences cover part of this; these do not depend on it.)
+pub(crate) fn firefox_prefs() -> serde_json::Value {
+    serde_json::json!({
+        "app.update.auto": false,
+        "app.update.disabledForTesting": true,
+        "app.normandy.enabled": false,
+        "app.shield.optoutstudies.enabled": false,
+        "browser.discovery.enabled": false,
+        "browser.newtabpage.enabled": false,
+        "browser.ping-centre.telemetry": false,
+        "browser.region.network.url": "",
+        "browser.safebrowsing.blockedURIs.enabled": false,
+        "browser.safebrowsing.downloads.enabled": false,
+        "browser.safebrowsing.malware.enabled": false,
+        "browser.safebrowsing.phishing.enabled": false,
+        "browser.search.update": false,
+        "browser.shell.checkDefaultBrowser": false,
+        "browser.startup.homepage": "about:blank",
+        "browser.startup.page": 0,
+        "browser.topsites.contile.enabled": false,
+        "datareporting.healthreport.uploadEnabled": false,
+        "datareporting.policy.dataSubmissionEnabled": false,
+        "devtools.console.stdout.content": true,
+        "dom.push.connection.enabled": false,
+        "extensions.blocklist.enabled": false,
+        "extensions.getAddons.cache.enabled": false,
+        "extensions.systemAddon.update.enabled": false,
+        "extensions.update.enabled": false,
+        "geo.provider.network.url": "",
+        "media.gmp-manager.url": "",
+        "messaging-system.rsexperimentloader.enabled": false,
+        "network.captive-portal-service.enabled": false,
+        "network.connectivity-service.enabled": false,
+        "network.dns.disablePrefetch": true,
+        "network.http.speculative-parallel-limit": 0,
+        "network.prefetch-next": false,
+        "network.trr.mode": 5,
+        "security.OCSP.enabled": 0,
+        "services.settings.server": "http://127.0.0.1:9/",
+        "toolkit.telemetry.enabled": false,
+        "toolkit.telemetry.server": "",
+        "toolkit.telemetry.unified": false,
+    })
+}
+
+/// The first line a program prints for `--version`, if it runs (for error messages only: it costs
+/// a process start).
+pub(crate) fn version_line(program: &Path) -> String {
+    std::process::Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()
+        .and_then(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .map(|l| l.trim().to_owned())
+        })
+        .unwrap_or_else(|| format!("{} (version unknown)", program.display()))
+}
+
+/// Ask the keeper of a test's own browser or driver to stop it.
+pub(crate) fn stop_own(files: &ResourceFiles) {
+    stop_own_chrome(files)
 }
 
 /// Ask the keeper of a test's own Chrome to stop it and remove its profile (it polls every 25 ms;

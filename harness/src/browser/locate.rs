@@ -102,6 +102,7 @@ fn chromedriver_with(explicit: Option<String>) -> Result<PathBuf, BrowserError> 
         usual,
     };
     find(&search, explicit).map_err(|looked| BrowserError::NoDriver {
+        driver: "chromedriver",
         looked,
         hint: driver_install_hint().into(),
     })
@@ -153,8 +154,78 @@ fn chrome_with(explicit: Option<String>) -> Result<PathBuf, BrowserError> {
         usual,
     };
     find(&search, explicit).map_err(|looked| BrowserError::NoBrowser {
+        browser: "Chrome or Chromium",
         looked,
         hint: browser_install_hint().into(),
+    })
+}
+
+/// The geckodriver to start for a Firefox test: `HARNESS_GECKODRIVER`, `PATH`, Cargo's bin dir.
+pub(crate) fn geckodriver() -> Result<PathBuf, BrowserError> {
+    let mut usual: Vec<PathBuf> = home()
+        .map(|h| h.join(".cargo").join("bin").join(exe("geckodriver")))
+        .into_iter()
+        .collect();
+    if !cfg!(windows) {
+        usual.extend(
+            [
+                "/usr/local/bin/geckodriver",
+                "/opt/homebrew/bin/geckodriver",
+            ]
+            .map(PathBuf::from),
+        );
+    }
+    let search = Search {
+        variable: config::GECKODRIVER,
+        names: &["geckodriver"],
+        usual,
+    };
+    find(&search, config::var(config::GECKODRIVER)).map_err(|looked| BrowserError::NoDriver {
+        driver: "geckodriver",
+        looked,
+        hint: "cargo install --locked geckodriver (every platform), or set HARNESS_GECKODRIVER"
+            .into(),
+    })
+}
+
+/// The Firefox to drive: `HARNESS_FIREFOX`, `PATH`, the usual locations.
+pub(crate) fn firefox() -> Result<PathBuf, BrowserError> {
+    let mut usual = Vec::new();
+    if cfg!(windows) {
+        for root in windows_roots() {
+            usual.push(root.join(r"Mozilla Firefox\firefox.exe"));
+        }
+    } else if cfg!(target_os = "macos") {
+        usual.push(PathBuf::from(
+            "/Applications/Firefox.app/Contents/MacOS/firefox",
+        ));
+        usual.extend(home().map(|h| h.join("Applications/Firefox.app/Contents/MacOS/firefox")));
+    } else {
+        usual.extend(
+            [
+                "/usr/lib/firefox-esr/firefox-esr",
+                "/usr/lib/firefox/firefox",
+                "/snap/bin/firefox",
+            ]
+            .map(PathBuf::from),
+        );
+    }
+    let search = Search {
+        variable: config::FIREFOX,
+        names: &["firefox", "firefox-esr"],
+        usual,
+    };
+    find(&search, config::var(config::FIREFOX)).map_err(|looked| BrowserError::NoBrowser {
+        browser: "Firefox",
+        looked,
+        hint: if cfg!(target_os = "macos") {
+            "brew install --cask firefox, or set HARNESS_FIREFOX"
+        } else if cfg!(windows) {
+            "winget install Mozilla.Firefox, or set HARNESS_FIREFOX"
+        } else {
+            "apt-get install firefox-esr (Debian), dnf install firefox (Fedora), or set HARNESS_FIREFOX"
+        }
+        .into(),
     })
 }
 
@@ -191,13 +262,29 @@ pub(crate) fn major(version: &str) -> Option<u32> {
 pub(crate) fn check_versions(driver: &str, browser: &str) -> Result<(), BrowserError> {
     match (major(driver), major(browser)) {
         (Some(d), Some(b)) if d != b => Err(BrowserError::VersionMismatch {
-            driver: driver.to_owned(),
+            why: "their major versions differ".into(),
+            driver: format!("chromedriver {driver}"),
             browser: browser.to_owned(),
             variable: config::CHROMEDRIVER,
         }),
         // An unreadable version is left to chromedriver, whose refusal is parsed instead.
         _ => Ok(()),
     }
+}
+
+/// geckodriver's refusal to drive this Firefox ("Unable to find a matching set of capabilities",
+/// or a version it does not support), turned into the harness's error with both versions.
+pub(crate) fn firefox_refusal(message: &str, driver: &str, browser: &str) -> Option<BrowserError> {
+    let lower = message.to_ascii_lowercase();
+    if !(lower.contains("version") || lower.contains("matching set of capabilities")) {
+        return None;
+    }
+    Some(BrowserError::VersionMismatch {
+        why: message.lines().next().unwrap_or(message).trim().to_owned(),
+        driver: driver.to_owned(),
+        browser: browser.to_owned(),
+        variable: config::GECKODRIVER,
+    })
 }
 
 /// chromedriver's refusal to start a browser of another version, turned into the harness's error:
@@ -220,7 +307,8 @@ pub(crate) fn mismatch_in(message: &str, driver: &str) -> Option<BrowserError> {
         driver.to_owned()
     };
     Some(BrowserError::VersionMismatch {
-        driver,
+        why: "their major versions differ".into(),
+        driver: format!("chromedriver {driver}"),
         browser: format!("Chrome {current}"),
         variable: config::CHROMEDRIVER,
     })

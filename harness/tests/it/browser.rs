@@ -11,6 +11,8 @@ use harness::browser::Browser;
 
 use crate::child::{ScratchDir, output_of};
 
+mod api;
+
 /// A page that changes after a while, logs to the console, and reads and writes its cookies and
 /// storage.
 const PAGE: &str = r#"<!doctype html>
@@ -101,7 +103,7 @@ async fn a_failed_wait_says_what_was_expected_and_what_the_page_showed() {
     assert!(started.elapsed() < Duration::from_secs(3), "{err}");
     let text = err.to_string();
     assert!(
-        text.contains("`h1` to contain the text \"Goodbye\""),
+        text.contains("css \"h1\" to contain the text \"Goodbye\""),
         "{text}"
     );
     assert!(text.contains("text \"Harness page\""), "{text}");
@@ -447,4 +449,91 @@ async fn an_in_process_services_log_is_saved_with_the_artifacts_unwired() {
     browser.close().await.unwrap();
     site.stop().await;
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Firefox, next to Chrome: a geckodriver and a Firefox of the test's own that go with it even
+/// when it is killed, and a failed test's report with Firefox's console in it. Run whichever
+/// browser the run drives (each in a helper set to Firefox).
+#[cfg(target_os = "linux")]
+mod firefox {
+    use std::io::Write;
+    use std::time::Duration;
+
+    use crate::child::{
+        ScratchDir, eventually, files_under, helper, nothing_runs_under, processes_mentioning,
+        spawn_ready,
+    };
+
+    fn firefox_helper(name: &str, scratch: &ScratchDir) -> std::process::Command {
+        let mut command = helper(name);
+        command
+            .env(harness::env::BROWSER, "firefox")
+            .env("HARNESS_DIR", &scratch.0)
+            .env_remove(harness::env::BROWSER_REUSE)
+            .env_remove(harness::env::WEBDRIVER_URL);
+        command
+    }
+
+    #[test]
+    fn a_killed_test_takes_its_geckodriver_and_firefox_with_it() {
+        let scratch = ScratchDir::new("firefox-kill");
+        let (mut child, out, driver) =
+            spawn_ready(firefox_helper("helper_browser_loses_its_chrome", &scratch));
+        assert!(driver.starts_with("http://127.0.0.1:"), "{driver}");
+        let running = processes_mentioning(&scratch.0);
+        for program in ["geckodriver", "firefox"] {
+            assert!(
+                running.iter().any(|p| p.contains(program)),
+                "{program} runs while its test does: {running:?}"
+            );
+        }
+        child.kill().unwrap();
+        let _ = child.wait();
+        drop(out);
+        eventually(Duration::from_secs(20), || nothing_runs_under(&scratch.0));
+        eventually(Duration::from_secs(20), || {
+            let port = driver.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Err(format!("geckodriver still listens on {port}"));
+            }
+            let left: Vec<_> = files_under(&scratch.0.join("runs"))
+                .into_iter()
+                .filter(|f| f.to_string_lossy().contains("firefox-test-"))
+                .collect();
+            if left.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the test's Firefox files are still there: {left:?}"
+                ))
+            }
+        });
+    }
+
+    #[test]
+    fn a_failed_firefox_test_leaves_its_report_with_the_console() {
+        let scratch = ScratchDir::new("firefox-fails");
+        let mut command = firefox_helper("helper_firefox_test_fails", &scratch);
+        command.stdin(std::process::Stdio::null());
+        let (stdout, stderr) = crate::child::output_of(command);
+        let dir = harness::browser::artifacts_root().join("child__helper_firefox_test_fails");
+        let report = std::fs::read_to_string(dir.join("report.html"))
+            .unwrap_or_else(|e| panic!("no report ({e}): {stdout}{stderr}"));
+        assert!(report.contains("Steps (4)"), "{report}");
+        assert!(
+            report.contains("expect css &quot;#never&quot; to be visible"),
+            "{report}"
+        );
+        assert!(
+            report.contains("logged-by-the-page"),
+            "Firefox's console: {report}"
+        );
+        let png = std::fs::read(dir.join("screenshot.png")).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "a screenshot");
+        let summary = std::fs::read_to_string(dir.join("failure.txt")).unwrap();
+        assert!(summary.contains("the test panicked"), "{summary}");
+        let _ = std::fs::remove_dir_all(&dir);
+        eventually(Duration::from_secs(20), || nothing_runs_under(&scratch.0));
+        let _ = std::io::stdout().flush();
+    }
 }

@@ -520,6 +520,25 @@ async fn helper_browser_loses_its_chrome() {
     browser_then_wait_on_demand().await;
 }
 
+/// A Firefox test (set by its parent's `HARNESS_BROWSER=firefox`) whose page logs to the console,
+/// then waits in vain: a failed test with a report.
+#[harness::test(migrations = false)]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_firefox_test_fails(browser: harness::browser::Browser) {
+    assert_eq!(browser.browser_name(), "firefox");
+    let _site = open_small_page(&browser).await;
+    browser
+        .execute("console.error('logged-by-the-page');", Vec::new())
+        .await
+        .unwrap();
+    browser
+        .expect("#never")
+        .within(Duration::from_millis(200))
+        .to_be_visible()
+        .await
+        .unwrap();
+}
+
 #[cfg(target_os = "linux")]
 /// A Redis of the kind `HELPER_REDIS` names (`binary` or `container`, `shared` or `own`), its
 /// port and what runs it (`pid:<pid>` or `container:<id>`) printed; held until stdin closes.
