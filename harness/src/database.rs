@@ -345,6 +345,51 @@ pub(crate) async fn end(server: &PostgresServer, name: &str, url: &str, failed: 
     }
 }
 
+/// Write a failed test's database to `path` with `pg_dump` (plain SQL), for its report: the kept
+/// database goes with the server when the run ends, and a CI run's server with it. Uses the
+/// local Postgres binaries' `pg_dump` whatever the backend; `Err` says why there is no dump.
+#[cfg(feature = "browser")]
+pub(crate) async fn dump(
+    server: &PostgresServer,
+    name: &str,
+    path: &std::path::Path,
+) -> Result<(), String> {
+    // Beside the Postgres binaries the harness would run (following links, as Debian's are),
+    // else whatever `pg_dump` is on PATH.
+    let program = crate::postgres::local::find_binaries()
+        .ok()
+        .and_then(|binaries| {
+            let beside = binaries.tool("pg_dump");
+            if beside.is_file() {
+                return Some(beside);
+            }
+            let real = std::fs::canonicalize(binaries.tool("postgres")).ok()?;
+            Some(real.parent()?.join(beside.file_name()?)).filter(|p| p.is_file())
+        })
+        .unwrap_or_else(|| std::path::PathBuf::from("pg_dump"));
+    let output = tokio::process::Command::new(&program)
+        .args(["--no-owner", "--no-privileges", "--host", server.host()])
+        .arg(format!("--port={}", server.port()))
+        .args(["--username", server.user(), "--dbname", name, "--file"])
+        .arg(path)
+        .env("PGPASSWORD", server.password())
+        .env("PGCONNECT_TIMEOUT", "10")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} failed ({}): {}",
+            program.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
 async fn connect(server: &PostgresServer, url: &str) -> Result<PgConnection, DatabaseError> {
     PgConnection::connect(url)
         .await

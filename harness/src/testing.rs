@@ -221,7 +221,7 @@ impl Scope {
         true
     }
 
-    async fn finish(&self, verdict: &Verdict) {
+    async fn finish(&self, verdict: &Verdict, test: &str) {
         let held = std::mem::take(&mut *self.held.lock().unwrap_or_else(|e| e.into_inner()));
         // Dropping what was held defers its parts too.
         drop(held);
@@ -230,9 +230,44 @@ impl Scope {
             self.finished.store(true, Ordering::SeqCst);
             std::mem::take(&mut *leftovers)
         };
+        #[cfg(feature = "browser")]
+        dump_for_report(&leftovers, verdict, test).await;
+        #[cfg(not(feature = "browser"))]
+        let _ = test;
         let ends = leftovers.into_iter().map(|leftover| end(leftover, verdict));
         futures_util::future::join_all(ends).await;
     }
+}
+
+/// A failed browser test's kept databases, dumped beside its report before the report is written
+/// (which links them).
+#[cfg(feature = "browser")]
+async fn dump_for_report(leftovers: &[Leftover], verdict: &Verdict, test: &str) {
+    let has_browser = leftovers.iter().any(|l| matches!(l, Leftover::Browser(_)));
+    if !matches!(verdict, Verdict::Failed(_)) || !has_browser || !crate::config::keep_failed_db() {
+        return;
+    }
+    let dir = crate::browser::test_dir(test);
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!(
+            "harness: cannot dump the failed test's database into {}: {e}",
+            dir.display()
+        );
+        return;
+    }
+    let dumps = leftovers.iter().filter_map(|leftover| match leftover {
+        Leftover::Database { server, name, .. } => {
+            let path = dir.join(format!("database-{name}.sql"));
+            Some(async move {
+                if let Err(why) = crate::database::dump(server, name, &path).await {
+                    let _ = std::fs::write(&path, format!("-- no dump of {name}: {why}\n"));
+                    eprintln!("harness: cannot dump the failed test's database {name}: {why}");
+                }
+            })
+        }
+        _ => None,
+    });
+    futures_util::future::join_all(dumps).await;
 }
 
 async fn end(leftover: Leftover, verdict: &Verdict) {
@@ -418,7 +453,7 @@ pub mod private {
             .enable_all()
             .build()
         {
-            Ok(cleanup) => cleanup.block_on(scope.finish(&verdict)),
+            Ok(cleanup) => cleanup.block_on(scope.finish(&verdict, &name)),
             Err(e) => eprintln!("harness: no runtime to clean up the test's fixtures: {e}"),
         }
         match ended {

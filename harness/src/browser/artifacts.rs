@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::driver::http_json;
 use super::error::ActionError;
+use super::report::{self, ReportInput, StepRecord};
 use super::session::ConsoleEntry;
 use crate::workdir;
 
@@ -27,6 +28,10 @@ pub(crate) struct FailureJob {
     /// Console entries read earlier (chromedriver hands each out once).
     pub(crate) console: Vec<ConsoleEntry>,
     pub(crate) service_log: Option<String>,
+    /// The steps taken, for the report.
+    pub(crate) steps: Vec<StepRecord>,
+    /// Firefox: the log holding the page's console (read instead of chromedriver's endpoint).
+    pub(crate) console_file: Option<PathBuf>,
 }
 
 /// Where failed browser tests leave their artifacts, one directory per test:
@@ -35,6 +40,12 @@ pub fn root() -> PathBuf {
     workdir::target_dir()
         .unwrap_or_else(std::env::temp_dir)
         .join("harness-artifacts")
+}
+
+/// The directory of a test's artifacts (its first browser's), where a failed test's database
+/// dump goes too.
+pub(crate) fn test_dir(test: &str) -> PathBuf {
+    root().join(safe_name(test))
 }
 
 fn safe_name(test: &str) -> String {
@@ -107,6 +118,47 @@ pub(crate) async fn read_console(
         .map_err(|_| format!("the console could not be read: {body}"))
 }
 
+/// The page's console as Firefox writes it to its stdout with `devtools.console.stdout.content`
+/// (`console.error: "text"`), and its uncaught errors (`JavaScript error: url, line n: …`).
+pub(crate) fn console_in_log(file: &Path) -> std::io::Result<Vec<ConsoleEntry>> {
+    let text = fs::read_to_string(file)?;
+    Ok(parse_firefox_console(&text))
+}
+
+fn parse_firefox_console(text: &str) -> Vec<ConsoleEntry> {
+    let mut entries = Vec::new();
+    for line in text.lines() {
+        let (level, source, message) = if let Some(rest) = line.strip_prefix("console.") {
+            let Some((method, message)) = rest.split_once(": ") else {
+                continue;
+            };
+            let level = match method {
+                "error" | "assert" => "SEVERE",
+                "warn" => "WARNING",
+                "debug" | "trace" => "DEBUG",
+                _ => "INFO",
+            };
+            (level, "console-api", message)
+        } else if let Some(message) = line.strip_prefix("JavaScript error: ") {
+            ("SEVERE", "javascript", message)
+        } else {
+            continue;
+        };
+        // Strings come quoted, as the console prints them.
+        let message = message
+            .strip_prefix('"')
+            .and_then(|m| m.strip_suffix('"'))
+            .unwrap_or(message);
+        entries.push(ConsoleEntry {
+            level: level.into(),
+            message: message.to_owned(),
+            source: source.into(),
+            timestamp: 0,
+        });
+    }
+    entries
+}
+
 fn value_of(answer: Result<Value, String>) -> Result<Value, String> {
     let body = answer?;
     match body.get("value") {
@@ -129,8 +181,9 @@ fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), ActionError> {
 
 /// Save everything that can still be read; what cannot is said in `failure.txt`.
 pub(crate) async fn save(job: &FailureJob) -> Result<PathBuf, ActionError> {
+    // Not emptied first: a failed test's database dump may be there already (an earlier run's
+    // files went when this test's first browser started).
     let dir = directory_for(&job.test);
-    let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).map_err(|source| ActionError::Io {
         path: dir.clone(),
         source,
@@ -145,22 +198,37 @@ pub(crate) async fn save(job: &FailureJob) -> Result<PathBuf, ActionError> {
         http_json(reqwest::Method::GET, &screenshot_url, None),
         http_json(reqwest::Method::GET, &source_url, None),
         http_json(reqwest::Method::GET, &url_url, None),
-        read_console(&job.driver_url, &job.session_id),
+        async {
+            match &job.console_file {
+                Some(file) => Ok(console_in_log(file)
+                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?
+                    .into_iter()
+                    .skip(job.console.len())
+                    .collect()),
+                None => read_console(&job.driver_url, &job.session_id).await,
+            }
+        },
     );
     let mut notes = String::new();
     let mut note = |what: &str, why: String| {
         let _ = writeln!(notes, "{what}: not saved: {why}");
     };
 
-    match value_of(screenshot).and_then(|v| {
+    let final_screenshot = match value_of(screenshot).and_then(|v| {
         let encoded = v.as_str().ok_or("no image in the answer")?.to_owned();
         base64::engine::general_purpose::STANDARD
             .decode(encoded)
             .map_err(|e| e.to_string())
     }) {
-        Ok(png) => write(&dir.join("screenshot.png"), png)?,
-        Err(why) => note("screenshot.png", why),
-    }
+        Ok(png) => {
+            write(&dir.join("screenshot.png"), &png)?;
+            Some(png)
+        }
+        Err(why) => {
+            note("screenshot.png", why);
+            None
+        }
+    };
     match value_of(source) {
         Ok(Value::String(html)) => write(&dir.join("page.html"), html)?,
         Ok(other) => note("page.html", format!("unexpected answer {other}")),
@@ -200,13 +268,66 @@ pub(crate) async fn save(job: &FailureJob) -> Result<PathBuf, ActionError> {
         entries.len(),
         notes
     );
+    let mut files: Vec<String> = fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name != "report.html")
+                .collect()
+        })
+        .unwrap_or_default();
+    files.push("failure.txt".into());
+    files.sort();
+    files.dedup();
+    let html = report::render(&ReportInput {
+        test: &job.test,
+        reason: &job.reason,
+        page_url: &page_url,
+        steps: &job.steps,
+        final_screenshot: final_screenshot.as_deref(),
+        console: &entries,
+        service_log: job.service_log.as_deref(),
+        files,
+        notes: &notes,
+    });
     write(&dir.join("failure.txt"), summary)?;
+    write(&dir.join("report.html"), html)?;
+    if let Err(e) = report::write_index(&root()) {
+        eprintln!("harness: cannot update the failed tests' index: {e}");
+    }
     Ok(dir)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn firefox_s_console_lines_are_read_from_its_log() {
+        let log = "1700000000000\tgeckodriver\tINFO\tListening on 127.0.0.1:4444\n\
+                   console.warn: \"page-loaded\"\n\
+                   console.error: \"clicked-error\"\n\
+                   console.log: 42\n\
+                   JavaScript error: http://127.0.0.1:1/, line 3: ReferenceError: x is not defined\n";
+        let entries = parse_firefox_console(log);
+        let seen: Vec<(&str, &str)> = entries
+            .iter()
+            .map(|e| (e.level.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("WARNING", "page-loaded"),
+                ("SEVERE", "clicked-error"),
+                ("INFO", "42"),
+                (
+                    "SEVERE",
+                    "http://127.0.0.1:1/, line 3: ReferenceError: x is not defined"
+                ),
+            ]
+        );
+    }
 
     #[test]
     fn an_earlier_runs_artifacts_of_the_same_test_are_cleared() {

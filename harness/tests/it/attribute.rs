@@ -201,10 +201,15 @@ async fn the_outcome_decides_whether_the_databases_are_kept(_warm: TestDatabase)
     }
 }
 
-/// A browser test that passes without `close()`, or fails, as `HELPER_OUTCOME` says.
-#[harness::test]
+/// A browser test with a database that passes without `close()`, or fails, as `HELPER_OUTCOME`
+/// says.
+#[harness::test(migrations = "tests/it/migrations")]
 #[ignore = "helper run by other tests as a child process"]
-async fn helper_browser_outcome(browser: Browser) -> Result<(), String> {
+async fn helper_browser_outcome(db: sqlx::PgPool, browser: Browser) -> Result<(), String> {
+    sqlx::query("INSERT INTO notes (body) VALUES ('written-before-the-failure')")
+        .execute(&db)
+        .await
+        .unwrap();
     browser
         .execute("document.title = 'outcome'", vec![])
         .await
@@ -250,6 +255,31 @@ mod browser {
             assert!(
                 html.contains("<title>outcome</title>"),
                 "reuse={reuse}: {html}"
+            );
+            // The report, linking the failed test's database as pg_dump wrote it.
+            let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+            assert!(report.contains("<h2>Steps (1)</h2>"), "{report}");
+            assert!(
+                report.contains("the browser helper fails as asked"),
+                "{report}"
+            );
+            let dump = std::fs::read_dir(&dir)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "sql"))
+                .unwrap_or_else(|| panic!("no database dump beside the report: {text}"));
+            let name = dump.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(report.contains(&format!("<a href=\"{name}\">")), "{report}");
+            let sql = std::fs::read_to_string(&dump).unwrap();
+            assert!(sql.contains("CREATE TABLE public.notes"), "{sql}");
+            assert!(sql.contains("written-before-the-failure"), "{sql}");
+            let index =
+                std::fs::read_to_string(harness::browser::artifacts_root().join("index.html"))
+                    .unwrap();
+            assert!(
+                index.contains("attribute__helper_browser_outcome/report.html"),
+                "{index}"
             );
             std::fs::remove_dir_all(&dir).unwrap();
         }
