@@ -20,18 +20,34 @@ pub const KEEP_FAILED_DB: &str = "HARNESS_KEEP_FAILED_DB";
 /// How long a server may take to come up, in seconds (default 60).
 pub const STARTUP_TIMEOUT: &str = "HARNESS_STARTUP_TIMEOUT";
 
-/// `skip` turns browser tests into printed skips; unset (or `chrome`), they run and fail when no
-/// browser can be started.
+/// Which browser the tests drive: `chrome` (the default) or `firefox`; `skip` makes every test
+/// that asks for a browser fail, saying how to leave browser tests out by name instead.
 pub const BROWSER: &str = "HARNESS_BROWSER";
 /// The chromedriver binary; when set, the only one looked for.
 pub const CHROMEDRIVER: &str = "HARNESS_CHROMEDRIVER";
 /// The Chrome or Chromium binary; when set, the only one looked for.
 pub const CHROME: &str = "HARNESS_CHROME";
+/// The geckodriver binary (for `HARNESS_BROWSER=firefox`); when set, the only one looked for.
+pub const GECKODRIVER: &str = "HARNESS_GECKODRIVER";
+/// The Firefox binary; when set, the only one looked for.
+pub const FIREFOX: &str = "HARNESS_FIREFOX";
 /// A running WebDriver server (e.g. a Selenium Grid) to use instead of starting chromedriver.
 pub const WEBDRIVER_URL: &str = "HARNESS_WEBDRIVER_URL";
 /// `1` gives each test an isolated context in one browser shared by the run, instead of a fresh
 /// browser per test (default `0`; faster, but see the limitation in `harness::browser`).
 pub const BROWSER_REUSE: &str = "HARNESS_BROWSER_REUSE";
+/// A directory: when set, every Chrome session collects precise JavaScript coverage of the page's
+/// own scripts and writes one raw file there when it ends; `harness js-coverage <dir>` merges
+/// them. Use an absolute path: nextest runs each test process in its package's directory.
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
+pub const JS_COVERAGE: &str = "HARNESS_JS_COVERAGE";
+
+/// How long assertions and actions wait for their element by default: `5s`, `500ms`, or seconds
+/// (default 5 s).
+pub const EXPECT_TIMEOUT: &str = "HARNESS_EXPECT_TIMEOUT";
+/// `0` turns off the screenshot taken after each browser step for a failed test's report
+/// (default on).
+pub const STEP_SCREENSHOTS: &str = "HARNESS_STEP_SCREENSHOTS";
 
 /// The official image, for machines that can pull; offline machines build their own with
 /// `scripts/build-postgres-image` and point `HARNESS_POSTGRES_IMAGE` at it.
@@ -66,6 +82,39 @@ pub(crate) fn startup_timeout() -> Duration {
         .map_or(Duration::from_secs(60), Duration::from_secs)
 }
 
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
+/// A duration as people write it: `5s`, `500ms`, `1.5s`, `2m`, or plain seconds.
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let number: f64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1000.0,
+        "s" => number,
+        "m" | "min" => number * 60.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// The default wait of assertions and actions; `Err` holds a value that is not a duration (a typo
+/// must not silently become the default).
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
+pub(crate) fn expect_timeout() -> Result<Duration, String> {
+    match var(EXPECT_TIMEOUT) {
+        None => Ok(Duration::from_secs(5)),
+        Some(value) => parse_duration(&value).ok_or(value),
+    }
+}
+
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
+pub(crate) fn step_screenshots() -> bool {
+    var(STEP_SCREENSHOTS).is_none_or(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +125,16 @@ mod tests {
         assert!(keeps_failed_db(Some("1")));
         assert!(!keeps_failed_db(Some("0")));
         assert!(!keeps_failed_db(Some("FALSE")));
+    }
+
+    #[test]
+    fn durations_are_read_as_people_write_them() {
+        assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("5 parsecs"), None);
+        assert_eq!(parse_duration("-1s"), None);
     }
 }

@@ -11,16 +11,24 @@
 //! for that tab's pending navigation; a page that never finishes loading in one test can hold up
 //! the start of other tests' sessions until that test ends.
 
+mod actions;
 mod artifacts;
+pub mod coverage;
 mod devtools;
 mod driver;
 mod error;
 pub(crate) mod locate;
+mod locator;
+mod profiler;
+mod report;
 mod session;
 mod wait;
 
+pub use actions::Cookie;
 pub use artifacts::root as artifacts_root;
+pub(crate) use artifacts::test_dir;
 pub use error::{ActionError, BrowserError, WaitError};
+pub use locator::Locator;
 pub(crate) use session::Leftover;
 pub use session::{Browser, ConsoleEntry, WINDOW_SIZE, warm_up};
-pub use wait::{DEFAULT_TIMEOUT, Expect};
+pub use wait::{DEFAULT_TIMEOUT, ElementState, Expect, PageExpect};

@@ -3,20 +3,22 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fantoccini::wd::WindowHandle;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::actions::command;
 use super::artifacts::{self, FailureJob};
 use super::devtools::{DevTools, IsolatedTab};
-use super::driver::{self, Setup, WINDOW};
+use super::driver::{self, Kind, Setup, WINDOW};
 use super::error::{ActionError, BrowserError};
 use super::locate;
-use super::wait::Expect;
+use super::profiler::Profiler;
+use super::report::StepRecord;
 use crate::config;
 use crate::keeper::ResourceFiles;
 use crate::testing::Scope;
@@ -65,14 +67,27 @@ pub struct Browser {
     driver_url: String,
     session_id: String,
     context: Option<SharedContext>,
-    /// The test's own Chrome (the default), stopped by its keeper once asked.
+    /// The test's own Chrome (the default) or geckodriver and Firefox, stopped by its keeper once
+    /// asked.
     own_chrome: Option<ResourceFiles>,
+    /// Firefox writes the page's console here (geckodriver has no log endpoint).
+    console_file: Option<PathBuf>,
+    /// With `HARNESS_JS_COVERAGE`, on Chrome: the page's coverage, taken before navigations.
+    profiler: Option<Profiler>,
+    kind: Kind,
     test: String,
     console: std::sync::Mutex<Vec<ConsoleEntry>>,
     service_log: Option<Box<dyn Fn() -> String + Send + Sync>>,
     closed: bool,
     /// The `#[harness::test]` whose outcome decides what becomes of it.
     scope: Option<Arc<Scope>>,
+    pub(crate) default_timeout: std::sync::Mutex<Duration>,
+    /// When the session started: steps are timed from here.
+    started: Instant,
+    /// Every step so far, for the failed test's report.
+    steps: std::sync::Mutex<Vec<StepRecord>>,
+    /// Whether each step ends with a screenshot (`HARNESS_STEP_SCREENSHOTS`).
+    step_screenshots: bool,
 }
 
 impl std::fmt::Debug for Browser {
@@ -86,25 +101,54 @@ impl std::fmt::Debug for Browser {
     }
 }
 
-fn capabilities(chrome_options: Value) -> serde_json::Map<String, Value> {
-    let Value::Object(map) = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": chrome_options,
-        // Lets `POST /session/{id}/se/log` return the console.
-        "goog:loggingPrefs": {"browser": "ALL"},
-    }) else {
+/// A new session's parts, before it becomes a `Browser`.
+struct Opened {
+    client: Client,
+    /// Chrome: `127.0.0.1:<port>` of its DevTools, and the tab's target id (for JS coverage).
+    devtools_tab: Option<(String, String)>,
+    driver_url: String,
+    context: Option<SharedContext>,
+    /// Firefox: the log its console is written to.
+    console_file: Option<PathBuf>,
+}
+
+fn object(value: Value) -> serde_json::Map<String, Value> {
+    let Value::Object(map) = value else {
         unreachable!("a JSON object literal")
     };
     map
 }
 
+fn chrome_capabilities(chrome_options: Value) -> serde_json::Map<String, Value> {
+    object(json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": chrome_options,
+        // Lets `POST /session/{id}/se/log` return the console.
+        "goog:loggingPrefs": {"browser": "ALL"},
+    }))
+}
+
+fn firefox_capabilities(binary: Option<&std::path::Path>) -> serde_json::Map<String, Value> {
+    let mut options = json!({
+        "args": ["-headless", "-no-remote"],
+        "prefs": driver::firefox_prefs(),
+    });
+    if let Some(binary) = binary {
+        options["binary"] = json!(binary);
+    }
+    object(json!({
+        "browserName": "firefox",
+        "moz:firefoxOptions": options,
+    }))
+}
+
 async fn new_session(
     url: &str,
-    chrome_options: Value,
+    capabilities: serde_json::Map<String, Value>,
     driver_version: &str,
 ) -> Result<Client, BrowserError> {
     let mut builder = ClientBuilder::new(HttpConnector::new());
-    builder.capabilities(capabilities(chrome_options));
+    builder.capabilities(capabilities);
     builder.connect(url).await.map_err(|source| {
         if let fantoccini::error::NewSessionError::SessionNotCreated(refusal) = &source
             && let Some(mismatch) = locate::mismatch_in(&refusal.message, driver_version)
@@ -144,76 +188,139 @@ impl Browser {
         test: String,
         scope: Option<Arc<Scope>>,
     ) -> Result<Browser, BrowserError> {
-        match config::var(config::BROWSER) {
-            Some(value) if value.eq_ignore_ascii_case("skip") => {
-                return Err(BrowserError::Skipped {
-                    variable: config::BROWSER,
-                });
-            }
-            Some(value) if !value.eq_ignore_ascii_case("chrome") => {
-                return Err(BrowserError::Config {
-                    variable: config::BROWSER,
-                    value,
-                    expected: "skip, chrome or unset",
-                });
-            }
-            _ => {}
-        }
+        let Some(kind) = driver::kind()? else {
+            return Err(BrowserError::Skipped {
+                variable: config::BROWSER,
+            });
+        };
+        let default_timeout = config::expect_timeout().map_err(|value| BrowserError::Config {
+            variable: config::EXPECT_TIMEOUT,
+            value,
+            expected: "a duration such as 5s, 500ms or 2.5",
+        })?;
         artifacts::clear_earlier(&test);
         let setup = driver::setup().await?;
-        let flags = driver::chrome_flags();
-        let mut own_chrome = None;
-        let started = Browser::open(setup, flags, &mut own_chrome).await;
-        let (client, context) = match started {
+        let mut own = None;
+        let started = Browser::open(setup, kind, &mut own).await;
+        let stop = |own: &Option<ResourceFiles>| {
+            if let Some(files) = own {
+                driver::stop_own(files);
+            }
+        };
+        let opened = match started {
             Ok(opened) => opened,
             Err(e) => {
-                if let Some(files) = &own_chrome {
-                    driver::stop_own_chrome(files);
-                }
+                stop(&own);
                 return Err(e);
             }
         };
-        let session_id = match client.session_id().await {
+        let session_id = match opened.client.session_id().await {
             Ok(id) => id.unwrap_or_default(),
             Err(source) => {
-                if let Some(files) = &own_chrome {
-                    driver::stop_own_chrome(files);
-                }
+                stop(&own);
                 return Err(setup_error("read the session id")(source));
             }
         };
+        let profiler = match &opened.devtools_tab {
+            Some((address, target)) => match Profiler::start_if_asked(address, target).await {
+                Ok(profiler) => profiler,
+                Err(e) => {
+                    stop(&own);
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
         Ok(Browser {
-            client: Some(client),
-            driver_url: setup.driver_url().to_owned(),
+            client: Some(opened.client),
+            driver_url: opened.driver_url,
             session_id,
-            context,
-            own_chrome,
+            context: opened.context,
+            own_chrome: own,
+            console_file: opened.console_file,
+            profiler,
+            kind,
             test,
             console: std::sync::Mutex::new(Vec::new()),
             service_log: None,
             closed: false,
             scope,
+            default_timeout: std::sync::Mutex::new(default_timeout),
+            started: Instant::now(),
+            steps: std::sync::Mutex::new(Vec::new()),
+            step_screenshots: config::step_screenshots(),
         })
     }
 
     async fn open(
         setup: &Setup,
-        flags: Vec<String>,
-        own_chrome: &mut Option<ResourceFiles>,
-    ) -> Result<(Client, Option<SharedContext>), BrowserError> {
+        kind: Kind,
+        own: &mut Option<ResourceFiles>,
+    ) -> Result<Opened, BrowserError> {
+        let opened = |client, driver_url: &str| Opened {
+            client,
+            devtools_tab: None,
+            driver_url: driver_url.to_owned(),
+            context: None,
+            console_file: None,
+        };
         Ok(match setup {
-            Setup::Remote { url } => (new_session(url, json!({"args": flags}), "").await?, None),
+            Setup::Remote { url } => {
+                let capabilities = match kind {
+                    Kind::Chrome => chrome_capabilities(json!({"args": driver::chrome_flags()})),
+                    Kind::Firefox => firefox_capabilities(None),
+                };
+                opened(new_session(url, capabilities, "").await?, url)
+            }
+            Setup::Firefox {
+                geckodriver,
+                firefox,
+            } => {
+                let (url, files, log) = driver::start_own_geckodriver(geckodriver).await?;
+                *own = Some(files);
+                let client = new_session(&url, firefox_capabilities(Some(firefox)), "")
+                    .await
+                    .map_err(|e| match &e {
+                        BrowserError::Session {
+                            source: fantoccini::error::NewSessionError::SessionNotCreated(refusal),
+                            ..
+                        } => locate::firefox_refusal(
+                            &refusal.message,
+                            &driver::version_line(geckodriver),
+                            &driver::version_line(firefox),
+                        )
+                        .unwrap_or(e),
+                        _ => e,
+                    })?;
+                client
+                    .set_window_size(WINDOW.0, WINDOW.1)
+                    .await
+                    .map_err(setup_error("size the window"))?;
+                Opened {
+                    console_file: Some(log),
+                    ..opened(client, &url)
+                }
+            }
             Setup::Local {
                 driver,
                 chrome,
                 shared: None,
             } => {
-                let (own, files) = driver::start_own_chrome(chrome).await?;
-                *own_chrome = Some(files);
-                locate::check_versions(&driver.version, &own.version)?;
-                let options = json!({"debuggerAddress": own.debugger_address});
-                let client = new_session(&driver.url, options, &driver.version).await?;
-                (client, None)
+                let (chrome_state, files) = driver::start_own_chrome(chrome).await?;
+                *own = Some(files);
+                locate::check_versions(&driver.version, &chrome_state.version)?;
+                let options = json!({"debuggerAddress": chrome_state.debugger_address});
+                let client =
+                    new_session(&driver.url, chrome_capabilities(options), &driver.version).await?;
+                // chromedriver's window handles are DevTools target ids.
+                let tab = client
+                    .window()
+                    .await
+                    .map_err(setup_error("read the tab's handle"))?;
+                Opened {
+                    devtools_tab: Some((chrome_state.debugger_address, String::from(tab))),
+                    ..opened(client, &driver.url)
+                }
             }
             Setup::Local {
                 driver,
@@ -226,7 +333,8 @@ impl Browser {
                 // another test's tab might be waiting on a page that never loads.
                 let tab = devtools.isolated_tab(WINDOW).await?;
                 let options = json!({"debuggerAddress": shared.debugger_address});
-                let client = new_session(&driver.url, options, &driver.version).await?;
+                let client =
+                    new_session(&driver.url, chrome_capabilities(options), &driver.version).await?;
                 let handle = WindowHandle::try_from(tab.target_id.clone()).map_err(|_| {
                     BrowserError::DevTools {
                         endpoint: shared.websocket_url.clone(),
@@ -238,14 +346,24 @@ impl Browser {
                     .switch_to_window(handle)
                     .await
                     .map_err(setup_error("switch to the test's own tab"))?;
+                let devtools_tab = Some((shared.debugger_address.clone(), tab.target_id.clone()));
                 let context = SharedContext {
                     devtools: tokio::sync::Mutex::new(devtools),
                     websocket_url: shared.websocket_url.clone(),
                     tab,
                 };
-                (client, Some(context))
+                Opened {
+                    devtools_tab,
+                    context: Some(context),
+                    ..opened(client, &driver.url)
+                }
             }
         })
+    }
+
+    /// Which browser this is: `chrome` or `firefox`.
+    pub fn browser_name(&self) -> &'static str {
+        self.kind.name()
     }
 
     /// Where to read the service's log from should the test fail (e.g. `ChildService::log`, or a
@@ -277,92 +395,57 @@ impl Browser {
         self.context.is_some()
     }
 
-    /// Auto-waiting assertions on the elements matching a CSS selector.
-    pub fn expect(&self, selector: &str) -> Expect<'_> {
-        Expect::new(self, selector)
+    /// Record a finished step, and after an action a screenshot of the page (unless turned off):
+    /// an assertion changes nothing on the page, and the failure's own screenshot shows the page
+    /// an assertion gave up on.
+    pub(crate) async fn record_step(
+        &self,
+        description: String,
+        started: Instant,
+        outcome: Result<(), String>,
+        action: bool,
+    ) {
+        let took = started.elapsed();
+        let screenshot = if action && self.step_screenshots {
+            self.client().screenshot().await.ok()
+        } else {
+            None
+        };
+        self.steps
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(StepRecord {
+                description,
+                at: started.saturating_duration_since(self.started),
+                took,
+                outcome,
+                screenshot,
+            });
     }
 
-    /// Navigate and wait for the page's load event.
-    pub async fn goto(&self, url: &str) -> Result<(), ActionError> {
-        self.client()
-            .goto(url)
-            .await
-            .map_err(command(format!("open {url}")))
+    /// The steps so far.
+    fn steps_taken(&self) -> Vec<StepRecord> {
+        self.steps.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// The current page's URL.
-    pub async fn url(&self) -> Result<String, ActionError> {
-        self.client()
-            .current_url()
-            .await
-            .map(String::from)
-            .map_err(command("read the page's URL".into()))
-    }
-
-    /// The first element matching `selector`, now (callers wait for it first).
-    async fn find(&self, selector: &str) -> Result<fantoccini::elements::Element, ActionError> {
-        self.client()
-            .find(Locator::Css(selector))
-            .await
-            .map_err(command(format!("find `{selector}`")))
-    }
-
-    /// Click the first element matching `selector` once it is visible and enabled.
-    pub async fn click(&self, selector: &str) -> Result<(), ActionError> {
-        self.expect(selector).until_actionable().await?;
-        let element = self.find(selector).await?;
-        element
-            .click()
-            .await
-            .map_err(command(format!("click `{selector}`")))
-    }
-
-    /// Replace the value of a text field, as Playwright's `fill` does: focus, set the value, and
-    /// fire `input` and `change` (typing a long text key by key would only cost time).
-    pub async fn fill(&self, selector: &str, text: &str) -> Result<(), ActionError> {
-        self.expect(selector).until_actionable().await?;
-        const FILL: &str = "const el = document.querySelector(arguments[0]); el.focus(); \
-             el.value = arguments[1]; \
-             el.dispatchEvent(new Event('input', {bubbles: true})); \
-             el.dispatchEvent(new Event('change', {bubbles: true}));";
-        self.client()
-            .execute(FILL, vec![json!(selector), json!(text)])
-            .await
-            .map(drop)
-            .map_err(command(format!("fill `{selector}`")))
-    }
-
-    /// Type into an element key by key (real key events), after what it already holds.
-    pub async fn type_text(&self, selector: &str, text: &str) -> Result<(), ActionError> {
-        self.expect(selector).until_actionable().await?;
-        let element = self.find(selector).await?;
-        element
-            .send_keys(text)
-            .await
-            .map_err(command(format!("type into `{selector}`")))
-    }
-
-    /// The visible text of the first element matching `selector`, once there is one.
-    pub async fn text(&self, selector: &str) -> Result<String, ActionError> {
-        self.expect(selector).to_be_visible().await?;
-        let element = self.find(selector).await?;
-        element
-            .text()
-            .await
-            .map_err(command(format!("read the text of `{selector}`")))
-    }
-
-    /// Run a script in the page (`arguments[i]` are `args`) and return its result.
-    pub async fn execute(&self, script: &str, args: Vec<Value>) -> Result<Value, ActionError> {
-        self.client()
-            .execute(script, args)
-            .await
-            .map_err(command("run a script in the page".into()))
+    /// Gather the page's JavaScript coverage so far (with `HARNESS_JS_COVERAGE`), before a
+    /// navigation replaces its scripts.
+    pub(crate) async fn collect_coverage(&self) {
+        if let Some(profiler) = &self.profiler {
+            profiler.take().await;
+        }
     }
 
     /// Every console message of this session so far (chromedriver hands each out once; the
     /// harness keeps them, so later calls and the artifacts still have them).
     pub async fn console_log(&self) -> Result<Vec<ConsoleEntry>, ActionError> {
+        if let Some(file) = &self.console_file {
+            // Firefox's console is in its log from the start: read whole each time.
+            return artifacts::console_in_log(file).map_err(|source| ActionError::Io {
+                path: file.clone(),
+                source,
+            });
+        }
         let fresh = artifacts::read_console(&self.driver_url, &self.session_id)
             .await
             .map_err(|reason| ActionError::Io {
@@ -404,6 +487,8 @@ impl Browser {
                 .unwrap_or_else(|e| e.into_inner())
                 .clone(),
             service_log,
+            steps: self.steps_taken(),
+            console_file: self.console_file.clone(),
         }
     }
 
@@ -411,6 +496,7 @@ impl Browser {
     /// (or its browser) removed.
     pub async fn close(mut self) -> Result<(), ActionError> {
         self.closed = true;
+        self.collect_coverage().await;
         let client = self.client.take().expect("close runs once");
         let ended = client
             .close()
@@ -426,20 +512,9 @@ impl Browser {
                 .await;
         }
         if let Some(files) = self.own_chrome.take() {
-            driver::stop_own_chrome(&files);
+            driver::stop_own(&files);
         }
         ended
-    }
-}
-
-fn command(action: String) -> impl FnOnce(fantoccini::error::CmdError) -> ActionError {
-    move |source| match super::wait::session_lost(&source) {
-        Some(reason) => ActionError::SessionGone {
-            action,
-            reason,
-            source: Box::new(source),
-        },
-        None => ActionError::Command { action, source },
     }
 }
 
@@ -460,12 +535,16 @@ pub(crate) struct Leftover {
     /// are saved: the context was created to be disposed of when it closes, and its tab with it.
     shared: Option<SharedContext>,
     own_chrome: Option<ResourceFiles>,
+    profiler: Option<Profiler>,
 }
 
 impl Leftover {
     /// Save the artifacts if the test failed (`failure` says why), then end the session and
     /// whatever browser or context it had.
     pub(crate) async fn end(mut self, failure: Option<&str>) {
+        if let Some(profiler) = self.profiler.take() {
+            profiler.take().await;
+        }
         let saved = match failure {
             Some(reason) => {
                 self.job.reason = reason.to_owned();
@@ -490,7 +569,7 @@ impl Leftover {
             let _ = devtools.dispose(&shared.tab.context_id).await;
         }
         if let Some(files) = &self.own_chrome {
-            driver::stop_own_chrome(files);
+            driver::stop_own(files);
         }
         drop(self.shared.take());
         drop(self.client.take());
@@ -524,6 +603,7 @@ impl Browser {
             client: self.client.take(),
             shared: self.context.take(),
             own_chrome: self.own_chrome.take(),
+            profiler: self.profiler.take(),
         }
     }
 }
