@@ -182,8 +182,19 @@ fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), ActionError> {
 /// Save everything that can still be read; what cannot is said in `failure.txt`.
 pub(crate) async fn save(job: &FailureJob) -> Result<PathBuf, ActionError> {
     // Not emptied first: a failed test's database dump may be there already (an earlier run's
-    // files went when this test's first browser started).
+    // files went when this test's first browser started). What an earlier save of this session
+    // wrote goes, so that nothing stale stands beside a file that could not be saved now.
     let dir = directory_for(&job.test);
+    for name in [
+        "screenshot.png",
+        "page.html",
+        "console.log",
+        "service.log",
+        "failure.txt",
+        "report.html",
+    ] {
+        let _ = fs::remove_file(dir.join(name));
+    }
     fs::create_dir_all(&dir).map_err(|source| ActionError::Io {
         path: dir.clone(),
         source,

@@ -2,8 +2,9 @@
 //! merged over a run's test processes into lcov and a summary.
 //!
 //! With `HARNESS_JS_COVERAGE=<dir>` set, every Chrome session collects precise coverage (call
-//! counts, block granularity) and, when it ends, writes one raw file into `<dir>`: the
-//! `Profiler.takePreciseCoverage` entries of the page's own scripts, each with its source. Give
+//! counts, block granularity), takes it before each navigation it makes and when it ends, and
+//! writes one raw file per take into `<dir>`: the `Profiler.takePreciseCoverage` entries of the
+//! page's own scripts (counts since the last take), each with its source. Give
 //! an absolute path: nextest runs each test process in its package's directory, so a relative one
 //! lands in a different place per package. `harness js-coverage <dir>` (the harness binary, with
 //! the `browser` feature) or [`Report::merge_dir`] merges the files.
