@@ -17,6 +17,9 @@ pub const DIR: &str = "HARNESS_DIR";
 pub const DATA_DIR: &str = "HARNESS_DATA_DIR";
 /// `0` removes the database of a failed test too (default: kept until the run ends, URL printed).
 pub const KEEP_FAILED_DB: &str = "HARNESS_KEEP_FAILED_DB";
+/// How many clones of each template a run keeps ready, made in the background (default: twice
+/// the machine's parallelism, at most 16); `0` makes every test clone its own when it asks.
+pub const DB_POOL: &str = "HARNESS_DB_POOL";
 /// How long a server may take to come up, in seconds (default 60).
 pub const STARTUP_TIMEOUT: &str = "HARNESS_STARTUP_TIMEOUT";
 

@@ -202,6 +202,14 @@ impl TestDatabase {
         test: &str,
         scope: Option<Arc<Scope>>,
     ) -> Result<TestDatabase, DatabaseError> {
+        // A clone made in advance, if one is waiting: no connection, no CREATE DATABASE. The pool
+        // connects when the test first queries.
+        let wanted = template_name(migrator, fixtures);
+        if let Some(name) = crate::db_pool::take(server, &wanted) {
+            crate::db_pool::refill(server, &wanted);
+            let pool = pool_options().connect_lazy_with(server.connect_options(&name));
+            return Ok(TestDatabase::made(server, name, pool, scope));
+        }
         // One admin connection serves the template check and the clone: each connection costs a
         // handshake and an authentication round.
         let mut admin = connect(server, &server.admin_url()).await?;
@@ -213,23 +221,30 @@ impl TestDatabase {
         let create = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"{strategy}");
         run(&mut admin, server, &create).await?;
         let _ = admin.close().await;
+        // The next test of the run finds one ready.
+        crate::db_pool::refill(server, &template);
         let url = server.url_for(&name);
-        let pool = PgPoolOptions::new()
-            .max_connections(5)
-            // A stopped server then fails the test in seconds, not at a long default; a healthy
-            // server hands out a connection in milliseconds even when all five are busy.
-            .acquire_timeout(Duration::from_secs(3))
+        let pool = pool_options()
             .connect(&url)
             .await
             .map_err(|source| connect_error(server, &url, source))?;
-        Ok(TestDatabase {
+        Ok(TestDatabase::made(server, name, pool, scope))
+    }
+
+    fn made(
+        server: &PostgresServer,
+        name: String,
+        pool: PgPool,
+        scope: Option<Arc<Scope>>,
+    ) -> TestDatabase {
+        TestDatabase {
+            url: server.url_for(&name),
             name,
-            url,
             pool,
             server: server.clone(),
             closed: false,
             scope,
-        })
+        }
     }
 
     /// A pool of connections to this database (at most 5).
@@ -321,7 +336,8 @@ impl Drop for TestDatabase {
 
 fn report_kept(server: &PostgresServer, name: &str, url: &str) {
     eprintln!(
-        "harness: test failed; kept database {name} on {} ({}) until the run ends; URL {}{}",
+        "harness: test failed; kept database {name} (of {}) on {} ({}) until the run ends; URL {}{}",
+        current_test_name(),
         server.description(),
         server.backend(),
         redact(url),
@@ -343,6 +359,15 @@ pub(crate) async fn end(server: &PostgresServer, name: &str, url: &str, failed: 
             crate::error_chain(&e)
         );
     }
+}
+
+/// A test database's pool: at most 5 connections, and a stopped server fails the test in seconds,
+/// not at a long default (a healthy server hands out a connection in milliseconds even when all
+/// five are busy).
+fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(5)
+        .acquire_timeout(Duration::from_secs(3))
 }
 
 /// Write a failed test's database to `path` with `pg_dump` (plain SQL), for its report: the kept

@@ -25,6 +25,7 @@ mod config;
 #[cfg(feature = "docker")]
 mod container;
 mod database;
+mod db_pool;
 #[cfg(feature = "docker")]
 mod docker_engine;
 pub mod doctor;
@@ -43,8 +44,8 @@ mod workdir;
 /// and `DEFAULT_POSTGRES_IMAGE`, what `POSTGRES_IMAGE` defaults to.
 pub mod env {
     pub use crate::config::{
-        BROWSER, BROWSER_REUSE, CHROME, CHROMEDRIVER, DATA_DIR, DEFAULT_POSTGRES_IMAGE, DIR,
-        EXPECT_TIMEOUT, FIREFOX, GECKODRIVER, JS_COVERAGE, KEEP_FAILED_DB, PG_BIN, POSTGRES,
+        BROWSER, BROWSER_REUSE, CHROME, CHROMEDRIVER, DATA_DIR, DB_POOL, DEFAULT_POSTGRES_IMAGE,
+        DIR, EXPECT_TIMEOUT, FIREFOX, GECKODRIVER, JS_COVERAGE, KEEP_FAILED_DB, PG_BIN, POSTGRES,
         POSTGRES_IMAGE, POSTGRES_URL, STARTUP_TIMEOUT, STEP_SCREENSHOTS, WEBDRIVER_URL,
     };
 }

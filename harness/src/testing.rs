@@ -456,6 +456,9 @@ pub mod private {
             Ok(cleanup) => cleanup.block_on(scope.finish(&verdict, &name)),
             Err(e) => eprintln!("harness: no runtime to clean up the test's fixtures: {e}"),
         }
+        // The clones this test's databases asked for, made while it ran, are ready for the next
+        // test rather than cut off half made when this process exits.
+        crate::db_pool::settle(Duration::from_secs(10));
         match ended {
             Ended::Value(value) => value,
             Ended::SetupFailed(why) => panic!("{name}: a fixture could not be set up:\n{why}"),

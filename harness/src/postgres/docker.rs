@@ -115,6 +115,7 @@ async fn start(
         base_url: None,
         description: format!("container {} from {image}", &id[..12.min(id.len())]),
         log: None,
+        pool_dir: Some(files.dir().join("db-pool")),
     };
     // Docker's port proxy accepts connections before Postgres listens: only a real connection counts.
     let probe = Probe::Postgres(server.admin_url());

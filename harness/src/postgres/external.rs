@@ -55,6 +55,7 @@ fn parse(raw: &str) -> Result<PostgresServer, ProvisionError> {
         password,
         base_url: Some(raw.to_owned()),
         log: None,
+        pool_dir: None,
     })
 }
 

@@ -561,5 +561,6 @@ async fn start(
         base_url: None,
         description: format!("postgres {} ({})", binaries.version, binaries.dir.display()),
         log: Some(log),
+        pool_dir: Some(files.dir().join("db-pool")),
     })
 }

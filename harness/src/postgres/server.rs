@@ -101,6 +101,10 @@ pub struct PostgresServer {
     /// The server's own log, where the harness runs the server's process (the local backend).
     #[serde(default)]
     pub(crate) log: Option<PathBuf>,
+    /// Where the run keeps clones of this server's templates ready (`db_pool`): in the server's
+    /// own directory, which its keeper removes with the server. None for the external backend.
+    #[serde(default)]
+    pub(crate) pool_dir: Option<PathBuf>,
 }
 
 impl fmt::Debug for PostgresServer {
@@ -371,6 +375,7 @@ mod tests {
             base_url: Some("postgres://app:pw@db.example:5433/app?sslmode=disable".into()), // pragma: allowlist secret
             description: "external server db.example:5433".into(),
             log,
+            pool_dir: None,
         }
     }
 

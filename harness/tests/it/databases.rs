@@ -80,3 +80,59 @@ mod docker {
         migrated_and_isolated(server).await;
     }
 }
+
+/// Once a template has served one test, the run keeps clones of it ready: a later test's
+/// database comes from that pool, as migrated and as much its own as a clone made on demand, and
+/// is dropped after it the same way. Taking one is a file's removal, with no round trip.
+#[tokio::test]
+async fn a_later_database_comes_ready_made_and_as_much_its_own() {
+    let server = PostgresServer::shared_with(Backend::Local).await.unwrap();
+    let first = TestDatabase::on(server, &MIGRATOR).await.unwrap();
+    sqlx::query("INSERT INTO notes (body) VALUES ('only in the first')")
+        .execute(first.pool())
+        .await
+        .unwrap();
+    // The clones are made in the background: wait for one, with a deadline.
+    let started = std::time::Instant::now();
+    let (ready, took) = loop {
+        let asked = std::time::Instant::now();
+        let db = TestDatabase::on(server, &MIGRATOR).await.unwrap();
+        let took = asked.elapsed();
+        if db.name().starts_with("t_ready_") {
+            break (db, took);
+        }
+        db.close().await.unwrap();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no database came from the pool"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(
+        took < std::time::Duration::from_millis(50),
+        "a ready database is handed out at once, not in {took:?}"
+    );
+    let (notes, migrations): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM notes), (SELECT count(*) FROM _sqlx_migrations)",
+    )
+    .fetch_one(ready.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (notes, migrations),
+        (0, 2),
+        "migrated, and nothing of the first test's"
+    );
+    let name = ready.name().to_owned();
+    ready.close().await.unwrap();
+    first.close().await.unwrap();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server.admin_url())
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "a pooled database is dropped after its test too");
+}
