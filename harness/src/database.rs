@@ -213,7 +213,8 @@ impl TestDatabase {
         // One admin connection serves the template check and the clone: each connection costs a
         // handshake and an authentication round.
         let mut admin = connect(server, &server.admin_url()).await?;
-        let (template, file_copy) = template_for(&mut admin, server, migrator, fixtures).await?;
+        let (template, file_copy) =
+            template_for(&mut admin, server, migrator, fixtures, wanted).await?;
         let name = database_name(test);
         // FILE_COPY (Postgres 15+) copies files instead of WAL-logging every block: faster when
         // durability is off, as on the harness's own servers.
@@ -514,8 +515,8 @@ async fn template_for(
     server: &PostgresServer,
     migrator: &Migrator,
     fixtures: &[SqlFixture],
+    template: String,
 ) -> Result<(String, bool), DatabaseError> {
-    let template = template_name(migrator, fixtures);
     let statement = |s: &str, source| statement_error(server, s, source);
     const PROBE: &str = "SELECT current_setting('server_version_num')::int >= 150000, \
                          (SELECT datistemplate FROM pg_database WHERE datname = $1)";

@@ -255,7 +255,7 @@ async fn start_chrome(program: PathBuf, files: ResourceFiles) -> Result<ChromeSt
 }
 
 /// A Chrome of this test's own, under a keeper whose "runner" is this test process: it is
-/// stopped when [`stop_own_chrome`] asks, or when this process ends, however it ends (a Chrome
+/// stopped when [`stop_own`] asks, or when this process ends, however it ends (a Chrome
 /// that chromedriver starts itself outlives a test killed before it deleted its session).
 pub(crate) async fn start_own_chrome(
     program: &Path,
@@ -279,7 +279,7 @@ pub(crate) async fn start_own_chrome(
         files.clone(),
     )
     .await
-    .inspect_err(|_| stop_own_chrome(&files))?;
+    .inspect_err(|_| stop_own(&files))?;
     Ok((state, files))
 }
 
@@ -398,14 +398,9 @@ pub(crate) fn version_line(program: &Path) -> String {
         .unwrap_or_else(|| format!("{} (version unknown)", program.display()))
 }
 
-/// Ask the keeper of a test's own browser or driver to stop it.
+/// Ask the keeper of a test's own Chrome (or geckodriver and Firefox) to stop it and remove its
+/// profile (it polls every 25 ms; nothing waits for it).
 pub(crate) fn stop_own(files: &ResourceFiles) {
-    stop_own_chrome(files)
-}
-
-/// Ask the keeper of a test's own Chrome to stop it and remove its profile (it polls every 25 ms;
-/// nothing waits for it).
-pub(crate) fn stop_own_chrome(files: &ResourceFiles) {
     let _ = std::fs::write(files.quit(), b"");
 }
 

@@ -69,7 +69,7 @@ pub struct Browser {
     context: Option<SharedContext>,
     /// The test's own Chrome (the default) or geckodriver and Firefox, stopped by its keeper once
     /// asked.
-    own_chrome: Option<ResourceFiles>,
+    own: Option<ResourceFiles>,
     /// Firefox writes the page's console here (geckodriver has no log endpoint).
     console_file: Option<PathBuf>,
     /// With `HARNESS_JS_COVERAGE`, on Chrome: the page's coverage, taken before navigations.
@@ -236,7 +236,7 @@ impl Browser {
             driver_url: opened.driver_url,
             session_id,
             context: opened.context,
-            own_chrome: own,
+            own,
             console_file: opened.console_file,
             profiler,
             kind,
@@ -511,7 +511,7 @@ impl Browser {
                 .dispose(&context.tab.context_id)
                 .await;
         }
-        if let Some(files) = self.own_chrome.take() {
+        if let Some(files) = self.own.take() {
             driver::stop_own(&files);
         }
         ended
@@ -534,7 +534,7 @@ pub(crate) struct Leftover {
     /// The test's context in the shared browser. Its connection is kept open until the artifacts
     /// are saved: the context was created to be disposed of when it closes, and its tab with it.
     shared: Option<SharedContext>,
-    own_chrome: Option<ResourceFiles>,
+    own: Option<ResourceFiles>,
     profiler: Option<Profiler>,
 }
 
@@ -568,7 +568,7 @@ impl Leftover {
         {
             let _ = devtools.dispose(&shared.tab.context_id).await;
         }
-        if let Some(files) = &self.own_chrome {
+        if let Some(files) = &self.own {
             driver::stop_own(files);
         }
         drop(self.shared.take());
@@ -602,7 +602,7 @@ impl Browser {
             job: self.failure_job(reason),
             client: self.client.take(),
             shared: self.context.take(),
-            own_chrome: self.own_chrome.take(),
+            own: self.own.take(),
             profiler: self.profiler.take(),
         }
     }

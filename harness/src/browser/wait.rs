@@ -21,9 +21,11 @@ const MAX_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Everything the assertions look at, read in one round trip: `arguments[0]` is the locator,
 /// `arguments[1]` an attribute to read (or null).
-fn snapshot_script() -> String {
-    format!(
-        "{}\nconst all = harnessResolve(arguments[0]); const el = all[0]; \
+fn snapshot_script() -> &'static str {
+    static SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        format!(
+            "{}\nconst all = harnessResolve(arguments[0]); const el = all[0]; \
          const page = {{url: location.href, title: document.title}}; \
          if (!el) return Object.assign({{count: 0}}, page); \
          const rect = el.getBoundingClientRect(); const style = getComputedStyle(el); \
@@ -37,8 +39,9 @@ fn snapshot_script() -> String {
            checked: 'checked' in el ? !!el.checked : el.getAttribute('aria-checked') === 'true', \
            attribute: arguments[1] === null ? null : el.getAttribute(arguments[1]), \
          }});",
-        super::locator::RESOLVER
-    )
+            super::locator::RESOLVER
+        )
+    })
 }
 
 /// What the page showed for a locator at one poll: the state of its first match. A custom
@@ -296,7 +299,7 @@ impl<'a> Expect<'a> {
             .browser
             .client()
             .execute(
-                &snapshot_script(),
+                snapshot_script(),
                 vec![json!(self.locator), json!(attribute)],
             )
             .await
