@@ -311,11 +311,23 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
         _ => quote!(::harness::__private::Runtime::CurrentThread),
     };
 
-    let setups: Vec<TokenStream2> = params
+    let labels: Vec<LitStr> = params
         .iter()
         .map(|p| {
+            LitStr::new(
+                &format!("{}: {}", p.pat.ident, type_text(p.ty)),
+                p.ty.span(),
+            )
+        })
+        .collect();
+    let setups: Vec<TokenStream2> = params
+        .iter()
+        .zip(&labels)
+        .map(|(p, label)| {
             let ty = p.ty;
-            quote_spanned! {ty.span()=> <#ty as ::harness::Fixture>::setup(&__harness_test)}
+            quote_spanned! {ty.span()=>
+                ::harness::__private::timed(#label, <#ty as ::harness::Fixture>::setup(&__harness_test))
+            }
         })
         .collect();
     let results: Vec<_> = (0..params.len())
@@ -326,11 +338,14 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
         1 => quote!(let #(#results)* = #(#setups)*.await;),
         _ => quote!(let (#(#results),*) = ::harness::__private::tokio::join!(#(#setups),*);),
     };
-    let takes = params.iter().zip(&results).map(|(p, result)| {
-        let ident = &p.pat.ident;
-        let label = LitStr::new(&format!("{ident}: {}", type_text(p.ty)), p.ty.span());
-        quote!(let #ident = __harness_setup.take(#label, #result);)
-    });
+    let takes = params
+        .iter()
+        .zip(&results)
+        .zip(&labels)
+        .map(|((p, result), label)| {
+            let ident = &p.pat.ident;
+            quote!(let #ident = __harness_setup.take(#label, #result);)
+        });
     let unwraps = params.iter().map(|p| {
         let (ident, mutability, ty) = (&p.pat.ident, &p.pat.mutability, p.ty);
         quote! {
@@ -379,7 +394,10 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
                     let __harness_body = async move #body;
                     let __harness_body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #output>> =
                         ::core::pin::pin!(__harness_body);
-                    ::harness::__private::Step::Ran(__harness_body.await)
+                    let __harness_span = ::harness::__private::body_span();
+                    let __harness_value = __harness_body.await;
+                    ::core::mem::drop(__harness_span);
+                    ::harness::__private::Step::Ran(__harness_value)
                 },
             )
         }

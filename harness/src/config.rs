@@ -20,6 +20,9 @@ pub const KEEP_FAILED_DB: &str = "HARNESS_KEEP_FAILED_DB";
 /// How many clones of each template a run keeps ready, made in the background (default: twice
 /// the machine's parallelism, at most 16); `0` makes every test clone its own when it asks.
 pub const DB_POOL: &str = "HARNESS_DB_POOL";
+/// `1` prints, when a test ends, a timeline of where its time went (the harness's own phases and
+/// every browser step) to stderr.
+pub const TIMINGS: &str = "HARNESS_TIMINGS";
 /// How long a server may take to come up, in seconds (default 60).
 pub const STARTUP_TIMEOUT: &str = "HARNESS_STARTUP_TIMEOUT";
 
@@ -39,6 +42,9 @@ pub const WEBDRIVER_URL: &str = "HARNESS_WEBDRIVER_URL";
 /// `1` gives each test an isolated context in one browser shared by the run, instead of a fresh
 /// browser per test (default `0`; faster, but see the limitation in `harness::browser`).
 pub const BROWSER_REUSE: &str = "HARNESS_BROWSER_REUSE";
+/// How many fresh Chromes the run keeps started ahead of the tests that will ask for one
+/// (default: the machine's parallelism, at most 8; `0` starts each test's when it asks).
+pub const BROWSER_POOL: &str = "HARNESS_BROWSER_POOL";
 /// A directory: when set, every Chrome session collects precise JavaScript coverage of the page's
 /// own scripts and writes one raw file there when it ends; `harness js-coverage <dir>` merges
 /// them. Use an absolute path: nextest runs each test process in its package's directory.

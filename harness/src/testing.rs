@@ -317,6 +317,17 @@ pub mod private {
 
     pub use tokio;
 
+    /// A fixture's setup, timed for `HARNESS_TIMINGS`.
+    pub async fn timed<F: Future>(what: &'static str, setup: F) -> F::Output {
+        let _span = crate::timings::span(|| format!("fixture {what}"));
+        setup.await
+    }
+
+    /// The body's run, timed for `HARNESS_TIMINGS` (a body that panics or times out is not).
+    pub fn body_span() -> impl Drop {
+        crate::timings::span(|| "the test's body".to_owned())
+    }
+
     /// Which migrations a test's database gets.
     pub enum Migrations {
         /// `migrator = path::TO::MIGRATOR`.
@@ -385,6 +396,7 @@ pub mod private {
         F: FnOnce(TestContext) -> Fut,
         Fut: Future<Output = Step<R>>,
     {
+        let runner_started = std::time::Instant::now();
         crate::init_tracing();
         let name = match info.module.split_once("::") {
             Some((_crate, path)) => format!("{path}::{}", info.name),
@@ -414,6 +426,7 @@ pub mod private {
         .enable_all()
         .build()
         .expect("a tokio runtime for the test");
+        crate::timings::record(runner_started, || "the runner: tracing, runtime".to_owned());
 
         let ran = runtime.block_on(async {
             let body = std::panic::AssertUnwindSafe(test(context)).catch_unwind();
@@ -425,7 +438,9 @@ pub mod private {
         // The body's future is gone by now; the tasks it spawned go with the runtime, and with
         // them any fixture moved into one: then everything the fixtures left is in the scope. A
         // blocking task that never ends is left behind rather than waited for.
+        let shutdown = crate::timings::span(|| "the test's runtime shut down".to_owned());
         runtime.shutdown_timeout(Duration::from_secs(5));
+        drop(shutdown);
         let (verdict, ended) = match ran {
             Ok(Ok(Step::Ran(value))) => match value.failure() {
                 Some(reason) => (Verdict::Failed(reason), Ended::Value(value)),
@@ -449,6 +464,7 @@ pub mod private {
                 Ended::TimedOut(limit),
             ),
         };
+        let cleaning = crate::timings::span(|| "clean-up of the fixtures".to_owned());
         match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -456,9 +472,13 @@ pub mod private {
             Ok(cleanup) => cleanup.block_on(scope.finish(&verdict, &name)),
             Err(e) => eprintln!("harness: no runtime to clean up the test's fixtures: {e}"),
         }
+        drop(cleaning);
         // The clones this test's databases asked for, made while it ran, are ready for the next
         // test rather than cut off half made when this process exits.
+        let settling = crate::timings::span(|| "wait for the database pool's refills".to_owned());
         crate::db_pool::settle(Duration::from_secs(10));
+        drop(settling);
+        crate::timings::report(&name);
         match ended {
             Ended::Value(value) => value,
             Ended::SetupFailed(why) => panic!("{name}: a fixture could not be set up:\n{why}"),

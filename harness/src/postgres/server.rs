@@ -126,7 +126,11 @@ impl PostgresServer {
     pub async fn shared() -> Result<&'static PostgresServer, ProvisionError> {
         static SERVER: OnceCell<&'static PostgresServer> = OnceCell::const_new();
         SERVER
-            .get_or_try_init(|| async { start_chosen(choice()?).await })
+            .get_or_try_init(|| async {
+                let _span =
+                    crate::timings::span(|| "postgres server (found or started)".to_owned());
+                start_chosen(choice()?).await
+            })
             .await
             .copied()
     }
