@@ -205,13 +205,17 @@ impl TestDatabase {
         // A clone made in advance, if one is waiting: no connection, no CREATE DATABASE. The pool
         // connects when the test first queries.
         let wanted = template_name(migrator, fixtures);
-        if let Some(name) = crate::db_pool::take(server, &wanted) {
+        let taking = crate::timings::span(|| "database: take a ready clone".to_owned());
+        let taken = crate::db_pool::take(server, &wanted);
+        drop(taking);
+        if let Some(name) = taken {
             crate::db_pool::refill(server, &wanted);
             let pool = pool_options().connect_lazy_with(server.connect_options(&name));
             return Ok(TestDatabase::made(server, name, pool, scope));
         }
         // One admin connection serves the template check and the clone: each connection costs a
         // handshake and an authentication round.
+        let _span = crate::timings::span(|| "database: template check and clone".to_owned());
         let mut admin = connect(server, &server.admin_url()).await?;
         let (template, file_copy) =
             template_for(&mut admin, server, migrator, fixtures, wanted).await?;
@@ -352,6 +356,9 @@ fn report_kept(server: &PostgresServer, name: &str, url: &str) {
 pub(crate) async fn end(server: &PostgresServer, name: &str, url: &str, failed: bool) {
     if failed && config::keep_failed_db() {
         report_kept(server, name, url);
+        return;
+    }
+    if crate::db_pool::discard(server, name) {
         return;
     }
     if let Err(e) = drop_database(server, name).await {

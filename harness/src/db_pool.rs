@@ -10,6 +10,10 @@
 //! one whose maker died mid-way is found and settled by the next worker. The clones go with the
 //! server when the run ends, like every database of a harness-run server; the external backend,
 //! whose server outlives the run, has no pool (a clone per test, as before).
+//!
+//! A passing test's database is not dropped on its way out either: `used/<database>` hands it to
+//! the next worker, which drops a few after its refills; what is left when the run ends goes
+//! with the server.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -50,13 +54,40 @@ fn pooled(server: &PostgresServer) -> bool {
 /// keyed by the server's address and password too, which a server restarted mid-run does not
 /// share.
 fn dir(server: &PostgresServer, template: &str) -> PathBuf {
+    of_server(server, template)
+}
+
+/// Where a server's databases that served a passing test wait to be dropped (by any process's
+/// worker, after its refills): dropping takes a connection and a round trip or two, which the
+/// test that used the database need not wait for.
+fn used_dir(server: &PostgresServer) -> PathBuf {
+    of_server(server, "used")
+}
+
+/// `<server's pool dir>/<server key>-<what>`.
+fn of_server(server: &PostgresServer, what: &str) -> PathBuf {
     let server_key = stable_hash(&[server.admin_url().as_bytes()]) as u32;
     server
         .pool_dir
         .clone()
         .unwrap_or_default()
-        .join(format!("{server_key:08x}-{template}"))
+        .join(format!("{server_key:08x}-{what}"))
 }
+
+/// Hand a used database over to be dropped in the background; `false` if it must be dropped now
+/// (no pool: the external backend's server outlives the run, so nothing may wait on it). Whatever
+/// is still waiting when the run ends goes with the server.
+pub(crate) fn discard(server: &PostgresServer, name: &str) -> bool {
+    if !pooled(server) {
+        return false;
+    }
+    let used = used_dir(server);
+    std::fs::create_dir_all(&used).is_ok() && std::fs::write(used.join(name), b"").is_ok()
+}
+
+/// At most this many used databases are dropped per fill, so that a worker's last job before
+/// its process exits stays short.
+const DROPS_PER_FILL: usize = 4;
 
 /// A ready clone of `template`, if one is waiting: its name, now this test's alone.
 ///
@@ -103,9 +134,15 @@ pub(crate) fn refill(server: &PostgresServer, template: &str) {
 /// the next test).
 pub(crate) fn settle(limit: Duration) {
     if let Some(worker) = WORKER.get() {
+        // Drops left undone wait for the next worker (or the run's end): the exit need not.
+        EXITING.store(true, std::sync::atomic::Ordering::Relaxed);
         worker.settle(limit);
     }
 }
+
+/// Set when the process is about to exit: the worker finishes the clone it is making, and drops
+/// no more used databases.
+static EXITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 struct Job {
     server: PostgresServer,
@@ -226,6 +263,9 @@ async fn fill(job: &Job) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     let want = size();
     loop {
+        if EXITING.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
+        }
         let have = entries(&ready).len() + entries(&pending).len();
         if have >= want {
             break;
@@ -249,8 +289,26 @@ async fn fill(job: &Job) -> Result<(), String> {
         std::fs::rename(&marker, ready.join(&name))
             .map_err(|e| format!("cannot mark {name} ready: {e}"))?;
     }
+    drop_used(&mut admin, &job.server).await;
     let _ = admin.close().await;
     Ok(())
+}
+
+/// Drop databases that passing tests handed over: each by whoever removes its file first.
+async fn drop_used(admin: &mut PgConnection, server: &PostgresServer) {
+    for (name, marker) in entries(&used_dir(server)).into_iter().take(DROPS_PER_FILL) {
+        if EXITING.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        if std::fs::remove_file(&marker).is_err() {
+            continue;
+        }
+        // The test's connections may still be closing: FORCE ends them.
+        let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        if let Err(e) = sqlx::raw_sql(&drop).execute(&mut *admin).await {
+            tracing::debug!("{drop}: {e}");
+        }
+    }
 }
 
 /// Clones whose maker died before marking them: ready if the `CREATE DATABASE` got through (it

@@ -130,7 +130,45 @@ pub(crate) fn install_hint() -> &'static str {
     }
 }
 
+/// `postgres --version`, remembered under the harness dir per binary (its path, size and
+/// modification time): every test process looks for the binaries, and a process start to ask
+/// costs several milliseconds of each short test.
 fn version_of(binaries: &PgBinaries) -> Result<String, String> {
+    let program = binaries.tool("postgres");
+    let remembered = fs::metadata(&program).ok().map(|meta| {
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        let key = stable_hash(&[
+            program.to_string_lossy().as_bytes(),
+            &meta.len().to_le_bytes(),
+            &modified.as_nanos().to_le_bytes(),
+        ]);
+        crate::workdir::harness_dir()
+            .join("cache")
+            .join(format!("postgres-version-{key:016x}"))
+    });
+    if let Some(version) = remembered
+        .as_ref()
+        .and_then(|path| fs::read_to_string(path).ok())
+        .filter(|v| !v.trim().is_empty())
+    {
+        return Ok(version.trim().to_owned());
+    }
+    let version = ask_version(binaries)?;
+    if let Some(path) = remembered
+        && path
+            .parent()
+            .is_some_and(|dir| fs::create_dir_all(dir).is_ok())
+    {
+        let _ = crate::keeper::write_atomically(&path, version.as_bytes());
+    }
+    Ok(version)
+}
+
+fn ask_version(binaries: &PgBinaries) -> Result<String, String> {
     let output = Command::new(binaries.tool("postgres"))
         .arg("--version")
         .output()
