@@ -54,6 +54,9 @@ pub(crate) enum Setup {
         driver: DriverState,
         chrome: PathBuf,
         shared: Option<ChromeState>,
+        /// Where the run's Chromes lent to one test at a time are listed (`pool.rs`), in
+        /// chromedriver's directory.
+        pool: PathBuf,
     },
 }
 
@@ -71,6 +74,10 @@ pub(crate) fn chrome_flags() -> Vec<String> {
         "--password-store=basic",
         "--use-mock-keychain",
         "--mute-audio",
+        // Headless Chrome still builds the omnibox's popups as WebUI pages, in a renderer of their
+        // own that no test sees: off, a Chrome's start costs about half the CPU (1.7 s → 0.85 s on
+        // 2 cores, Chromium 156) and 55 MiB less. Names Chrome does not know are ignored.
+        "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup",
     ]
     .map(String::from)
     .to_vec();
@@ -171,14 +178,18 @@ async fn make_setup() -> Result<Setup, BrowserError> {
     if let Some(browser) = &shared {
         locate::check_versions(&driver.version, &browser.version)?;
     }
+    let pool = ResourceFiles::new(Run::current().dir(), &driver_key)
+        .dir()
+        .join(format!("chrome-pool-{:08x}", path_hash(&chrome)));
     Ok(Setup::Local {
         driver,
         chrome,
         shared,
+        pool,
     })
 }
 
-fn path_hash(path: &Path) -> u32 {
+pub(crate) fn path_hash(path: &Path) -> u32 {
     stable_hash(&[path.to_string_lossy().as_bytes()]) as u32
 }
 
@@ -250,7 +261,10 @@ async fn spawn_driver(
 
 /// Start the run's headless Chrome with a profile of its own and DevTools on a port it picks
 /// itself (`--remote-debugging-port=0`, read back from `DevToolsActivePort`: no port to race for).
-async fn start_chrome(program: PathBuf, files: ResourceFiles) -> Result<ChromeState, BrowserError> {
+pub(crate) async fn start_chrome(
+    program: PathBuf,
+    files: ResourceFiles,
+) -> Result<ChromeState, BrowserError> {
     start_chrome_for(Run::current().runner, false, program, files).await
 }
 
@@ -410,6 +424,18 @@ async fn start_chrome_for(
     program: PathBuf,
     files: ResourceFiles,
 ) -> Result<ChromeState, BrowserError> {
+    let pid = spawn_chrome(runner, private, &program, &files)?;
+    wait_for_chrome(pid, &program, &files).await
+}
+
+/// Start a Chrome under its keeper; returns the browser's pid, without waiting for it to be
+/// ready.
+fn spawn_chrome(
+    runner: Option<u32>,
+    private: bool,
+    program: &Path,
+    files: &ResourceFiles,
+) -> Result<u32, BrowserError> {
     let profile = files.dir().join("profile");
     let log = files.dir().join("chrome.log");
     let mut args = chrome_flags();
@@ -420,7 +446,7 @@ async fn start_chrome_for(
         runner,
         private,
         files.clone(),
-        ChildSpec::new(program.clone(), args, Vec::new(), log.clone()),
+        ChildSpec::new(program.to_path_buf(), args, Vec::new(), log),
     );
     // Chrome puts its singleton socket in a directory of its own under TMPDIR and leaves it there
     // when it is stopped: give it a temp dir the keeper removes. Short, for the socket path's
@@ -446,9 +472,21 @@ async fn start_chrome_for(
         what: "chrome".into(),
         source,
     })?;
-    let pid = report
+    Ok(report
         .child_pid
-        .expect("a keeper with a child reports its pid");
+        .expect("a keeper with a child reports its pid"))
+}
+
+/// Wait until the Chrome `pid` (started by [`spawn_chrome`] with `files`) answers on DevTools.
+async fn wait_for_chrome(
+    pid: u32,
+    program: &Path,
+    files: &ResourceFiles,
+) -> Result<ChromeState, BrowserError> {
+    let profile = files.dir().join("profile");
+    let log = files.dir().join("chrome.log");
+    let program = program.to_path_buf();
+    let timeout = config::startup_timeout();
     let started = Instant::now();
     let port = loop {
         if let Some(port) = std::fs::read_to_string(profile.join("DevToolsActivePort"))

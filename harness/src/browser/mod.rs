@@ -2,14 +2,16 @@
 //! browser session per test, auto-waiting assertions, and artifacts saved when a test fails.
 //!
 //! By default the harness starts chromedriver once per run (owned by a keeper, like the Postgres
-//! server) and every test gets a fresh headless Chrome with a fresh profile from it.
+//! server), keeps the run's headless Chromes running, and lends each to one test at a time: the
+//! test gets a fresh browser context in it (its own cookies, storage, cache and tab), disposed of
+//! when the test ends or dies (`pool.rs`). A test that finds every Chrome lent, or any test with
+//! `HARNESS_BROWSER_POOL=0`, gets a fresh Chrome with a fresh profile of its own.
 //! `HARNESS_WEBDRIVER_URL` uses a remote WebDriver instead (a fresh session per test).
 //!
-//! `HARNESS_BROWSER_REUSE=1` starts one headless Chrome per run instead and gives every test a
-//! browser context of its own in it (its own cookies, storage, cache and tab): about twice as fast
-//! per test. Its limitation: chromedriver attaches each new session to an existing tab, and waits
-//! for that tab's pending navigation; a page that never finishes loading in one test can hold up
-//! the start of other tests' sessions until that test ends.
+//! `HARNESS_BROWSER_REUSE=1` starts one headless Chrome per run instead and gives every test at
+//! once a context in it. Its limitation: chromedriver, attaching a new session to a browser, waits
+//! for its tabs' pending navigations; a page that never finishes loading in one test can hold up
+//! the start of other tests' sessions until that test ends. A lent Chrome has no other test's tab.
 
 mod actions;
 mod artifacts;
@@ -19,6 +21,7 @@ mod driver;
 mod error;
 pub(crate) mod locate;
 mod locator;
+mod pool;
 mod profiler;
 mod report;
 mod session;

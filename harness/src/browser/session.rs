@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::actions::command;
 use super::artifacts::{self, FailureJob};
 use super::devtools::{DevTools, IsolatedTab};
-use super::driver::{self, Kind, Setup, WINDOW};
+use super::driver::{self, ChromeState, DriverState, Kind, Setup, WINDOW};
 use super::error::{ActionError, BrowserError};
 use super::locate;
 use super::profiler::Profiler;
@@ -43,18 +43,88 @@ pub struct ConsoleEntry {
     pub timestamp: i64,
 }
 
-/// The test's context in the run's shared browser.
+/// The test's context in a browser of the run's: lent to this test alone (`pool.rs`), or shared
+/// by every test (`HARNESS_BROWSER_REUSE=1`).
 struct SharedContext {
     /// Held for the whole test: the context was created with `disposeOnDetach`, so it also
     /// disappears should this process die without closing it.
     devtools: tokio::sync::Mutex<DevTools>,
     websocket_url: String,
     tab: IsolatedTab,
+    /// The slot of a lent browser: let go (by dropping) once the context is disposed of.
+    slot: Option<std::fs::File>,
 }
 
-/// A headless browser session of one test: a fresh Chrome with a fresh profile, or with
-/// `HARNESS_BROWSER_REUSE=1` a browser context of its own (cookies, storage, cache) in the run's
-/// shared Chrome, or a session of the remote WebDriver named by `HARNESS_WEBDRIVER_URL`.
+/// A session in a fresh context of a running Chrome of the run's. `slot`: the browser is lent
+/// to this test alone, so any other context in it is a dead test's, and goes first.
+async fn in_context(
+    driver: &DriverState,
+    chrome: &ChromeState,
+    slot: Option<std::fs::File>,
+) -> Result<Opened, BrowserError> {
+    let _span = crate::timings::span(|| "browser: a context in a running Chrome".to_owned());
+    let connecting = crate::timings::span(|| "browser: DevTools connected".to_owned());
+    let mut devtools = DevTools::connect(&chrome.websocket_url).await?;
+    drop(connecting);
+    if slot.is_some() {
+        let started = Instant::now();
+        let contexts = devtools
+            .call("Target.getBrowserContexts", json!({}))
+            .await?;
+        let leftovers: Vec<&str> = contexts["browserContextIds"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|id| id.as_str())
+            .collect();
+        for id in &leftovers {
+            devtools.dispose(id).await?;
+        }
+        crate::timings::record(started, || {
+            format!("browser: {} leftover contexts disposed of", leftovers.len())
+        });
+    }
+    // The tab first: chromedriver attaches a new session to the newest tab, and blocks until
+    // that tab's pending navigation ends. Our own fresh tab has none.
+    let making = crate::timings::span(|| "browser: its context and tab".to_owned());
+    let tab = devtools.isolated_tab(WINDOW).await?;
+    drop(making);
+    let options = json!({"debuggerAddress": chrome.debugger_address});
+    let attaching = crate::timings::span(|| "browser: chromedriver's session attached".to_owned());
+    let client = new_session(&driver.url, chrome_capabilities(options), &driver.version).await?;
+    drop(attaching);
+    let handle =
+        WindowHandle::try_from(tab.target_id.clone()).map_err(|_| BrowserError::DevTools {
+            endpoint: chrome.websocket_url.clone(),
+            what: "create a tab".into(),
+            reason: format!("unusable target id {:?}", tab.target_id),
+        })?;
+    client
+        .switch_to_window(handle)
+        .await
+        .map_err(setup_error("switch to the test's own tab"))?;
+    let devtools_tab = Some((chrome.debugger_address.clone(), tab.target_id.clone()));
+    let context = SharedContext {
+        devtools: tokio::sync::Mutex::new(devtools),
+        websocket_url: chrome.websocket_url.clone(),
+        tab,
+        slot,
+    };
+    Ok(Opened {
+        client,
+        devtools_tab,
+        driver_url: driver.url.clone(),
+        context: Some(context),
+        console_file: None,
+    })
+}
+
+/// A headless browser session of one test: by default a fresh browser context (its own cookies,
+/// storage, cache and tab) in a running Chrome of the run's, lent to this test alone (a fresh
+/// Chrome with a fresh profile with `HARNESS_BROWSER_POOL=0`, or when every one is lent); with
+/// `HARNESS_BROWSER_REUSE=1` a context in the one Chrome every test shares; a fresh Firefox with
+/// `HARNESS_BROWSER=firefox`; or a session of the remote WebDriver named by
+/// `HARNESS_WEBDRIVER_URL`.
 ///
 /// Under `#[harness::test]` the test's outcome decides its end: closed when it passes; when it
 /// fails (panic, `Err`, timeout), a screenshot, the page's HTML, the browser console and the
@@ -199,9 +269,13 @@ impl Browser {
             expected: "a duration such as 5s, 500ms or 2.5",
         })?;
         artifacts::clear_earlier(&test);
+        let finding = crate::timings::span(|| "browser: the run's WebDriver server".to_owned());
         let setup = driver::setup().await?;
+        drop(finding);
         let mut own = None;
+        let opening = crate::timings::span(|| "browser: a session".to_owned());
         let started = Browser::open(setup, kind, &mut own).await;
+        drop(opening);
         let stop = |own: &Option<ResourceFiles>| {
             if let Some(files) = own {
                 driver::stop_own(files);
@@ -305,8 +379,18 @@ impl Browser {
                 driver,
                 chrome,
                 shared: None,
+                pool,
             } => {
+                // A running Chrome of the run's, lent to this test alone, and a fresh context in
+                // it; a Chrome of the test's own when every one is lent.
+                if let Some(lent) = super::pool::borrow(pool, chrome).await? {
+                    locate::check_versions(&driver.version, &lent.chrome.version)?;
+                    return in_context(driver, &lent.chrome, Some(lent.slot)).await;
+                }
+                let starting =
+                    crate::timings::span(|| "browser: a Chrome of the test's own".to_owned());
                 let (chrome_state, files) = driver::start_own_chrome(chrome).await?;
+                drop(starting);
                 *own = Some(files);
                 locate::check_versions(&driver.version, &chrome_state.version)?;
                 let options = json!({"debuggerAddress": chrome_state.debugger_address});
@@ -326,38 +410,7 @@ impl Browser {
                 driver,
                 shared: Some(shared),
                 ..
-            } => {
-                let mut devtools = DevTools::connect(&shared.websocket_url).await?;
-                // The tab first: chromedriver attaches a new session to the newest tab, and
-                // blocks until that tab's pending navigation ends. Our own fresh tab has none;
-                // another test's tab might be waiting on a page that never loads.
-                let tab = devtools.isolated_tab(WINDOW).await?;
-                let options = json!({"debuggerAddress": shared.debugger_address});
-                let client =
-                    new_session(&driver.url, chrome_capabilities(options), &driver.version).await?;
-                let handle = WindowHandle::try_from(tab.target_id.clone()).map_err(|_| {
-                    BrowserError::DevTools {
-                        endpoint: shared.websocket_url.clone(),
-                        what: "create a tab".into(),
-                        reason: format!("unusable target id {:?}", tab.target_id),
-                    }
-                })?;
-                client
-                    .switch_to_window(handle)
-                    .await
-                    .map_err(setup_error("switch to the test's own tab"))?;
-                let devtools_tab = Some((shared.debugger_address.clone(), tab.target_id.clone()));
-                let context = SharedContext {
-                    devtools: tokio::sync::Mutex::new(devtools),
-                    websocket_url: shared.websocket_url.clone(),
-                    tab,
-                };
-                Opened {
-                    devtools_tab,
-                    context: Some(context),
-                    ..opened(client, &driver.url)
-                }
-            }
+            } => in_context(driver, shared, None).await?,
         })
     }
 
@@ -389,10 +442,16 @@ impl Browser {
         &self.session_id
     }
 
-    /// Whether this session is a context in the run's shared browser (rather than a browser of
-    /// its own).
+    /// Whether this session is a context in the browser every test of the run shares at once
+    /// (`HARNESS_BROWSER_REUSE=1`).
     pub fn is_shared_browser(&self) -> bool {
-        self.context.is_some()
+        self.context.as_ref().is_some_and(|c| c.slot.is_none())
+    }
+
+    /// Whether this session is a fresh context in one of the run's Chromes, lent to this test
+    /// alone (the default; `HARNESS_BROWSER_POOL`).
+    pub fn is_lent_browser(&self) -> bool {
+        self.context.as_ref().is_some_and(|c| c.slot.is_some())
     }
 
     /// Record a finished step, and after an action a screenshot of the page (unless turned off):
@@ -406,11 +465,16 @@ impl Browser {
         action: bool,
     ) {
         let took = started.elapsed();
+        crate::timings::record(started, || format!("step: {description}"));
+        let shooting = Instant::now();
         let screenshot = if action && self.step_screenshots {
             self.client().screenshot().await.ok()
         } else {
             None
         };
+        if screenshot.is_some() {
+            crate::timings::record(shooting, || "step: its screenshot".to_owned());
+        }
         self.steps
             .lock()
             .unwrap_or_else(|e| e.into_inner())

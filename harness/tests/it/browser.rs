@@ -139,6 +139,12 @@ async fn sessions_keep_cookies_storage_and_pages_apart() {
         "the mode asked for is the mode run"
     );
     assert_eq!(second.is_shared_browser(), reuse);
+    let lent = !reuse && std::env::var(harness::env::BROWSER_POOL).as_deref() != Ok("0");
+    assert_eq!(
+        (first.is_lent_browser(), second.is_lent_browser()),
+        (lent, lent),
+        "by default, each a context in a Chrome lent to it alone"
+    );
     let site = page().await;
     let origin = site.base_url().to_owned();
     first.goto(&origin).await.unwrap();
@@ -248,7 +254,7 @@ async fn a_hanging_page_in_one_session_does_not_stall_another() {
     let stuck = Browser::start().await.unwrap();
     if stuck.is_shared_browser() {
         eprintln!(
-            "SKIPPED: with HARNESS_BROWSER_REUSE=1 a hanging page may hold up other sessions"
+            "SKIPPED: with HARNESS_BROWSER_REUSE=1 a hanging page holds up other sessions (the known limit)"
         );
         return;
     }
@@ -290,6 +296,52 @@ async fn a_hanging_page_in_one_session_does_not_stall_another() {
     held.abort();
     let stuck = loading.await.unwrap();
     stuck.close().await.unwrap();
+}
+
+/// A borrower killed while its page hangs leaves the lent Chrome clean and free: the next test of
+/// the run gets it within seconds (chromedriver would wait on the dead test's pending load were
+/// its context still there), and sees none of its cookies, storage or tabs.
+#[test]
+fn a_killed_borrower_leaves_its_lent_chrome_clean_for_the_next_test() {
+    use crate::child::spawn_ready;
+    // Accepts connections and never answers them.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}/", silent.local_addr().unwrap());
+    let run_id = uuid::Uuid::new_v4().to_string();
+    let helper = |name: &str| {
+        let mut command = crate::child::helper(name);
+        command
+            // Both helpers are one run, whose runner is this process: the Chrome outlives the
+            // first, as it would between two tests of a nextest run, and goes after this test.
+            .env("NEXTEST_RUN_ID", &run_id)
+            .env(harness::env::BROWSER_POOL, "1")
+            .env("HELPER_URL", &silent_url)
+            .env_remove(harness::env::BROWSER)
+            .env_remove(harness::env::BROWSER_REUSE)
+            .env_remove(harness::env::WEBDRIVER_URL);
+        command
+    };
+    let (mut first, _out, _) = spawn_ready(helper("helper_lent_browser_hangs"));
+    // Its navigation has reached the silent server: the page is pending.
+    let (held, _) = silent.accept().unwrap();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let started = Instant::now();
+    let out = helper("helper_lent_browser_after").output().unwrap();
+    let took = started.elapsed();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("LENT "))
+        .unwrap_or_else(|| panic!("no result: {text}{}", String::from_utf8_lossy(&out.stderr)));
+    // Two tabs: its own and the blank one Chrome starts with; the dead test's went with its
+    // context (it would make three).
+    assert_eq!(line, r#"true "" "none" 2"#, "{text}");
+    assert!(
+        took < Duration::from_secs(20),
+        "the next borrower took {took:?}"
+    );
+    drop(held);
 }
 
 /// This test binary, running one of the `#[ignore]`d helpers below in a run of its own.

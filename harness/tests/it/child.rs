@@ -561,3 +561,54 @@ async fn helper_hold_redis() {
     stdin_from_parent(false).await;
     drop(redis);
 }
+
+/// A lent browser's borrower: a cookie and storage set on a page of its own, then a navigation to
+/// `HELPER_URL` (a server that never answers), `READY` printed once it is under way; it waits
+/// there until killed.
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_lent_browser_hangs() {
+    let browser = harness::browser::Browser::start().await.unwrap();
+    assert!(browser.is_lent_browser(), "the default is a lent browser");
+    let _site = open_small_page(&browser).await;
+    browser
+        .execute(
+            "document.cookie = 'left=behind; path=/'; localStorage.setItem('left', 'behind');",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let url = std::env::var("HELPER_URL").unwrap();
+    let navigating = tokio::spawn(async move {
+        let _ = browser.goto(&url).await;
+        browser
+    });
+    println!("\nREADY navigating");
+    std::io::stdout().flush().unwrap();
+    let _ = navigating.await;
+    std::future::pending::<()>().await;
+}
+
+/// The next borrower of the same run: prints `LENT <whether lent> <cookie> <storage> <tabs>`.
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_lent_browser_after() {
+    let browser = harness::browser::Browser::start().await.unwrap();
+    let _site = open_small_page(&browser).await;
+    let seen = browser
+        .execute(
+            "return [document.cookie, localStorage.getItem('left')];",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let tabs = browser.client().windows().await.unwrap().len();
+    println!(
+        "\nLENT {} {:?} {:?} {tabs}",
+        browser.is_lent_browser(),
+        seen[0].as_str().unwrap_or_default(),
+        seen[1].as_str().unwrap_or("none"),
+    );
+    std::io::stdout().flush().unwrap();
+    browser.close().await.unwrap();
+}
