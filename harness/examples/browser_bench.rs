@@ -1,6 +1,5 @@
 //! Figures for browser tests: chromedriver start, session start, first and later navigations,
-//! close; then the wall time of tunix-rt's E2E suite under `cargo nextest run` from a cold start
-//! (no server running; the build is warmed first and not counted).
+//! close. Whole suites under `cargo nextest run` are `suite_bench`'s.
 //!
 //! `cargo run -p e2e-harness --all-features --example browser_bench [-- --runs N]`
 //!
@@ -104,36 +103,6 @@ fn cold_starts(runs: usize, reuse: &str) {
     }
 }
 
-/// `cargo nextest run -p tunix-rt -E <filter>`, wall time, once per run.
-fn suite(label: &str, filter: &str, runs: usize, reuse: &str) {
-    let mut samples = Vec::new();
-    for _ in 0..runs {
-        let started = Instant::now();
-        let out = Command::new(env!("CARGO"))
-            .args([
-                "nextest",
-                "run",
-                "-p",
-                "tunix-rt",
-                "--no-fail-fast",
-                "-E",
-                filter,
-            ])
-            .env(harness::env::BROWSER_REUSE, reuse)
-            .env_remove("NEXTEST_RUN_ID")
-            .output()
-            .expect("cargo nextest");
-        samples.push(ms(started.elapsed()));
-        assert!(
-            out.status.success(),
-            "{label} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    summary(&format!("{label} (REUSE={reuse})"), &mut samples);
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -148,21 +117,5 @@ async fn main() {
         .unwrap_or(3);
     for reuse in ["0", "1"] {
         cold_starts(runs, reuse);
-    }
-    // Warm the build so the suite's figures are test time only.
-    let built = Command::new(env!("CARGO"))
-        .args(["nextest", "run", "-p", "tunix-rt", "--no-run"])
-        .status()
-        .expect("cargo nextest --no-run");
-    assert!(built.success());
-    println!("cargo nextest run -p tunix-rt, wall time from a cold start (no server running)");
-    for reuse in ["0", "1"] {
-        suite(
-            "the five original scenarios",
-            "test(/^e2e::scenarios::/)",
-            runs,
-            reuse,
-        );
-        suite("the whole E2E suite", "test(/^e2e::/)", runs, reuse);
     }
 }

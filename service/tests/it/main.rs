@@ -10,6 +10,7 @@ mod database_outage;
 mod e2e;
 mod get_trace;
 mod health;
+mod hundred;
 mod list_traces;
 mod load;
 mod page;
