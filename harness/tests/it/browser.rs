@@ -301,6 +301,7 @@ async fn a_hanging_page_in_one_session_does_not_stall_another() {
 /// A borrower killed while its page hangs leaves the lent Chrome clean and free: the next test of
 /// the run gets it within seconds (chromedriver would wait on the dead test's pending load were
 /// its context still there), and sees none of its cookies, storage or tabs.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_killed_borrower_leaves_its_lent_chrome_clean_for_the_next_test() {
     use crate::child::spawn_ready;
