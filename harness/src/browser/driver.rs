@@ -424,18 +424,6 @@ async fn start_chrome_for(
     program: PathBuf,
     files: ResourceFiles,
 ) -> Result<ChromeState, BrowserError> {
-    let pid = spawn_chrome(runner, private, &program, &files)?;
-    wait_for_chrome(pid, &program, &files).await
-}
-
-/// Start a Chrome under its keeper; returns the browser's pid, without waiting for it to be
-/// ready.
-fn spawn_chrome(
-    runner: Option<u32>,
-    private: bool,
-    program: &Path,
-    files: &ResourceFiles,
-) -> Result<u32, BrowserError> {
     let profile = files.dir().join("profile");
     let log = files.dir().join("chrome.log");
     let mut args = chrome_flags();
@@ -446,7 +434,7 @@ fn spawn_chrome(
         runner,
         private,
         files.clone(),
-        ChildSpec::new(program.to_path_buf(), args, Vec::new(), log),
+        ChildSpec::new(program.clone(), args, Vec::new(), log.clone()),
     );
     // Chrome puts its singleton socket in a directory of its own under TMPDIR and leaves it there
     // when it is stopped: give it a temp dir the keeper removes. Short, for the socket path's
@@ -472,21 +460,9 @@ fn spawn_chrome(
         what: "chrome".into(),
         source,
     })?;
-    Ok(report
+    let pid = report
         .child_pid
-        .expect("a keeper with a child reports its pid"))
-}
-
-/// Wait until the Chrome `pid` (started by [`spawn_chrome`] with `files`) answers on DevTools.
-async fn wait_for_chrome(
-    pid: u32,
-    program: &Path,
-    files: &ResourceFiles,
-) -> Result<ChromeState, BrowserError> {
-    let profile = files.dir().join("profile");
-    let log = files.dir().join("chrome.log");
-    let program = program.to_path_buf();
-    let timeout = config::startup_timeout();
+        .expect("a keeper with a child reports its pid");
     let started = Instant::now();
     let port = loop {
         if let Some(port) = std::fs::read_to_string(profile.join("DevToolsActivePort"))
