@@ -267,12 +267,12 @@ fn expand(options: Options, item: &ItemFn) -> syn::Result<TokenStream2> {
     let return_check = quote_spanned! {output_span=> __harness_is_return::<#output>();};
 
     let migrations = match (&options.migrator, &options.migrations) {
-        (Some(migrator), _) => quote!(::harness::__private::Migrations::Static(&#migrator)),
-        (None, Some(Some(dir))) => quote!(::harness::__private::Migrations::Dir(#dir)),
-        (None, Some(None)) => quote!(::harness::__private::Migrations::Static(
+        (Some(migrator), _) => quote!(::harness::__private::MigrationsFrom::Static(&#migrator)),
+        (None, Some(Some(dir))) => quote!(::harness::__private::MigrationsFrom::Dir(#dir)),
+        (None, Some(None)) => quote!(::harness::__private::MigrationsFrom::Static(
             &::harness::__private::NO_MIGRATIONS
         )),
-        (None, None) => quote!(::harness::__private::Migrations::Dir("migrations")),
+        (None, None) => quote!(::harness::__private::MigrationsFrom::Dir("migrations")),
     };
     let fixtures = options.fixtures.iter().map(|fixture| {
         let value = fixture.value();

@@ -8,6 +8,7 @@
 //! Each cold start runs in a child process of its own (a run of its own), so the server really is
 //! started and removed every time.
 
+use harness::sqlx_0_8::TestDatabaseExt as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
 

@@ -13,6 +13,7 @@
 //! (which opens the connection a pooled database has not opened yet), and the drop at the end, as
 //! medians and 95th percentiles over every process.
 
+use harness::sqlx_0_8::TestDatabaseExt as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

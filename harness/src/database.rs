@@ -4,10 +4,10 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection, PgPool};
+use tokio_postgres::Client;
 
+use crate::migrate::{MigrateError, MigrationTarget, Migrations};
+use crate::pg::{self, PgError};
 use crate::postgres::server_says;
 use crate::postgres::{PostgresServer, ProvisionError};
 use crate::testing::{Leftover, Scope};
@@ -33,7 +33,7 @@ pub enum DatabaseError {
         server_log: Option<String>,
         /// The cause.
         #[source]
-        source: sqlx::Error,
+        source: PgError,
     },
     /// A statement of the harness's own failed.
     #[error("`{statement}` failed on {server}{}", server_says(.server_log))]
@@ -47,20 +47,7 @@ pub enum DatabaseError {
         server_log: Option<String>,
         /// The cause.
         #[source]
-        source: sqlx::Error,
-    },
-    /// A migration failed while building the template.
-    #[error("migration {version} ({description}) failed while building template {template}")]
-    Migration {
-        /// The failing migration's version.
-        version: i64,
-        /// Its description (file name without version).
-        description: String,
-        /// The template being built.
-        template: String,
-        /// The SQL error.
-        #[source]
-        source: MigrateError,
+        source: PgError,
     },
     /// A SQL fixture failed while building the template.
     #[error("fixture {fixture} failed while building template {template}")]
@@ -71,7 +58,7 @@ pub enum DatabaseError {
         template: String,
         /// The SQL error.
         #[source]
-        source: sqlx::Error,
+        source: PgError,
     },
     /// A `#[harness::test]` names a migrations directory that does not exist.
     #[error(
@@ -92,7 +79,7 @@ pub enum DatabaseError {
         #[source]
         source: MigrateError,
     },
-    /// The migrations could not be applied for a reason tied to no single migration.
+    /// The migrations failed while building the template (which was not made).
     #[error("cannot apply the migrations to template {template}")]
     Migrate {
         /// The template being built.
@@ -143,14 +130,20 @@ impl SqlFixture {
 /// ends. If the test fails it is kept (unless `HARNESS_KEEP_FAILED_DB=0`) and its URL printed:
 /// under `#[harness::test]` when the test panics, returns an `Err` or times out; made by hand, when
 /// it is dropped during a panic.
+///
+/// It hands out where it is ([`url`](Self::url), or its parts for a client's own settings); the
+/// adapters hand out the project's own client types (with the `sqlx-0.8` feature,
+/// `harness::sqlx_0_8::TestDatabaseExt::pool`).
 pub struct TestDatabase {
     name: String,
     url: String,
-    pool: PgPool,
     server: PostgresServer,
     closed: bool,
     /// The `#[harness::test]` whose outcome decides what becomes of it.
     scope: Option<Arc<Scope>>,
+    /// The sqlx 0.8 pool, made when first asked for.
+    #[cfg(feature = "sqlx-0.8")]
+    pub(crate) sqlx_0_8: std::sync::OnceLock<::sqlx::PgPool>,
 }
 
 impl std::fmt::Debug for TestDatabase {
@@ -163,98 +156,87 @@ impl std::fmt::Debug for TestDatabase {
 }
 
 impl TestDatabase {
-    /// A fresh database with `migrator`'s migrations applied, on the run's shared server.
-    pub async fn new(migrator: &Migrator) -> Result<TestDatabase, DatabaseError> {
-        TestDatabase::with_fixtures(migrator, &[]).await
+    /// A fresh database with `migrations` applied, on the run's shared server: a directory read
+    /// with [`SqlMigrations::detect`](crate::migrate::SqlMigrations::detect), the project's own
+    /// code ([`migrate::custom`](crate::migrate::custom)), or with the `sqlx-0.8` feature a sqlx
+    /// `Migrator`.
+    pub async fn new(
+        migrations: &(impl Migrations + ?Sized),
+    ) -> Result<TestDatabase, DatabaseError> {
+        TestDatabase::with_fixtures(migrations, &[]).await
     }
 
-    /// A fresh database with `migrator`'s migrations and then `fixtures` applied (both in its
-    /// template, so each further database of the same set costs a clone only).
+    /// A fresh database with `migrations` and then `fixtures` applied (both in its template, so
+    /// each further database of the same set costs a clone only).
     pub async fn with_fixtures(
-        migrator: &Migrator,
+        migrations: &(impl Migrations + ?Sized),
         fixtures: &[SqlFixture],
     ) -> Result<TestDatabase, DatabaseError> {
         let server = PostgresServer::shared().await?;
-        TestDatabase::create(server, migrator, fixtures, &current_test_name(), None).await
+        TestDatabase::create(server, &migrations, fixtures, &current_test_name(), None).await
     }
 
     /// A fresh migrated database on a given server.
     pub async fn on(
         server: &PostgresServer,
-        migrator: &Migrator,
+        migrations: &(impl Migrations + ?Sized),
     ) -> Result<TestDatabase, DatabaseError> {
-        TestDatabase::create(server, migrator, &[], &current_test_name(), None).await
+        TestDatabase::create(server, &migrations, &[], &current_test_name(), None).await
     }
 
     /// A fresh database with migrations and fixtures, on a given server.
     pub async fn on_with_fixtures(
         server: &PostgresServer,
-        migrator: &Migrator,
+        migrations: &(impl Migrations + ?Sized),
         fixtures: &[SqlFixture],
     ) -> Result<TestDatabase, DatabaseError> {
-        TestDatabase::create(server, migrator, fixtures, &current_test_name(), None).await
+        TestDatabase::create(server, &migrations, fixtures, &current_test_name(), None).await
     }
 
     pub(crate) async fn create(
         server: &PostgresServer,
-        migrator: &Migrator,
+        migrations: &dyn Migrations,
         fixtures: &[SqlFixture],
         test: &str,
         scope: Option<Arc<Scope>>,
     ) -> Result<TestDatabase, DatabaseError> {
-        // A clone made in advance, if one is waiting: no connection, no CREATE DATABASE. The pool
-        // connects when the test first queries.
-        let wanted = template_name(migrator, fixtures);
+        // A clone made in advance, if one is waiting: no connection, no CREATE DATABASE.
+        let wanted = template_name(&migrations.key(), fixtures);
         let taking = crate::timings::span(|| "database: take a ready clone".to_owned());
         let taken = crate::db_pool::take(server, &wanted);
         drop(taking);
         if let Some(name) = taken {
             crate::db_pool::refill(server, &wanted);
-            let pool = pool_options().connect_lazy_with(server.connect_options(&name));
-            return Ok(TestDatabase::made(server, name, pool, scope));
+            return Ok(TestDatabase::made(server, name, scope));
         }
         // One admin connection serves the template check and the clone: each connection costs a
         // handshake and an authentication round.
         let _span = crate::timings::span(|| "database: template check and clone".to_owned());
-        let mut admin = connect(server, &server.admin_url()).await?;
+        let admin = connect(server, "postgres").await?;
         let (template, file_copy) =
-            template_for(&mut admin, server, migrator, fixtures, wanted).await?;
+            template_for(&admin, server, migrations, fixtures, wanted).await?;
         let name = database_name(test);
         // FILE_COPY (Postgres 15+) copies files instead of WAL-logging every block: faster when
         // durability is off, as on the harness's own servers.
         let strategy = if file_copy { " STRATEGY FILE_COPY" } else { "" };
         let create = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"{strategy}");
-        run(&mut admin, server, &create).await?;
-        let _ = admin.close().await;
+        run(&admin, server, &create).await?;
+        drop(admin);
         // The next test of the run finds one ready.
         crate::db_pool::refill(server, &template);
-        let url = server.url_for(&name);
-        let pool = pool_options()
-            .connect(&url)
-            .await
-            .map_err(|source| connect_error(server, &url, source))?;
-        Ok(TestDatabase::made(server, name, pool, scope))
+        Ok(TestDatabase::made(server, name, scope))
     }
 
-    fn made(
-        server: &PostgresServer,
-        name: String,
-        pool: PgPool,
-        scope: Option<Arc<Scope>>,
-    ) -> TestDatabase {
+    fn made(server: &PostgresServer, name: String, scope: Option<Arc<Scope>>) -> TestDatabase {
         TestDatabase {
             url: server.url_for(&name),
             name,
-            pool,
             server: server.clone(),
             closed: false,
             scope,
+            #[cfg(feature = "sqlx-0.8")]
+            sqlx_0_8: std::sync::OnceLock::new(),
         }
-    }
-
-    /// A pool of connections to this database (at most 5).
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
     }
 
     /// The database's URL, with credentials, for a service under test.
@@ -287,12 +269,6 @@ impl TestDatabase {
         self.server.password()
     }
 
-    /// sqlx connection settings for this database, for a service that builds its own pool
-    /// (`PgPoolOptions::new().connect_with(db.connect_options())`).
-    pub fn connect_options(&self) -> sqlx::postgres::PgConnectOptions {
-        self.server.connect_options(&self.name)
-    }
-
     /// The server it lives on.
     pub fn server(&self) -> &PostgresServer {
         &self.server
@@ -301,8 +277,16 @@ impl TestDatabase {
     /// Drop the database now, waiting for it.
     pub async fn close(mut self) -> Result<(), DatabaseError> {
         self.closed = true;
-        self.pool.close().await;
+        self.close_clients().await;
         drop_database(&self.server, &self.name).await
+    }
+
+    /// Close the pools the adapters made, so that the drop does not have to end their sessions.
+    async fn close_clients(&self) {
+        #[cfg(feature = "sqlx-0.8")]
+        if let Some(pool) = self.sqlx_0_8.get() {
+            pool.close().await;
+        }
     }
 }
 
@@ -369,15 +353,6 @@ pub(crate) async fn end(server: &PostgresServer, name: &str, url: &str, failed: 
     }
 }
 
-/// A test database's pool: at most 5 connections, and a stopped server fails the test in seconds,
-/// not at a long default (a healthy server hands out a connection in milliseconds even when all
-/// five are busy).
-fn pool_options() -> PgPoolOptions {
-    PgPoolOptions::new()
-        .max_connections(5)
-        .acquire_timeout(Duration::from_secs(3))
-}
-
 /// Write a failed test's database to `path` with `pg_dump` (plain SQL), for its report: the kept
 /// database goes with the server when the run ends, and a CI run's server with it. Uses the
 /// local Postgres binaries' `pg_dump` whatever the backend; `Err` says why there is no dump.
@@ -423,18 +398,16 @@ pub(crate) async fn dump(
     }
 }
 
-async fn connect(server: &PostgresServer, url: &str) -> Result<PgConnection, DatabaseError> {
-    PgConnection::connect(url)
+async fn connect(server: &PostgresServer, database: &str) -> Result<Client, DatabaseError> {
+    pg::connect(server, database)
         .await
-        .map_err(|source| connect_error(server, url, source))
+        .map_err(|source| connect_error(server, &server.url_for(database), source))
 }
 
-fn connect_error(server: &PostgresServer, url: &str, source: sqlx::Error) -> DatabaseError {
-    let refused = matches!(&source, sqlx::Error::Io(e)
-        if e.kind() == std::io::ErrorKind::ConnectionRefused);
+fn connect_error(server: &PostgresServer, url: &str, source: PgError) -> DatabaseError {
     DatabaseError::Connect {
         url: redact(url),
-        hint: if refused {
+        hint: if source.is_connection_refused() {
             " (nothing listens there any more: the run's server was stopped, or the Docker \
              engine running it was)"
         } else {
@@ -446,18 +419,17 @@ fn connect_error(server: &PostgresServer, url: &str, source: sqlx::Error) -> Dat
 }
 
 async fn run(
-    conn: &mut PgConnection,
+    client: &Client,
     server: &PostgresServer,
     statement: &str,
 ) -> Result<(), DatabaseError> {
-    sqlx::raw_sql(statement)
-        .execute(conn)
+    client
+        .batch_execute(statement)
         .await
-        .map(drop)
-        .map_err(|source| statement_error(server, statement, source))
+        .map_err(|source| statement_error(server, statement, source.into()))
 }
 
-fn statement_error(server: &PostgresServer, statement: &str, source: sqlx::Error) -> DatabaseError {
+fn statement_error(server: &PostgresServer, statement: &str, source: PgError) -> DatabaseError {
     DatabaseError::Statement {
         statement: statement.to_owned(),
         server: server.description().to_owned(),
@@ -467,50 +439,47 @@ fn statement_error(server: &PostgresServer, statement: &str, source: sqlx::Error
 }
 
 async fn drop_database(server: &PostgresServer, name: &str) -> Result<(), DatabaseError> {
-    let mut admin = connect(server, &server.admin_url()).await?;
+    let admin = connect(server, "postgres").await?;
     // DROP … WITH (FORCE) signals the test's remaining connections, then re-checks only every
     // 100 ms whether they are gone; signalling them here and polling briefly is much faster.
-    let _ =
-        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
-            .bind(name)
-            .execute(&mut admin)
-            .await;
+    let _ = admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            &[&name],
+        )
+        .await;
     for _ in 0..200 {
-        let left: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
-                .bind(name)
-                .fetch_one(&mut admin)
-                .await
-                .unwrap_or(0);
+        let left: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                &[&name],
+            )
+            .await
+            .map_or(0, |row| row.get(0));
         if left == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     run(
-        &mut admin,
+        &admin,
         server,
         &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
     )
-    .await?;
-    let _ = admin.close().await;
-    Ok(())
+    .await
 }
 
-/// The template's name: a hash of every migration's version and checksum, then of each fixture's
-/// name and SQL in order, so that a changed set gets a new template and an unchanged one reuses it.
-pub(crate) fn template_name(migrator: &Migrator, fixtures: &[SqlFixture]) -> String {
-    let mut parts: Vec<Vec<u8>> = Vec::new();
-    for migration in migrator.iter() {
-        parts.push(migration.version.to_le_bytes().to_vec());
-        parts.push(migration.checksum.to_vec());
-    }
+/// The template's name: a hash of the migrations' key, then of each fixture's name and SQL in
+/// order, so that a changed set gets a new template and an unchanged one reuses it.
+pub(crate) fn template_name(key: &str, fixtures: &[SqlFixture]) -> String {
+    let mut parts: Vec<&[u8]> = vec![key.as_bytes()];
     for fixture in fixtures {
-        parts.push(b"fixture".to_vec());
-        parts.push(fixture.name.as_bytes().to_vec());
-        parts.push(fixture.sql.as_bytes().to_vec());
+        parts.extend([
+            b"fixture".as_slice(),
+            fixture.name.as_bytes(),
+            fixture.sql.as_bytes(),
+        ]);
     }
-    let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
     format!("harness_tpl_{:016x}", stable_hash(&parts))
 }
 
@@ -518,52 +487,49 @@ pub(crate) fn template_name(migrator: &Migrator, fixtures: &[SqlFixture]) -> Str
 /// per server, under an advisory lock so that parallel test processes wait for one builder
 /// instead of racing; a built template costs one round trip to find.
 async fn template_for(
-    admin: &mut PgConnection,
+    admin: &Client,
     server: &PostgresServer,
-    migrator: &Migrator,
+    migrations: &dyn Migrations,
     fixtures: &[SqlFixture],
     template: String,
 ) -> Result<(String, bool), DatabaseError> {
-    let statement = |s: &str, source| statement_error(server, s, source);
+    let statement =
+        |s: &str, source: tokio_postgres::Error| statement_error(server, s, source.into());
     const PROBE: &str = "SELECT current_setting('server_version_num')::int >= 150000, \
                          (SELECT datistemplate FROM pg_database WHERE datname = $1)";
-    let (file_copy, built): (bool, Option<bool>) = sqlx::query_as(PROBE)
-        .bind(&template)
-        .fetch_one(&mut *admin)
+    let row = admin
+        .query_one(PROBE, &[&template])
         .await
         .map_err(|e| statement(PROBE, e))?;
+    let (file_copy, built): (bool, Option<bool>) = (row.get(0), row.get(1));
     if built == Some(true) {
         return Ok((template, file_copy));
     }
     let lock_id = stable_hash(&[b"harness template", template.as_bytes()]) as i64;
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(lock_id)
-        .execute(&mut *admin)
+    admin
+        .execute("SELECT pg_advisory_lock($1)", &[&lock_id])
         .await
         .map_err(|e| statement("SELECT pg_advisory_lock", e))?;
-    let result = build_template(admin, server, migrator, fixtures, &template).await;
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(lock_id)
-        .execute(&mut *admin)
+    let result = build_template(admin, server, migrations, fixtures, &template).await;
+    let _ = admin
+        .execute("SELECT pg_advisory_unlock($1)", &[&lock_id])
         .await;
     result.map(|()| (template, file_copy))
 }
 
 async fn build_template(
-    admin: &mut PgConnection,
+    admin: &Client,
     server: &PostgresServer,
-    migrator: &Migrator,
+    migrations: &dyn Migrations,
     fixtures: &[SqlFixture],
     template: &str,
 ) -> Result<(), DatabaseError> {
-    let complete: Option<bool> =
-        sqlx::query_scalar("SELECT datistemplate FROM pg_database WHERE datname = $1")
-            .bind(template)
-            .fetch_optional(&mut *admin)
-            .await
-            .map_err(|source| {
-                statement_error(server, "SELECT datistemplate FROM pg_database", source)
-            })?;
+    const COMPLETE: &str = "SELECT datistemplate FROM pg_database WHERE datname = $1";
+    let complete: Option<bool> = admin
+        .query_opt(COMPLETE, &[&template])
+        .await
+        .map_err(|source| statement_error(server, COMPLETE, source.into()))?
+        .map(|row| row.get(0));
     match complete {
         Some(true) => return Ok(()),
         // Half-built by a process that died: start over.
@@ -578,53 +544,15 @@ async fn build_template(
         None => {}
     }
     run(admin, server, &format!("CREATE DATABASE \"{template}\"")).await?;
-    let mut conn = connect(server, &server.url_for(template)).await?;
-    let migrated = migrator.run(&mut conn).await;
-    let failed_version = match &migrated {
-        Err(MigrateError::ExecuteMigration(_, version)) => Some(*version),
-        Err(MigrateError::Execute(_)) => first_unapplied(&mut conn, migrator).await,
-        _ => None,
-    };
-    let mut fixture_failed = None;
-    if migrated.is_ok() {
-        for fixture in fixtures {
-            if let Err(source) = sqlx::raw_sql(&fixture.sql).execute(&mut conn).await {
-                fixture_failed = Some(DatabaseError::Fixture {
-                    fixture: fixture.name.to_string(),
-                    template: template.to_owned(),
-                    source,
-                });
-                break;
-            }
-        }
-    }
-    let _ = conn.close().await;
-    if migrated.is_err() || fixture_failed.is_some() {
+    let built = migrate_and_fill(server, migrations, fixtures, template).await;
+    if built.is_err() {
         let _ = run(
             admin,
             server,
             &format!("DROP DATABASE IF EXISTS \"{template}\" WITH (FORCE)"),
         )
         .await;
-    }
-    if let Some(failed) = fixture_failed {
-        return Err(failed);
-    }
-    if let Err(source) = migrated {
-        let template = template.to_owned();
-        return Err(match failed_version {
-            Some(version) => DatabaseError::Migration {
-                version,
-                description: migrator
-                    .iter()
-                    .find(|m| m.version == version)
-                    .map(|m| m.description.to_string())
-                    .unwrap_or_default(),
-                template,
-                source,
-            },
-            None => DatabaseError::Migrate { template, source },
-        });
+        return built;
     }
     // Nobody may connect to a template: a connection would make every clone fail.
     let seal =
@@ -632,16 +560,32 @@ async fn build_template(
     run(admin, server, &seal).await
 }
 
-async fn first_unapplied(conn: &mut PgConnection, migrator: &Migrator) -> Option<i64> {
-    let applied: Vec<i64> =
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-            .fetch_all(conn)
-            .await
-            .unwrap_or_default();
-    migrator
-        .iter()
-        .map(|m| m.version)
-        .find(|v| !applied.contains(v))
+/// The migrations, then the SQL fixtures, into the template being built.
+async fn migrate_and_fill(
+    server: &PostgresServer,
+    migrations: &dyn Migrations,
+    fixtures: &[SqlFixture],
+    template: &str,
+) -> Result<(), DatabaseError> {
+    let client = connect(server, template).await?;
+    let target = MigrationTarget::new(server, template, client);
+    migrations
+        .apply(&target)
+        .await
+        .map_err(|source| DatabaseError::Migrate {
+            template: template.to_owned(),
+            source,
+        })?;
+    for fixture in fixtures {
+        if let Err(source) = target.client().batch_execute(&fixture.sql).await {
+            return Err(DatabaseError::Fixture {
+                fixture: fixture.name.to_string(),
+                template: template.to_owned(),
+                source: source.into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The running test's name: libtest names each test's thread after it.
@@ -737,16 +681,20 @@ mod tests {
 
     #[test]
     fn the_template_is_keyed_by_the_migrations_and_the_fixtures_in_order() {
-        let migrator = Migrator::DEFAULT;
         let users = SqlFixture::from_static("users.sql", "INSERT INTO users VALUES (1);");
         let orders = SqlFixture::new("orders.sql", "INSERT INTO orders VALUES (1);");
-        let name = |fixtures: &[SqlFixture]| template_name(&migrator, fixtures);
+        let name = |fixtures: &[SqlFixture]| template_name("sqlx:0", fixtures);
         let both = name(&[users.clone(), orders.clone()]);
         assert_eq!(both, name(&[users.clone(), orders.clone()]));
         assert_ne!(both, name(&[orders.clone(), users.clone()]), "order counts");
         assert_ne!(name(&[]), name(std::slice::from_ref(&users)));
         let changed = SqlFixture::new("users.sql", "INSERT INTO users VALUES (2);");
         assert_ne!(name(&[users]), name(&[changed]), "the SQL counts");
+        assert_ne!(
+            name(&[]),
+            template_name("sqlx:1", &[]),
+            "the migrations count"
+        );
         assert!(
             both.starts_with("harness_tpl_") && both.len() <= 63,
             "{both}"

@@ -20,8 +20,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
-use sqlx::{Connection, PgConnection};
-
 use crate::config;
 use crate::postgres::PostgresServer;
 use crate::workdir::stable_hash;
@@ -251,16 +249,19 @@ async fn fill(job: &Job) -> Result<(), String> {
     for d in [&ready, &pending] {
         std::fs::create_dir_all(d).map_err(|e| format!("cannot make {}: {e}", d.display()))?;
     }
-    let mut admin = PgConnection::connect(&job.server.admin_url())
+    let admin = crate::pg::connect(&job.server, "postgres")
         .await
         .map_err(|e| e.to_string())?;
-    settle_orphans(&mut admin, &ready, &pending).await;
+    settle_orphans(&admin, &ready, &pending).await;
     // Cloned as the test's own clones are (see `TestDatabase::create`).
-    let file_copy: bool =
-        sqlx::query_scalar("SELECT current_setting('server_version_num')::int >= 150000")
-            .fetch_one(&mut admin)
-            .await
-            .map_err(|e| e.to_string())?;
+    let file_copy: bool = admin
+        .query_one(
+            "SELECT current_setting('server_version_num')::int >= 150000",
+            &[],
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .get(0);
     let want = size();
     loop {
         if EXITING.load(std::sync::atomic::Ordering::Relaxed) {
@@ -282,20 +283,19 @@ async fn fill(job: &Job) -> Result<(), String> {
             "CREATE DATABASE \"{name}\" TEMPLATE \"{}\"{strategy}",
             job.template
         );
-        if let Err(e) = sqlx::raw_sql(&create).execute(&mut admin).await {
+        if let Err(e) = admin.batch_execute(&create).await {
             let _ = std::fs::remove_file(&marker);
             return Err(format!("{create}: {e}"));
         }
         std::fs::rename(&marker, ready.join(&name))
             .map_err(|e| format!("cannot mark {name} ready: {e}"))?;
     }
-    drop_used(&mut admin, &job.server).await;
-    let _ = admin.close().await;
+    drop_used(&admin, &job.server).await;
     Ok(())
 }
 
 /// Drop databases that passing tests handed over: each by whoever removes its file first.
-async fn drop_used(admin: &mut PgConnection, server: &PostgresServer) {
+async fn drop_used(admin: &tokio_postgres::Client, server: &PostgresServer) {
     for (name, marker) in entries(&used_dir(server)).into_iter().take(DROPS_PER_FILL) {
         if EXITING.load(std::sync::atomic::Ordering::Relaxed) {
             return;
@@ -305,7 +305,7 @@ async fn drop_used(admin: &mut PgConnection, server: &PostgresServer) {
         }
         // The test's connections may still be closing: FORCE ends them.
         let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-        if let Err(e) = sqlx::raw_sql(&drop).execute(&mut *admin).await {
+        if let Err(e) = admin.batch_execute(&drop).await {
             tracing::debug!("{drop}: {e}");
         }
     }
@@ -313,7 +313,7 @@ async fn drop_used(admin: &mut PgConnection, server: &PostgresServer) {
 
 /// Clones whose maker died before marking them: ready if the `CREATE DATABASE` got through (it
 /// is all or nothing), else forgotten.
-async fn settle_orphans(admin: &mut PgConnection, ready: &Path, pending: &Path) {
+async fn settle_orphans(admin: &tokio_postgres::Client, ready: &Path, pending: &Path) {
     for (name, marker) in entries(pending) {
         let maker = std::fs::read_to_string(&marker)
             .ok()
@@ -321,12 +321,11 @@ async fn settle_orphans(admin: &mut PgConnection, ready: &Path, pending: &Path) 
         if maker.is_some_and(crate::process::is_alive) {
             continue;
         }
-        let exists: Option<i32> =
-            sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
-                .bind(&name)
-                .fetch_optional(&mut *admin)
-                .await
-                .unwrap_or(None);
+        let exists = admin
+            .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+            .await
+            .ok()
+            .flatten();
         if exists.is_some() {
             let _ = std::fs::rename(&marker, ready.join(&name));
         } else {

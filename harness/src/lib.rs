@@ -4,13 +4,18 @@
 //! a `cargo nextest run`, with nothing left behind when the run ends.
 //!
 //! Cargo features (see the README): `docker` (default) for the docker backend and container
-//! services, `browser` for WebDriver tests, `axum` for `InProcessService::serve`. With none of
-//! them the crate needs only sqlx, tokio and reqwest.
+//! services, `browser` for WebDriver tests, `axum` for `InProcessService::serve`, and an adapter
+//! per client library (`sqlx-0.8`) for a test's database as that library's types. With none of
+//! them the crate needs only tokio, tokio-postgres and reqwest: no client library a project
+//! might also depend on, so that any project, on any sqlx or none, resolves beside it.
+//!
+//! Migrations are whatever the project has ([`migrate`]): sqlx's or Diesel's directories
+//! (bookkept as those tools do), plain `.sql` files, or the project's own code.
 //!
 //! ```ignore
-//! # static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! let db = harness::TestDatabase::new(&MIGRATOR).await?;
+//! let migrations = harness::migrate::SqlMigrations::detect("migrations")?;
+//! let db = harness::TestDatabase::new(&migrations).await?;
 //! let app = harness::InProcessService::serve(axum::Router::new()).await?;
 //! println!("{} on {}", app.base_url(), db.name());
 //! # Ok(()) }
@@ -31,12 +36,16 @@ mod docker_engine;
 pub mod doctor;
 mod embedded;
 mod keeper;
+pub mod migrate;
 mod net;
+mod pg;
 mod postgres;
 mod probe;
 mod process;
 mod service;
 mod shared;
+#[cfg(feature = "sqlx-0.8")]
+pub mod sqlx_0_8;
 mod testing;
 mod timings;
 mod workdir;
@@ -61,7 +70,9 @@ pub mod error {
     pub use crate::container::ContainerError;
     pub use crate::database::DatabaseError;
     pub use crate::keeper::KeeperError;
+    pub use crate::migrate::MigrateError;
     pub use crate::net::PortError;
+    pub use crate::pg::PgError;
     pub use crate::postgres::{Attempt, ProvisionError};
     pub use crate::probe::{ProbeError, ProbeFailure};
     pub use crate::service::ChildError;
@@ -91,8 +102,10 @@ pub use testing::private as __private;
 /// #[harness::test(timeout = "60s")]
 /// async fn a_user_is_stored(db: TestDatabase) -> anyhow::Result<()> {
 ///     // `db` has the crate's `migrations/` applied (and with `fixtures("users")`,
-///     // `fixtures/users.sql` too), in its template: each test pays for a clone only.
-///     sqlx::query("SELECT 1").execute(db.pool()).await?;
+///     // `fixtures/users.sql` too), in its template: each test pays for a clone only. Any client
+///     // connects to its URL (with the `sqlx-0.8` feature, `pool: sqlx::PgPool` is a parameter).
+///     let pool = sqlx::PgPool::connect(db.url()).await?;
+///     sqlx::query("SELECT 1").execute(&pool).await?;
 ///     Ok(())
 /// }
 /// # fn main() {}
@@ -101,8 +114,8 @@ pub use testing::private as __private;
 /// With the `browser` feature, `browser: harness::browser::Browser` beside it gets a browser
 /// session, started concurrently with the database.
 ///
-/// **Parameters** are fixtures, taken by value: [`TestDatabase`], `sqlx::PgPool` (the database
-/// is kept by the harness), `browser::Browser` (feature `browser`), [`TestContext`] (to make
+/// **Parameters** are fixtures, taken by value: [`TestDatabase`], `sqlx::PgPool` (feature
+/// `sqlx-0.8`; the database is kept by the harness), `browser::Browser` (feature `browser`), [`TestContext`] (to make
 /// fixtures in the body, say with settings of the test's own: `test.database()`,
 /// `test.browser()`), and any type of yours that implements [`Fixture`] (say, your service on
 /// its database, or Redis). They are set up
@@ -112,10 +125,12 @@ pub use testing::private as __private;
 /// **Returns** `()` or `Result<(), E>` for any `E: Debug` (`anyhow::Result<()>`).
 ///
 /// **Options**, all optional:
-/// - `migrator = path::TO::MIGRATOR` (or `"path::TO::MIGRATOR"`, as `#[sqlx::test]` writes it):
-///   a static `sqlx::migrate::Migrator`; else `migrations = "dir"`, relative to the crate and
-///   read when the test runs (the default is `"migrations"`, like `sqlx::migrate!()`), or
-///   `migrations = false` for none.
+/// - `migrations = "dir"`, relative to the crate and read when the test runs (the default is
+///   `"migrations"`, like `sqlx::migrate!()`): sqlx's layout, Diesel's or plain `.sql` files,
+///   told by the files ([`migrate::SqlMigrations::detect`]); or `migrations = false` for none; or
+///   `migrator = path::TO::MIGRATOR` (or `"path::TO::MIGRATOR"`, as `#[sqlx::test]` writes it):
+///   a static that implements [`migrate::Migrations`] (the project's own code through
+///   [`migrate::custom`] in a `LazyLock`, or with `sqlx-0.8` a `sqlx::migrate!()` static).
 /// - `fixtures("users", "../shared/orders.sql")`: SQL run after the migrations, in order, into
 ///   the database's template. As with `#[sqlx::test]`, a bare name is `fixtures/<name>.sql`
 ///   beside the test's file and a path ending in `.sql` is relative to that file. Compiled in: a

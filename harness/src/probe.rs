@@ -4,8 +4,6 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
-
 /// What to wait for.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -52,7 +50,7 @@ pub enum ProbeFailure {
     Status(u16),
     /// No Postgres connection, or `SELECT 1` failed.
     #[error("postgres refused")]
-    Postgres(#[source] sqlx::Error),
+    Postgres(#[source] crate::pg::PgError),
     /// The log file could not be read.
     #[error("cannot read the log")]
     Log(#[source] std::io::Error),
@@ -109,14 +107,13 @@ impl Probe {
                 }
             }
             Probe::Postgres(url) => {
-                let mut conn = sqlx::PgConnection::connect(url)
+                let client = crate::pg::connect_url(url)
                     .await
                     .map_err(ProbeFailure::Postgres)?;
-                sqlx::query("SELECT 1")
-                    .execute(&mut conn)
+                client
+                    .batch_execute("SELECT 1")
                     .await
-                    .map_err(ProbeFailure::Postgres)?;
-                let _ = conn.close().await;
+                    .map_err(|e| ProbeFailure::Postgres(e.into()))?;
                 Ok(())
             }
         }

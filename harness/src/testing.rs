@@ -11,18 +11,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::FutureExt as _;
-use sqlx::PgPool;
-use sqlx::migrate::Migrator;
 
-use self::private::Migrations;
+use self::private::MigrationsFrom;
 use crate::database::{DatabaseError, SqlFixture, TestDatabase};
+use crate::migrate::{Migrations, SqlMigrations};
 use crate::postgres::PostgresServer;
 
 /// The error a fixture's setup fails with: any error (`anyhow::Error` converts with `?`).
 pub type FixtureError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Something a `#[harness::test]` can take as a parameter: the harness's own ([`TestDatabase`],
-/// `PgPool`, `Browser`) or a type of yours, such as "the service under test on its own
+/// `Browser`, and with an adapter's feature your client's types, such as sqlx's `PgPool`) or a
+/// type of yours, such as "the service under test on its own
 /// database", made from those.
 ///
 /// A fixture made of the harness's fixtures inherits their cleanup: the test's outcome decides
@@ -45,9 +45,10 @@ pub type FixtureError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not something a `#[harness::test]` can be given",
     label = "not a fixture",
-    note = "a test's parameters are fixtures: `harness::TestDatabase`, `sqlx::PgPool`, \
-            `harness::browser::Browser`, `harness::TestContext`, or a type of yours that \
-            implements `harness::Fixture`"
+    note = "a test's parameters are fixtures: `harness::TestDatabase`, \
+            `harness::browser::Browser`, `harness::TestContext`, an adapter's type (`sqlx::PgPool` \
+            with the harness's `sqlx-0.8` feature), or a type of yours that implements \
+            `harness::Fixture`"
 )]
 pub trait Fixture: Sized {
     /// Make the fixture for `test`. The fixtures of one test are set up concurrently.
@@ -62,10 +63,10 @@ pub struct TestContext {
 
 struct ContextInner {
     name: String,
-    migrations: Migrations,
+    migrations: MigrationsFrom,
     manifest_dir: &'static str,
     fixtures: Vec<SqlFixture>,
-    loaded: tokio::sync::OnceCell<Migrator>,
+    loaded: std::sync::OnceLock<SqlMigrations>,
     scope: Arc<Scope>,
 }
 
@@ -90,16 +91,20 @@ impl TestContext {
     }
 
     /// The test's migrations: the `migrator` it named, or those read from its `migrations`
-    /// directory (by default `migrations/` of the crate, as with `sqlx::migrate!()`).
-    pub async fn migrator(&self) -> Result<&Migrator, DatabaseError> {
+    /// directory (by default `migrations/` of the crate, as with `sqlx::migrate!()`), whose
+    /// layout (sqlx's, Diesel's, plain SQL) is told by its files.
+    // The same error as `database()`'s, whose size is the provisioning error's; read once per test.
+    #[allow(clippy::result_large_err)]
+    pub fn migrations(&self) -> Result<&dyn Migrations, DatabaseError> {
         let inner = &self.inner;
         match &inner.migrations {
-            Migrations::Static(migrator) => Ok(migrator),
-            Migrations::Dir(dir) => {
-                inner
-                    .loaded
-                    .get_or_try_init(|| load_migrations(migrations_dir(inner.manifest_dir, dir)))
-                    .await
+            MigrationsFrom::Static(migrations) => Ok(*migrations),
+            MigrationsFrom::Dir(dir) => {
+                if let Some(loaded) = inner.loaded.get() {
+                    return Ok(loaded);
+                }
+                let loaded = load_migrations(migrations_dir(inner.manifest_dir, dir))?;
+                Ok(inner.loaded.get_or_init(|| loaded))
             }
         }
     }
@@ -107,11 +112,11 @@ impl TestContext {
     /// A database of the test's own, with its migrations and fixtures, on the run's server;
     /// cleaned up by the test's outcome.
     pub async fn database(&self) -> Result<TestDatabase, DatabaseError> {
-        let migrator = self.migrator().await?;
+        let migrations = self.migrations()?;
         let server = PostgresServer::shared().await?;
         TestDatabase::create(
             server,
-            migrator,
+            migrations,
             &self.inner.fixtures,
             &self.inner.name,
             Some(Arc::clone(&self.inner.scope)),
@@ -148,14 +153,12 @@ fn migrations_dir(compiled_manifest_dir: &str, dir: &str) -> PathBuf {
     manifest.join(dir)
 }
 
-async fn load_migrations(dir: PathBuf) -> Result<Migrator, DatabaseError> {
+#[allow(clippy::result_large_err)]
+fn load_migrations(dir: PathBuf) -> Result<SqlMigrations, DatabaseError> {
     if !dir.is_dir() {
         return Err(DatabaseError::NoMigrations { dir });
     }
-    match Migrator::new(dir.as_path()).await {
-        Ok(migrator) => Ok(migrator),
-        Err(source) => Err(DatabaseError::ReadMigrations { dir, source }),
-    }
+    SqlMigrations::detect(&dir).map_err(|source| DatabaseError::ReadMigrations { dir, source })
 }
 
 /// The test's own context, for a test that makes its fixtures in its body (say, with settings of
@@ -169,15 +172,6 @@ impl Fixture for TestContext {
 impl Fixture for TestDatabase {
     async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
         Ok(test.database().await?)
-    }
-}
-
-impl Fixture for PgPool {
-    async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
-        let db = test.database().await?;
-        let pool = db.pool().clone();
-        test.hold(db);
-        Ok(pool)
     }
 }
 
@@ -329,9 +323,9 @@ pub mod private {
     }
 
     /// Which migrations a test's database gets.
-    pub enum Migrations {
-        /// `migrator = path::TO::MIGRATOR`.
-        Static(&'static Migrator),
+    pub enum MigrationsFrom {
+        /// `migrator = path::TO::MIGRATOR`: any static that implements `Migrations`.
+        Static(&'static dyn Migrations),
         /// `migrations = "dir"`, relative to the crate.
         Dir(&'static str),
     }
@@ -348,7 +342,7 @@ pub mod private {
     pub struct TestInfo<'a> {
         pub module: &'static str,
         pub name: &'static str,
-        pub migrations: Migrations,
+        pub migrations: MigrationsFrom,
         pub manifest_dir: &'static str,
         pub fixtures: &'a [SqlFixture],
         pub timeout: Option<Duration>,
@@ -358,7 +352,7 @@ pub mod private {
     }
 
     /// `migrations = false`.
-    pub static NO_MIGRATIONS: Migrator = Migrator::DEFAULT;
+    pub static NO_MIGRATIONS: crate::migrate::NoMigrations = crate::migrate::NoMigrations;
 
     /// How far the test got.
     pub enum Step<R> {
@@ -409,7 +403,7 @@ pub mod private {
                 migrations: info.migrations,
                 manifest_dir: info.manifest_dir,
                 fixtures: info.fixtures.to_vec(),
-                loaded: tokio::sync::OnceCell::new(),
+                loaded: std::sync::OnceLock::new(),
                 scope: Arc::clone(&scope),
             }),
         };
@@ -515,7 +509,7 @@ mod tests {
         TestInfo {
             module: "it::attribute",
             name: "unit",
-            migrations: Migrations::Static(&NO_MIGRATIONS),
+            migrations: MigrationsFrom::Static(&NO_MIGRATIONS),
             manifest_dir: env!("CARGO_MANIFEST_DIR"),
             fixtures: &[],
             timeout,
@@ -603,10 +597,7 @@ mod tests {
     #[test]
     fn the_migrations_directory_is_read_from_the_crate() {
         assert!(migrations_dir("/compiled/in", "migrations").ends_with("migrations"));
-        let missing = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(load_migrations(PathBuf::from("/no/such/migrations")));
+        let missing = load_migrations(PathBuf::from("/no/such/migrations"));
         assert!(
             matches!(missing, Err(DatabaseError::NoMigrations { .. })),
             "{missing:?}"

@@ -217,25 +217,6 @@ impl PostgresServer {
         &self.password
     }
 
-    /// sqlx settings for one database on this server: the parts of [`url_for`](Self::url_for),
-    /// with nothing to parse or percent-decode.
-    pub fn connect_options(&self, database: &str) -> sqlx::postgres::PgConnectOptions {
-        if self.base_url.is_some()
-            && let Ok(options) = self
-                .url_for(database)
-                .parse::<sqlx::postgres::PgConnectOptions>()
-        {
-            // The external URL's query (sslmode, options…) is kept.
-            return options;
-        }
-        sqlx::postgres::PgConnectOptions::new()
-            .host(&self.host)
-            .port(self.port)
-            .username(&self.user)
-            .password(&self.password)
-            .database(database)
-    }
-
     /// The URL of the maintenance database, for creating and dropping databases.
     pub fn admin_url(&self) -> String {
         self.url_for("postgres")
@@ -388,11 +369,14 @@ mod tests {
         let server = external_server(None);
         let url = server.url_for("t_one");
         assert!(url.ends_with("/t_one?sslmode=disable"), "{url}");
-        let options = server.connect_options("t_one");
-        assert_eq!(options.get_database(), Some("t_one"));
+        let config = crate::pg::config(&server, "t_one");
+        assert_eq!(config.get_dbname(), Some("t_one"));
         assert_eq!(
-            (options.get_host(), options.get_port()),
-            ("db.example", 5433)
+            (config.get_hosts(), config.get_ports()),
+            (
+                &[tokio_postgres::config::Host::Tcp("db.example".into())][..],
+                &[5433][..]
+            )
         );
     }
 

@@ -2,6 +2,7 @@
 //! its database and its browser. The outcomes are helpers run as child processes of the same
 //! nextest run (so on the same server), each failing in its own way.
 
+use harness::sqlx_0_8::TestDatabaseExt as _;
 use std::process::{Command, Stdio};
 
 use harness::browser::Browser;

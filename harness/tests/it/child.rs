@@ -2,6 +2,7 @@
 //! those children run. A child gets its own environment (a backend choice, a private
 //! `HARNESS_DIR`), and can be killed without killing the test that watches it.
 
+use harness::sqlx_0_8::TestDatabaseExt as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};

@@ -1,5 +1,6 @@
 //! Per-test databases on each backend.
 
+use harness::sqlx_0_8::TestDatabaseExt as _;
 use harness::{Backend, PostgresServer, TestDatabase};
 
 use crate::MIGRATOR;

@@ -4,6 +4,7 @@
 //! short test costs, process start to exit, when a run has a hundred of them.
 
 use crate::test_app::{TestApp, trace_with_prompt};
+use harness::sqlx_0_8::TestDatabaseExt as _;
 
 macro_rules! round_trips {
     ($($name:ident)*) => {$(

@@ -1,5 +1,6 @@
 //! A short, bounded load check on loopback: uploads and reads in parallel, nothing lost.
 
+use harness::sqlx_0_8::TestDatabaseExt as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 

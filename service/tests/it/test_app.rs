@@ -1,5 +1,6 @@
 //! The service under test: the real router on a fresh database, and a client to talk to it.
 
+use harness::sqlx_0_8::TestDatabaseExt as _;
 use std::time::Duration;
 
 use serde_json::Value;

@@ -2,6 +2,7 @@
 //! of its own with the crate's `migrations/` (the attribute's default), and its browser test is in
 //! a module named `e2e`, by which a run without a browser leaves it out.
 
+use harness::sqlx_0_8::TestDatabaseExt as _;
 use harness::{ChildService, InProcessService, TestDatabase};
 use notes::Note;
 

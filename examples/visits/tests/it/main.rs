@@ -4,6 +4,7 @@
 //! crate's `migrations/` (the attribute's default); Redis is a fixture of this file's own.
 
 use actix_web::{App, HttpServer, web};
+use harness::sqlx_0_8::TestDatabaseExt as _;
 use harness::{
     AddressFormat, ChildService, Fixture, FixtureError, InProcessService, Ready, Service,
     TestContext, TestDatabase,

@@ -1,5 +1,6 @@
 //! The compiled `tunix-rt` binary as a black box, driven through its page.
 
+use harness::sqlx_0_8::TestDatabaseExt as _;
 use std::sync::Arc;
 
 use harness::ChildService;

@@ -2,6 +2,7 @@
 //! refuses, RediAI down, buttons that must not be pressed yet, and what Fetch shows against the
 //! database itself.
 
+use harness::sqlx_0_8::TestDatabaseExt as _;
 use std::time::Duration;
 
 use harness::TestContext;

@@ -11,6 +11,7 @@ mod errors;
 mod scenarios;
 
 use harness::browser::Browser;
+use harness::sqlx_0_8::TestDatabaseExt as _;
 use harness::{Fixture, FixtureError, TestContext};
 use tunix_rt::Config;
 
