@@ -141,9 +141,11 @@ pub struct TestDatabase {
     closed: bool,
     /// The `#[harness::test]` whose outcome decides what becomes of it.
     scope: Option<Arc<Scope>>,
-    /// The sqlx 0.8 pool, made when first asked for.
+    /// The adapters' pools, made when first asked for.
     #[cfg(feature = "sqlx-0.8")]
     pub(crate) sqlx_0_8: std::sync::OnceLock<::sqlx::PgPool>,
+    #[cfg(feature = "sqlx-0.9")]
+    pub(crate) sqlx_0_9: std::sync::OnceLock<::sqlx_0_9::PgPool>,
 }
 
 impl std::fmt::Debug for TestDatabase {
@@ -236,6 +238,8 @@ impl TestDatabase {
             scope,
             #[cfg(feature = "sqlx-0.8")]
             sqlx_0_8: std::sync::OnceLock::new(),
+            #[cfg(feature = "sqlx-0.9")]
+            sqlx_0_9: std::sync::OnceLock::new(),
         }
     }
 
@@ -285,6 +289,10 @@ impl TestDatabase {
     async fn close_clients(&self) {
         #[cfg(feature = "sqlx-0.8")]
         if let Some(pool) = self.sqlx_0_8.get() {
+            pool.close().await;
+        }
+        #[cfg(feature = "sqlx-0.9")]
+        if let Some(pool) = self.sqlx_0_9.get() {
             pool.close().await;
         }
     }

@@ -44,8 +44,8 @@ mod probe;
 mod process;
 mod service;
 mod shared;
-#[cfg(feature = "sqlx-0.8")]
-pub mod sqlx_0_8;
+#[cfg(any(feature = "sqlx-0.8", feature = "sqlx-0.9"))]
+mod sqlx_adapter;
 mod testing;
 mod timings;
 mod workdir;
@@ -92,6 +92,29 @@ pub use testing::{Fixture, FixtureError, TestContext, TestReturn};
 
 #[doc(hidden)]
 pub use testing::private as __private;
+
+/// The sqlx 0.8 adapter (feature `sqlx-0.8`): a test's database as sqlx 0.8's own types.
+///
+/// - `#[harness::test] async fn t(pool: PgPool)`: a pool on the test's own database.
+/// - `TestDatabaseExt`: `db.pool()` and `db.connect_options()` on a [`TestDatabase`].
+/// - sqlx's `Migrator` is a [`migrate::Migrations`]: `TestDatabase::new(&MIGRATOR)` and
+///   `#[harness::test(migrator = MIGRATOR)]` take `sqlx::migrate!()`'s static, applied by sqlx's
+///   own `Migrator::run`.
+///
+/// The harness's own work needs no sqlx (a project on sqlx 0.7 reads `migrations/` through the
+/// core, with its own pool on [`TestDatabase::url`]); this feature only hands a 0.8 project its
+/// types.
+#[cfg(feature = "sqlx-0.8")]
+pub mod sqlx_0_8 {
+    crate::sqlx_adapter::sqlx_adapter!(sqlx, sqlx_0_8, "0.8");
+}
+
+/// The sqlx 0.9 adapter (feature `sqlx-0.9`): the same as [`sqlx_0_8`]'s, for sqlx 0.9 (which
+/// needs Rust 1.94).
+#[cfg(feature = "sqlx-0.9")]
+pub mod sqlx_0_9 {
+    crate::sqlx_adapter::sqlx_adapter!(sqlx_0_9, sqlx_0_9, "0.9");
+}
 
 /// A test in one attribute: its runtime, the fixtures its parameters ask for (set up
 /// concurrently), a timeout, and cleanup by its outcome.
