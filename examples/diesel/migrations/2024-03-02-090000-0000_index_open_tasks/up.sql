@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY open_tasks ON tasks (id) WHERE NOT done;

@@ -1,0 +1,5 @@
+CREATE TABLE bookmarks (
+    id BIGSERIAL PRIMARY KEY,
+    url TEXT NOT NULL,
+    title TEXT NOT NULL
+);

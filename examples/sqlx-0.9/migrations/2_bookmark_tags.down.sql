@@ -1,0 +1,1 @@
+DROP TABLE bookmark_tags;

@@ -1,0 +1,1 @@
+DROP INDEX bookmark_tags_by_tag;

@@ -1,0 +1,2 @@
+-- no-transaction
+CREATE INDEX CONCURRENTLY bookmark_tags_by_tag ON bookmark_tags (tag);
