@@ -79,6 +79,13 @@ pub enum DatabaseError {
         #[source]
         source: MigrateError,
     },
+    /// The migrations' key could not be made (a file it is made of cannot be read).
+    #[error("cannot tell which template the migrations make")]
+    MigrationsKey {
+        /// The cause.
+        #[source]
+        source: MigrateError,
+    },
     /// The migrations failed while building the template (which was not made).
     #[error("cannot apply the migrations to template {template}")]
     Migrate {
@@ -203,7 +210,10 @@ impl TestDatabase {
         scope: Option<Arc<Scope>>,
     ) -> Result<TestDatabase, DatabaseError> {
         // A clone made in advance, if one is waiting: no connection, no CREATE DATABASE.
-        let wanted = template_name(&migrations.key(), fixtures);
+        let key = migrations
+            .key()
+            .map_err(|source| DatabaseError::MigrationsKey { source })?;
+        let wanted = template_name(&key, fixtures);
         let taking = crate::timings::span(|| "database: take a ready clone".to_owned());
         let taken = crate::db_pool::take(server, &wanted);
         drop(taking);

@@ -17,8 +17,8 @@
 //! - plain `.sql` files, applied in the order of their names, with no bookkeeping.
 //!
 //! Anything else is the project's own code, under a key it gives: [`custom`] (SeaORM's
-//! `Migrator::up`, migrations embedded in Rust, a hand-written setup), with [`files_key`] to key
-//! it by the files it reads.
+//! `Migrator::up`, migrations embedded in Rust, a hand-written setup), or
+//! [`custom_keyed_by_files`] to key it by the files it is made of.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -42,15 +42,16 @@ pub type ApplyFuture<'a> = Pin<Box<dyn Future<Output = Result<(), MigrateError>>
 /// [`NoMigrations`], and with the `sqlx-0.8` feature by sqlx's `Migrator`.
 pub trait Migrations: Send + Sync {
     /// Names the schema these migrations make: a template is built once per key (and SQL
-    /// fixtures) and server, so any change to the migrations must change it.
-    fn key(&self) -> Cow<'_, str>;
+    /// fixtures) and server, so any change to the migrations must change it. An error (a file
+    /// the key is made of cannot be read) fails the test's database.
+    fn key(&self) -> Result<Cow<'_, str>, MigrateError>;
 
     /// Apply them to `database`, an empty database that becomes the template.
     fn apply<'a>(&'a self, database: &'a MigrationTarget) -> ApplyFuture<'a>;
 }
 
 impl<T: Migrations + ?Sized> Migrations for &T {
-    fn key(&self) -> Cow<'_, str> {
+    fn key(&self) -> Result<Cow<'_, str>, MigrateError> {
         (**self).key()
     }
 
@@ -60,7 +61,7 @@ impl<T: Migrations + ?Sized> Migrations for &T {
 }
 
 impl<T: Migrations> Migrations for std::sync::LazyLock<T> {
-    fn key(&self) -> Cow<'_, str> {
+    fn key(&self) -> Result<Cow<'_, str>, MigrateError> {
         (**self).key()
     }
 
@@ -179,8 +180,8 @@ impl MigrationTarget {
 pub struct NoMigrations;
 
 impl Migrations for NoMigrations {
-    fn key(&self) -> Cow<'_, str> {
-        Cow::Borrowed("none")
+    fn key(&self) -> Result<Cow<'_, str>, MigrateError> {
+        Ok(Cow::Borrowed("none"))
     }
 
     fn apply<'a>(&'a self, _database: &'a MigrationTarget) -> ApplyFuture<'a> {
@@ -188,62 +189,96 @@ impl Migrations for NoMigrations {
     }
 }
 
-/// The project's own migration code, under the key it gives (see [`custom`]).
-pub struct Custom<F> {
-    key: String,
-    apply: F,
+/// The project's own migration code, under a key (see [`custom`] and [`custom_keyed_by_files`]).
+/// Its type names no closure, so it can be a static's: `static MIGRATIONS: LazyLock<Custom>`.
+pub struct Custom {
+    key: CustomKey,
+    apply: Box<dyn Fn(MigrationTarget) -> ApplyFuture<'static> + Send + Sync>,
 }
 
-impl<F> std::fmt::Debug for Custom<F> {
+enum CustomKey {
+    Given(String),
+    /// Hashed when asked, so that a static needs no fallible start.
+    Files(PathBuf),
+}
+
+impl std::fmt::Debug for Custom {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Custom").field("key", &self.key).finish()
+        let key = match &self.key {
+            CustomKey::Given(key) => key.clone(),
+            CustomKey::Files(path) => format!("the files under {}", path.display()),
+        };
+        f.debug_struct("Custom").field("key", &key).finish()
     }
 }
 
 /// Migrations run by the project's own code, for any tool the harness has no layout for: `apply`
 /// gets the template's database (connect to [`MigrationTarget::url`] with the project's client
 /// library, or run SQL with [`MigrationTarget::execute`]). `key` must change whenever the
-/// schema does: a version string kept beside the migrations, or [`files_key`] of their files.
+/// schema does: a version string kept beside the migrations, or (with
+/// [`custom_keyed_by_files`]) their files.
 ///
 /// ```no_run
 /// # async fn seaorm_up(url: String) -> Result<(), std::io::Error> { Ok(()) }
-/// let migrations = harness::migrate::custom(
-///     harness::migrate::files_key("migration/src")?,
-///     |db| seaorm_up(db.url()),
-/// );
-/// # Ok::<(), harness::migrate::MigrateError>(())
+/// static MIGRATIONS: std::sync::LazyLock<harness::migrate::Custom> = std::sync::LazyLock::new(|| {
+///     harness::migrate::custom("schema-v7", |db| seaorm_up(db.url()))
+/// });
 /// ```
-pub fn custom<F, Fut, E>(key: impl Into<String>, apply: F) -> Custom<F>
+pub fn custom<F, Fut, E>(key: impl Into<String>, apply: F) -> Custom
 where
-    F: Fn(MigrationTarget) -> Fut + Send + Sync,
+    F: Fn(MigrationTarget) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    Custom {
-        key: key.into(),
-        apply,
+    Custom::new(CustomKey::Given(key.into()), apply)
+}
+
+/// Like [`custom`], keyed by the files under `path` (a file or a directory, read recursively,
+/// relative to the test's working directory: its crate's, under cargo and nextest): their paths
+/// below it and their contents, so that editing, adding or renaming one gives a new template.
+/// Name the migrations' sources, say SeaORM's `migration/src`.
+pub fn custom_keyed_by_files<F, Fut, E>(path: impl Into<PathBuf>, apply: F) -> Custom
+where
+    F: Fn(MigrationTarget) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    Custom::new(CustomKey::Files(path.into()), apply)
+}
+
+impl Custom {
+    fn new<F, Fut, E>(key: CustomKey, apply: F) -> Custom
+    where
+        F: Fn(MigrationTarget) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        Custom {
+            key,
+            apply: Box::new(move |database| {
+                let applied = apply(database);
+                Box::pin(async move { applied.await.map_err(|e| MigrateError::Other(e.into())) })
+            }),
+        }
     }
 }
 
-impl<F, Fut, E> Migrations for Custom<F>
-where
-    F: Fn(MigrationTarget) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    fn key(&self) -> Cow<'_, str> {
-        Cow::Owned(format!("custom:{}", self.key))
+impl Migrations for Custom {
+    fn key(&self) -> Result<Cow<'_, str>, MigrateError> {
+        Ok(Cow::Owned(match &self.key {
+            CustomKey::Given(key) => format!("custom:{key}"),
+            CustomKey::Files(path) => format!("custom:{}", files_key(path)?),
+        }))
     }
 
     fn apply<'a>(&'a self, database: &'a MigrationTarget) -> ApplyFuture<'a> {
-        let applied = (self.apply)(database.clone());
-        Box::pin(async move { applied.await.map_err(|e| MigrateError::Other(e.into())) })
+        (self.apply)(database.clone())
     }
 }
 
-/// A key for [`custom`] migrations from the files under `path` (a file or a directory, read
-/// recursively): their paths below it and their contents, so that editing, adding or renaming
-/// one gives a new template.
+/// A key from the files under `path` (a file or a directory, read recursively): their paths below
+/// it and their contents, so that editing, adding or renaming one gives a new template (what
+/// [`custom_keyed_by_files`] keys by).
 pub fn files_key(path: impl AsRef<Path>) -> Result<String, MigrateError> {
     let path = path.as_ref();
     let mut files = Vec::new();
@@ -675,7 +710,7 @@ impl SqlMigration {
 }
 
 impl Migrations for SqlMigrations {
-    fn key(&self) -> Cow<'_, str> {
+    fn key(&self) -> Result<Cow<'_, str>, MigrateError> {
         let layout = self.layout.to_string();
         let mut parts: Vec<&[u8]> = vec![layout.as_bytes()];
         let flags: Vec<[u8; 1]> = self
@@ -686,7 +721,7 @@ impl Migrations for SqlMigrations {
         for (m, flag) in self.migrations.iter().zip(&flags) {
             parts.extend([m.version.as_bytes(), flag.as_slice(), m.sql.as_bytes()]);
         }
-        Cow::Owned(format!("{layout}:{:016x}", stable_hash(&parts)))
+        Ok(Cow::Owned(format!("{layout}:{:016x}", stable_hash(&parts))))
     }
 
     fn apply<'a>(&'a self, database: &'a MigrationTarget) -> ApplyFuture<'a> {

@@ -85,18 +85,18 @@ macro_rules! sqlx_adapter {
 
         /// `sqlx::migrate!()`'s migrations, applied by sqlx itself.
         impl Migrations for $sqlx::migrate::Migrator {
-            fn key(&self) -> Cow<'_, str> {
+            fn key(&self) -> Result<Cow<'_, str>, MigrateError> {
                 let mut parts: Vec<Vec<u8>> = Vec::new();
                 for migration in self.iter() {
                     parts.push(migration.version.to_le_bytes().to_vec());
                     parts.push(migration.checksum.to_vec());
                 }
                 let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-                Cow::Owned(format!(
+                Ok(Cow::Owned(format!(
                     "sqlx-{}-migrator:{:016x}",
                     $version,
                     stable_hash(&parts)
-                ))
+                )))
             }
 
             fn apply<'a>(&'a self, database: &'a MigrationTarget) -> ApplyFuture<'a> {

@@ -240,6 +240,41 @@ async fn failing_own_code_fails_the_database_with_its_error() {
     );
 }
 
+#[tokio::test]
+async fn code_keyed_by_its_files_gets_a_new_template_when_one_changes() {
+    let files = Files::new(
+        "keyed",
+        &[("m0001_create_posts.rs", "// v1"), ("mod.rs", "// list")],
+    );
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
+    // A directory of this test alone (its path is random), so no other process shares the key.
+    let own = migrate::custom_keyed_by_files(files.path(), move |db| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async move { db.execute("CREATE TABLE posts (id int)").await }
+    });
+    TestDatabase::new(&own).await.unwrap();
+    TestDatabase::new(&own).await.unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+    std::fs::write(files.path().join("m0001_create_posts.rs"), "// v2").unwrap();
+    TestDatabase::new(&own).await.unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 2, "a changed file, a new template");
+
+    let gone = migrate::custom_keyed_by_files(files.path().join("nowhere"), |_db| async {
+        Ok::<(), std::io::Error>(())
+    });
+    let err = TestDatabase::new(&gone).await.unwrap_err();
+    assert!(
+        matches!(&err, DatabaseError::MigrationsKey { source: MigrateError::Read { .. } }),
+        "{err:?}"
+    );
+    assert!(
+        harness::error_chain(&err).contains("nowhere"),
+        "{}",
+        harness::error_chain(&err)
+    );
+}
+
 #[test]
 fn a_files_key_changes_with_any_file() {
     let files = Files::new("key", &[("m/one.rs", "up"), ("m/two.rs", "up")]);
@@ -278,7 +313,8 @@ fn keys_differ_by_layout_and_content() {
     let sqlx_a = SqlMigrations::sqlx(a.path()).unwrap();
     let plain_a = SqlMigrations::plain(a.path()).unwrap();
     let sqlx_b = SqlMigrations::sqlx(b.path()).unwrap();
-    assert_ne!(sqlx_a.key(), plain_a.key());
-    assert_ne!(sqlx_a.key(), sqlx_b.key());
-    assert_eq!(sqlx_a.key(), SqlMigrations::sqlx(a.path()).unwrap().key());
+    let key = |m: &SqlMigrations| m.key().unwrap().into_owned();
+    assert_ne!(key(&sqlx_a), key(&plain_a));
+    assert_ne!(key(&sqlx_a), key(&sqlx_b));
+    assert_eq!(key(&sqlx_a), key(&SqlMigrations::sqlx(a.path()).unwrap()));
 }
