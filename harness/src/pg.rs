@@ -93,19 +93,18 @@ pub(crate) async fn connect(server: &PostgresServer, database: &str) -> Result<C
     let mut config = config(server, database);
     // A server that accepts and then says nothing fails the test in seconds, not never.
     config.connect_timeout(Duration::from_secs(10));
+    open(&config).await
+}
+
+/// A connection to a URL, for the readiness probe (which has its own deadline).
+pub(crate) async fn connect_url(url: &str) -> Result<Client, PgError> {
+    open(&url.parse()?).await
+}
+
+async fn open(config: &Config) -> Result<Client, PgError> {
     let (client, connection) = config.connect(NoTls).await?;
     tokio::spawn(async move {
         // An error here is the connection's end, which the client's next call reports.
-        let _ = connection.await;
-    });
-    Ok(client)
-}
-
-/// A connection to a URL, for the readiness probe.
-pub(crate) async fn connect_url(url: &str) -> Result<Client, PgError> {
-    let config: Config = url.parse()?;
-    let (client, connection) = config.connect(NoTls).await?;
-    tokio::spawn(async move {
         let _ = connection.await;
     });
     Ok(client)
