@@ -127,7 +127,7 @@ impl DatabaseUrl {
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Logged at start: never with its password.
-        f.write_str(&harness::redact(&self.0))
+        f.write_str(&harness_core::redact(&self.0))
     }
 }
 

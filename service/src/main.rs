@@ -11,6 +11,10 @@ use tracing_subscriber::EnvFilter;
 use tunix_rt::{AppState, Config, MIGRATOR};
 
 fn main() -> ExitCode {
+    // The embedded Postgres runs under a keeper: this binary, started again. Before anything
+    // else (no thread, no runtime, no output of ours yet).
+    harness_core::keeper::run_if_asked();
+
     // `--help`, `--version` and bad input alike: clap prints, then exits (2 on bad input).
     let config = Config::from_args_and_env().unwrap_or_else(|err| err.exit());
 
@@ -57,7 +61,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         data_dir = %data_dir.display(),
         "DATABASE_URL is not set: starting an embedded Postgres (TUNIX_RT_DATA_DIR moves its data)"
     );
-    let postgres = harness::EmbeddedPostgres::start(&data_dir)
+    let postgres = harness_core::EmbeddedPostgres::start(&data_dir)
         .await
         .with_context(|| {
             format!(
@@ -67,7 +71,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         })?;
     tracing::info!(
         postgres = %postgres.describe(),
-        url = %harness::redact(postgres.url()),
+        url = %harness_core::redact(postgres.url()),
         data_dir = %data_dir.display(),
         "embedded Postgres is up; its data stays in data_dir across restarts"
     );

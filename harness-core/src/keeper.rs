@@ -1,9 +1,13 @@
 //! The keeper: a small detached process that owns one shared resource of a run (a Postgres
 //! server, a container, a WebDriver server) and removes it once the run is over.
 //!
-//! It is the test binary itself, re-executed with [`KEEPER_ENV`] set: a constructor that runs
-//! before `main` sees the variable and runs [`keeper_main`] instead of the tests. It needs nothing
-//! but std, so it works in any binary that links the harness (test binaries, a service's `main`).
+//! It is the running binary itself, re-executed with `HARNESS_KEEPER_SPEC` set. In a test binary
+//! (which depends on `e2e-harness`, whose `keeper-hook` feature is on) a constructor that runs
+//! before `main` sees the variable and runs the keeper instead of the tests. A program that
+//! depends on the core alone links no such constructor: it calls [`run_if_asked`] first thing in
+//! `main`, and only then can it start shared resources (say, [`EmbeddedPostgres`]).
+//!
+//! [`EmbeddedPostgres`]: crate::EmbeddedPostgres
 //!
 //! The run is over when its runner is gone and no process holds a lease (a shared lock on the
 //! lease file, which the OS drops with its holder, even on SIGKILL).
@@ -266,6 +270,14 @@ pub enum KeeperError {
         /// What it wrote (the child's start failure, say).
         log: String,
     },
+    /// This binary cannot act as a keeper: it has neither the constructor nor a call to
+    /// [`run_if_asked`].
+    #[error(
+        "this program cannot start the harness's keeper: it depends on e2e-harness-core without \
+         the `keeper-hook` feature and has not called `harness_core::keeper::run_if_asked()` \
+         (hint: call it first thing in `main`, or depend on e2e-harness)"
+    )]
+    NoHook,
     /// It did not report in time.
     #[error("the keeper was not ready after {0:?}")]
     Timeout(Duration),
@@ -275,7 +287,13 @@ pub enum KeeperError {
 /// its child (the report) or failed (its log). The caller holds the resource's start lock.
 pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperReport, KeeperError> {
     // Referencing the constructor keeps the linker from dropping it from the test binary.
+    #[cfg(feature = "keeper-hook")]
     std::hint::black_box(keeper_dispatch as fn());
+    if !cfg!(feature = "keeper-hook") && !ASKED.load(std::sync::atomic::Ordering::Relaxed) {
+        // Re-executing a binary that would not turn into a keeper would start the program
+        // again (a second server, say) instead.
+        return Err(KeeperError::NoHook);
+    }
     let files = &spec.files;
     let files_error = |source| KeeperError::Files {
         dir: files.dir(),
@@ -328,12 +346,35 @@ pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperRepor
     }
 }
 
-#[ctor::ctor(unsafe)]
-fn keeper_dispatch() {
+/// Whether [`run_if_asked`] was called: this process may re-execute itself as a keeper.
+static ASKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Run as the harness's keeper, and exit, if this process was started as one; otherwise return at
+/// once (and let this process start keepers from then on).
+///
+/// Only for a program that depends on `e2e-harness-core` without its `keeper-hook` feature (a
+/// service that starts an [`EmbeddedPostgres`](crate::EmbeddedPostgres) on `cargo run`, say):
+/// call it first thing in `main`, before any thread or runtime is started. Test binaries need
+/// nothing: `e2e-harness` turns the feature on, and its constructor does this before `main`.
+///
+/// ```no_run
+/// // First thing in `main`; the program may then call `EmbeddedPostgres::start`.
+/// harness_core::keeper::run_if_asked();
+/// ```
+pub fn run_if_asked() {
+    ASKED.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Some(spec) = std::env::var_os(KEEPER_ENV) {
         let code = keeper_main(Path::new(&spec));
         std::process::exit(code);
     }
+}
+
+// Before `main`, so that a libtest binary runs no test and starts no thread first. Behind a
+// feature so that a production binary that depends on the core links no constructor.
+#[cfg(feature = "keeper-hook")]
+#[ctor::ctor(unsafe)]
+fn keeper_dispatch() {
+    run_if_asked();
 }
 
 fn log(message: impl AsRef<str>) {
