@@ -48,7 +48,6 @@ pub const BROWSER_POOL: &str = "HARNESS_BROWSER_POOL";
 /// A directory: when set, every Chrome session collects precise JavaScript coverage of the page's
 /// own scripts and writes one raw file there when it ends; `harness js-coverage <dir>` merges
 /// them. Use an absolute path: nextest runs each test process in its package's directory.
-#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 pub const JS_COVERAGE: &str = "HARNESS_JS_COVERAGE";
 
 /// How long assertions and actions wait for their element by default: `5s`, `500ms`, or seconds
@@ -127,6 +126,12 @@ pub(crate) fn step_screenshots() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "browser")]
+    #[test]
+    fn the_coverage_crate_reads_the_variable_the_harness_documents() {
+        assert_eq!(JS_COVERAGE, harness_js_coverage::JS_COVERAGE);
+    }
 
     #[test]
     fn a_failed_test_s_database_is_kept_unless_told_otherwise() {

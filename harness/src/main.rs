@@ -1,6 +1,5 @@
 //! The harness's command line. `doctor` (`cargo run -p e2e-harness --all-features -- doctor`):
-//! what this machine offers the harness. `js-coverage` (with the `browser` feature): the
-//! JavaScript coverage a run's browser tests collected, merged, written as lcov and gated.
+//! what this machine offers the harness. `js-coverage`: the JavaScript coverage a run's browser tests collected, merged, written as lcov and gated.
 //!
 //! Arguments are parsed by hand: this binary is built with the library's dependencies, so an
 //! argument parser would land in the dependency tree of every user of the harness.
@@ -18,8 +17,7 @@ js-coverage  Merges the raw JavaScript coverage that browser tests wrote into <r
              with HARNESS_JS_COVERAGE=<raw dir>, an absolute path), keeps the scripts named by
              --only (their URL's path, e.g. /app.js; all when none is given), prints a summary
              per script, writes lcov with --lcov, and exits non-zero when a --min-* gate is not
-             met.
-             Needs the `browser` feature.";
+             met.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,24 +39,11 @@ fn main() -> ExitCode {
     }
 }
 
-#[cfg(not(feature = "browser"))]
-mod js_coverage {
-    use std::process::ExitCode;
-
-    pub(crate) fn run(_: &[String]) -> ExitCode {
-        eprintln!(
-            "harness js-coverage needs the harness's `browser` feature: cargo run -p e2e-harness --features browser -- js-coverage <raw dir> …"
-        );
-        ExitCode::from(2)
-    }
-}
-
-#[cfg(feature = "browser")]
 mod js_coverage {
     use std::path::PathBuf;
     use std::process::ExitCode;
 
-    use harness::browser::coverage::{Counts, Report};
+    use harness_js_coverage::{Counts, Report};
 
     #[derive(Debug, PartialEq)]
     pub(crate) struct Options {

@@ -15,7 +15,6 @@
 
 mod actions;
 mod artifacts;
-pub mod coverage;
 mod devtools;
 mod driver;
 mod error;
@@ -23,6 +22,10 @@ pub(crate) mod locate;
 mod locator;
 mod pool;
 mod profiler;
+
+/// JavaScript coverage of the page's own scripts (`HARNESS_JS_COVERAGE`): the raw files the
+/// sessions write and their merging into lcov (the crate e2e-harness-js-coverage).
+pub use harness_js_coverage as coverage;
 mod report;
 mod session;
 mod wait;

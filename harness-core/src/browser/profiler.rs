@@ -13,9 +13,9 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
-use super::coverage::{self, ScriptCoverage};
 use super::devtools::DevTools;
 use super::error::BrowserError;
+use harness_js_coverage::{self as coverage, ScriptCoverage};
 
 /// How long a take may hold up the step that asked for it.
 const TAKE_TIMEOUT: Duration = Duration::from_secs(15);

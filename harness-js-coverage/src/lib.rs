@@ -6,8 +6,12 @@
 //! writes one raw file per take into `<dir>`: the `Profiler.takePreciseCoverage` entries of the
 //! page's own scripts (counts since the last take), each with its source. Give
 //! an absolute path: nextest runs each test process in its package's directory, so a relative one
-//! lands in a different place per package. `harness js-coverage <dir>` (the harness binary, with
-//! the `browser` feature) or [`Report::merge_dir`] merges the files.
+//! lands in a different place per package. `harness js-coverage <dir>` (e2e-harness's binary) or
+//! [`Report::merge_dir`] merges the files.
+//!
+//! This crate is e2e-harness's, re-exported as `harness::browser::coverage`: the raw files'
+//! format (written by the harness's browser sessions) and their merging, which needs no browser.
+//! It makes no promise beyond what e2e-harness re-exports.
 //!
 //! # From V8's ranges to lines, branches and functions
 //!
@@ -51,36 +55,40 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config;
+/// The variable that turns collection on: an absolute directory for the raw files.
+pub const JS_COVERAGE: &str = "HARNESS_JS_COVERAGE";
 
 /// One script's precise coverage: an entry of `Profiler.takePreciseCoverage`'s `result`, plus its
 /// source, which the offsets index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ScriptCoverage {
-    pub(crate) url: String,
-    pub(crate) functions: Vec<FunctionCoverage>,
+#[doc(hidden)]
+pub struct ScriptCoverage {
+    pub url: String,
+    pub functions: Vec<FunctionCoverage>,
     /// From `Debugger.getScriptSource`: the CDP entry has none.
     #[serde(default)]
-    pub(crate) source: String,
+    pub source: String,
 }
 
 /// One function's ranges: `ranges[0]` spans the function, the others are blocks inside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct FunctionCoverage {
-    pub(crate) function_name: String,
-    pub(crate) ranges: Vec<CoverageRange>,
-    pub(crate) is_block_coverage: bool,
+#[doc(hidden)]
+pub struct FunctionCoverage {
+    pub function_name: String,
+    pub ranges: Vec<CoverageRange>,
+    pub is_block_coverage: bool,
 }
 
 /// A span of the source in UTF-16 code units, end exclusive, and how often it ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct CoverageRange {
-    pub(crate) start_offset: u32,
-    pub(crate) end_offset: u32,
-    pub(crate) count: u64,
+#[doc(hidden)]
+pub struct CoverageRange {
+    pub start_offset: u32,
+    pub end_offset: u32,
+    pub count: u64,
 }
 
 /// Why the raw coverage could not be merged or the lcov file written.
@@ -89,7 +97,7 @@ pub(crate) struct CoverageRange {
 pub enum CoverageError {
     /// The directory is missing or holds no raw file.
     #[error(
-        "no JS coverage in {}: {reason} (hint: set {variable} to an absolute directory for the test run, with the harness's `browser` feature, and run the browser tests)",
+        "no JS coverage in {}: {reason} (hint: set {variable} to an absolute directory for the test run, with the harness's `browser` feature, and run the browser tests on Chrome)",
         .dir.display()
     )]
     NotCollected {
@@ -139,8 +147,13 @@ pub enum CoverageError {
 }
 
 /// The directory named by `HARNESS_JS_COVERAGE`, made absolute against the current directory.
-pub(crate) fn raw_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(config::var(config::JS_COVERAGE)?);
+#[doc(hidden)]
+pub fn raw_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(
+        std::env::var(JS_COVERAGE)
+            .ok()
+            .filter(|dir| !dir.trim().is_empty())?,
+    );
     if dir.is_absolute() {
         return Some(dir);
     }
@@ -151,7 +164,8 @@ pub(crate) fn raw_dir() -> Option<PathBuf> {
 /// The identity of a page's script across tests: its URL's path, without scheme, host, port,
 /// query or fragment (each test serves the page on another port). `None` for what is not the
 /// page's own.
-pub(crate) fn key_of(url: &str) -> Option<String> {
+#[doc(hidden)]
+pub fn key_of(url: &str) -> Option<String> {
     let url = url::Url::parse(url).ok()?;
     // An allow-list: the page's scripts come from its server (or a file it was opened from);
     // anything else — `about:`, `data:`, `blob:`, `chrome:`, extensions, DevTools, code eval'd
@@ -176,7 +190,8 @@ struct RawRecord {
 /// The name (pid, a counter of this process, the time) never collides with another test
 /// process's, and the file appears whole or not at all: it is written under a hidden temporary
 /// name that a merge skips, then renamed.
-pub(crate) fn record(dir: &Path, scripts: &[ScriptCoverage]) -> io::Result<PathBuf> {
+#[doc(hidden)]
+pub fn record(dir: &Path, scripts: &[ScriptCoverage]) -> io::Result<PathBuf> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     fs::create_dir_all(dir)?;
     let own = RawRecordOut {
@@ -373,7 +388,7 @@ impl Report {
         let not_collected = |reason| CoverageError::NotCollected {
             dir: dir.to_owned(),
             reason,
-            variable: config::JS_COVERAGE,
+            variable: JS_COVERAGE,
         };
         let list_error = |source| CoverageError::ReadDir {
             dir: dir.to_owned(),
