@@ -155,6 +155,7 @@ impl Service {
     /// [`listen_arg_as`](ServiceBuilder::listen_arg_as) or [`listen_env_as`](ServiceBuilder::listen_env_as):
     ///
     /// ```no_run
+    /// # extern crate harness_core as harness; // the examples are written as users see them
     /// # async fn f() -> Result<(), harness::error::ServiceError> {
     /// use harness::{AddressFormat, Ready, Service};
     /// let redis = Service::binary("redis-server")

@@ -219,6 +219,7 @@ impl std::fmt::Debug for Custom {
 /// [`custom_keyed_by_files`]) their files.
 ///
 /// ```no_run
+/// # extern crate harness_core as harness; // the examples are written as users see them
 /// # async fn seaorm_up(url: String) -> Result<(), std::io::Error> { Ok(()) }
 /// static MIGRATIONS: std::sync::LazyLock<harness::migrate::Custom> = std::sync::LazyLock::new(|| {
 ///     harness::migrate::custom("schema-v7", |db| seaorm_up(db.url()))

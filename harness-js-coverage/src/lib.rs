@@ -367,6 +367,7 @@ impl FileReport {
 /// The JavaScript coverage of a run: every raw file of a directory, merged per script.
 ///
 /// ```no_run
+/// # mod harness { pub mod browser { pub use harness_js_coverage as coverage; } } // as users see it
 /// # fn main() -> Result<(), harness::browser::coverage::CoverageError> {
 /// let report = harness::browser::coverage::Report::merge_dir("target/coverage/js-raw")?;
 /// report.write_lcov("target/coverage/js-lcov.info")?;
