@@ -18,6 +18,9 @@ mod config;
 mod container;
 mod database;
 mod db_pool;
+#[cfg(feature = "deadpool-postgres-0.14")]
+#[path = "deadpool_adapter.rs"]
+pub mod deadpool_postgres_0_14;
 #[cfg(feature = "docker")]
 mod docker_engine;
 pub mod doctor;
@@ -35,6 +38,9 @@ mod shared;
 mod sqlx_adapter;
 mod testing;
 mod timings;
+#[cfg(feature = "tokio-postgres-0.7")]
+#[path = "tokio_postgres_adapter.rs"]
+pub mod tokio_postgres_0_7;
 mod workdir;
 
 /// The names of every environment variable the harness reads (each is described in the README),
