@@ -5,7 +5,8 @@
 //!
 //! Cargo features (see the README): `docker` (default) for the docker backend and container
 //! services, `browser` for WebDriver tests, `axum` for `InProcessService::serve`, and an adapter
-//! per client library (`sqlx-0.8`, `sqlx-0.9`, `tokio-postgres-0.7`, `deadpool-postgres-0.14`) for a test's database as that library's types. With none of
+//! per client library (`sqlx-0.8`, `sqlx-0.9`, `tokio-postgres-0.7`, `deadpool-postgres-0.14`,
+//! `diesel-async-0.10`) for a test's database as that library's types. With none of
 //! them the crate needs only tokio, tokio-postgres and reqwest: no client library a project
 //! might also depend on, so that any project, on any sqlx or none, resolves beside it.
 //!
@@ -25,8 +26,8 @@
 //! servers and databases, services, the keeper, the browser): its items are the public API, and
 //! the only one with a stability promise. The other 0.x crates whose types appear in it come
 //! with the features that name them: axum 0.8 (`axum`: `InProcessService::serve`), sqlx 0.8 and
-//! 0.9, tokio-postgres 0.7, deadpool-postgres 0.14 (their adapters, each a feature named with its
-//! version), and fantoccini 0.22 (`browser`: `Cookie` and an error's source). Any other
+//! 0.9, tokio-postgres 0.7, deadpool-postgres 0.14, diesel-async 0.10 (their adapters, each a
+//! feature named with its version), and fantoccini 0.22 (`browser`: `Cookie` and an error's source). Any other
 //! dependency (reqwest; tokio-postgres without its adapter) is used inside only. The adapters are
 //! modules of the core, not crates of their own: an `impl Fixture for sqlx::PgPool` has to live
 //! where `Fixture` is (Rust's orphan rule).
@@ -57,7 +58,8 @@ pub use harness_core::*;
 ///
 /// **Parameters** are fixtures, taken by value: [`TestDatabase`], an adapter's client type
 /// (`sqlx::PgPool` with `sqlx-0.8` or `sqlx-0.9`, `tokio_postgres::Client` with
-/// `tokio-postgres-0.7`, `deadpool_postgres::Pool` with `deadpool-postgres-0.14`; the database
+/// `tokio-postgres-0.7`, `deadpool_postgres::Pool` with `deadpool-postgres-0.14`,
+/// `diesel_async::AsyncPgConnection` with `diesel-async-0.10`; the database
 /// is kept by the harness), `browser::Browser` (feature `browser`), [`TestContext`] (to make
 /// fixtures in the body, say with settings of the test's own: `test.database()`,
 /// `test.browser()`), and any type of yours that implements [`Fixture`] (say, your service on

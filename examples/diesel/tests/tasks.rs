@@ -6,11 +6,8 @@ use diesel::data_types::PgTimestamp;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use harness::TestDatabase;
+use harness::diesel_async_0_10::TestDatabaseExt as _;
 use tasks_diesel::{add, finish, migrate, open, tasks};
-
-async fn connect(db: &TestDatabase) -> anyhow::Result<AsyncPgConnection> {
-    Ok(AsyncPgConnection::establish(db.url()).await?)
-}
 
 fn titles(tasks: &[tasks_diesel::Task]) -> Vec<&str> {
     tasks.iter().map(|t| t.title.as_str()).collect()
@@ -25,9 +22,9 @@ async fn diesel_finds_every_migration_applied(db: TestDatabase) -> anyhow::Resul
     Ok(())
 }
 
+// With the `diesel-async-0.10` feature a connection is a parameter of its own.
 #[harness::test(fixtures("chores"))]
-async fn lists_the_open_tasks_of_the_fixture(db: TestDatabase) -> anyhow::Result<()> {
-    let mut conn = connect(&db).await?;
+async fn lists_the_open_tasks_of_the_fixture(mut conn: AsyncPgConnection) -> anyhow::Result<()> {
     assert_eq!(
         titles(&open(&mut conn).await?),
         ["water the plants", "fix the bike"]
@@ -37,9 +34,8 @@ async fn lists_the_open_tasks_of_the_fixture(db: TestDatabase) -> anyhow::Result
 
 #[harness::test(fixtures("chores"))]
 async fn a_finished_task_leaves_the_list_and_its_stamp_moves(
-    db: TestDatabase,
+    mut conn: AsyncPgConnection,
 ) -> anyhow::Result<()> {
-    let mut conn = connect(&db).await?;
     let first = open(&mut conn).await?.remove(0);
     let stamp = || tasks::table.find(first.id).select(tasks::updated_at);
     let before: PgTimestamp = stamp().first(&mut conn).await?;
@@ -54,7 +50,10 @@ async fn a_finished_task_leaves_the_list_and_its_stamp_moves(
 
 #[harness::test]
 async fn an_added_task_is_the_only_one_on_a_fresh_database(db: TestDatabase) -> anyhow::Result<()> {
-    let mut conn = connect(&db).await?;
+    // Or made from the database, as a fixture of the team's own would.
+    let mut conn = db.establish().await?;
+    // The same as the app's own `establish` on the URL.
+    AsyncPgConnection::establish(db.url()).await?;
     let task = add(&mut conn, "write the tests").await?;
     assert!(!task.done);
     assert_eq!(titles(&open(&mut conn).await?), ["write the tests"]);
