@@ -27,7 +27,16 @@ pub struct EmbeddedPostgres {
 
 impl EmbeddedPostgres {
     /// Start Postgres over `data_dir`, creating the cluster there on first use.
+    ///
+    /// A keeper owns the server: this program, started again. A program that depends on
+    /// `e2e-harness-core` alone must call [`keeper::run_if_asked`] first thing in `main`;
+    /// otherwise this fails at once with [`KeeperError::NoHook`](crate::error::KeeperError::NoHook),
+    /// before anything is created.
     pub async fn start(data_dir: &Path) -> Result<EmbeddedPostgres, ProvisionError> {
+        keeper::ensure_can_spawn().map_err(|source| ProvisionError::Keeper {
+            what: "the embedded Postgres".to_owned(),
+            source,
+        })?;
         let binaries = local::find_binaries()?;
         let io = |path: &Path| {
             let path = path.to_path_buf();

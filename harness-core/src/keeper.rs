@@ -286,14 +286,7 @@ pub enum KeeperError {
 /// Start a keeper for `spec`, detached from this process, and return once it has either started
 /// its child (the report) or failed (its log). The caller holds the resource's start lock.
 pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperReport, KeeperError> {
-    // Referencing the constructor keeps the linker from dropping it from the test binary.
-    #[cfg(feature = "keeper-hook")]
-    std::hint::black_box(keeper_dispatch as fn());
-    if !cfg!(feature = "keeper-hook") && !ASKED.load(std::sync::atomic::Ordering::Relaxed) {
-        // Re-executing a binary that would not turn into a keeper would start the program
-        // again (a second server, say) instead.
-        return Err(KeeperError::NoHook);
-    }
+    ensure_can_spawn()?;
     let files = &spec.files;
     let files_error = |source| KeeperError::Files {
         dir: files.dir(),
@@ -344,6 +337,21 @@ pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperRepor
         }
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// `Err(NoHook)` unless this binary turns into a keeper when re-executed as one: checked before
+/// anything is started or written, so that a program that forgot [`run_if_asked`] is told at
+/// once and leaves nothing behind.
+pub(crate) fn ensure_can_spawn() -> Result<(), KeeperError> {
+    // Referencing the constructor keeps the linker from dropping it from the test binary.
+    #[cfg(feature = "keeper-hook")]
+    std::hint::black_box(keeper_dispatch as fn());
+    if !cfg!(feature = "keeper-hook") && !ASKED.load(std::sync::atomic::Ordering::Relaxed) {
+        // Re-executing a binary that would not turn into a keeper would start the program
+        // again (a second server, say) instead.
+        return Err(KeeperError::NoHook);
+    }
+    Ok(())
 }
 
 /// Whether [`run_if_asked`] was called: this process may re-execute itself as a keeper.

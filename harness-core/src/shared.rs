@@ -30,6 +30,9 @@ pub enum SharedError {
         #[source]
         source: std::io::Error,
     },
+    /// This program cannot start the keeper that would own the resource.
+    #[error("cannot share resources of the harness from this program")]
+    Keeper(#[source] crate::keeper::KeeperError),
     /// Another process held the resource's lock for too long.
     #[error(
         "waited {waited:?} for {what} (hint: another test process may be stuck starting it; its files are in {dir})"
@@ -71,6 +74,7 @@ where
     F: FnOnce(ResourceFiles) -> Fut,
     Fut: Future<Output = Result<S, E>>,
 {
+    crate::keeper::ensure_can_spawn().map_err(SharedError::Keeper)?;
     reap_leftovers_once();
     let run = Run::current();
     let files = ResourceFiles::new(run.dir(), key);
