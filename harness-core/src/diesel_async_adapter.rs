@@ -3,6 +3,7 @@
 //! client, so no native library (libpq) is needed.
 
 use std::future::Future;
+use std::time::Duration;
 
 /// The diesel-async this adapter is built against.
 pub use diesel_async;
@@ -11,9 +12,12 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use crate::TestDatabase;
 use crate::testing::{Fixture, FixtureError, TestContext};
 
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// diesel-async's view of a [`TestDatabase`].
 pub trait TestDatabaseExt {
-    /// A new connection to this database (what `AsyncPgConnection::establish(db.url())` does).
+    /// A new connection to this database (what `AsyncPgConnection::establish(db.url())` does),
+    /// given up after 10 seconds.
     fn establish(&self)
     -> impl Future<Output = diesel::ConnectionResult<AsyncPgConnection>> + Send;
 }
@@ -23,7 +27,17 @@ impl TestDatabaseExt for TestDatabase {
         &self,
     ) -> impl Future<Output = diesel::ConnectionResult<AsyncPgConnection>> + Send {
         let url = self.url().to_owned();
-        async move { AsyncPgConnection::establish(&url).await }
+        async move {
+            // A server that accepts and then says nothing fails the test in seconds, not never
+            // (diesel-async's own establish has no deadline).
+            tokio::time::timeout(CONNECT_TIMEOUT, AsyncPgConnection::establish(&url))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(diesel::ConnectionError::BadConnection(format!(
+                        "no connection after {CONNECT_TIMEOUT:?}"
+                    )))
+                })
+        }
     }
 }
 

@@ -46,8 +46,9 @@ pub type FixtureError = Box<dyn std::error::Error + Send + Sync + 'static>;
     message = "`{Self}` is not something a `#[harness::test]` can be given",
     label = "not a fixture",
     note = "a test's parameters are fixtures: `harness::TestDatabase`, \
-            `harness::browser::Browser`, `harness::TestContext`, an adapter's type (`sqlx::PgPool` \
-            with the harness's `sqlx-0.8` feature), or a type of yours that implements \
+            `harness::browser::Browser`, `harness::TestContext`, an adapter's client type \
+            (`sqlx::PgPool`, `tokio_postgres::Client`, `deadpool_postgres::Pool`, \
+            `diesel_async::AsyncPgConnection`, each with its feature), or a type of yours that implements \
             `harness::Fixture`"
 )]
 pub trait Fixture: Sized {

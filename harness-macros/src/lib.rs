@@ -13,7 +13,8 @@ const OPTIONS: &str = "`migrator = path::TO::MIGRATOR`, `migrations = \"dir\" | 
                        `flavor = \"current_thread\" | \"multi_thread\"`, `worker_threads = N`";
 
 const ACCEPTED: &str = "a `#[harness::test]` takes its fixtures as `name: Type` (by value): \
-                        `TestDatabase`, `PgPool`, `Browser`, `TestContext`, or any type that \
+                        `TestDatabase`, an adapter's client (`PgPool`, `Client`, `Pool`, \
+                        `AsyncPgConnection`), `Browser`, `TestContext`, or any type that \
                         implements `harness::Fixture`";
 
 /// See `harness::test`.

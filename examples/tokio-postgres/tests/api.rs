@@ -96,7 +96,7 @@ async fn the_api_serves_a_deadpool_on_the_tests_database(pool: Pool) -> anyhow::
 }
 
 #[harness::test]
-async fn a_services_own_pool_takes_the_databases_config(
+async fn a_deadpool_of_the_database_sees_its_migrations_and_names_it(
     db: harness::TestDatabase,
 ) -> anyhow::Result<()> {
     let pool = db.deadpool();
