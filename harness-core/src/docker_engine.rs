@@ -1,5 +1,5 @@
 //! The keeper's own calls to the Docker Engine API: list and remove containers, with nothing but
-//! std. Hand-written because the keeper runs before `main`, with no async runtime and none of the
+//! std. Hand-written because the keeper runs before `main` (or first thing in it), with no async runtime and none of the
 //! test's state; test processes talk to the engine through testcontainers' bollard client.
 
 use std::io::{Read, Write};

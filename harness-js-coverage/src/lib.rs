@@ -9,7 +9,7 @@
 //! lands in a different place per package. `harness js-coverage <dir>` (e2e-harness's binary) or
 //! [`Report::merge_dir`] merges the files.
 //!
-//! This crate is e2e-harness's, re-exported as `harness::browser::coverage`: the raw files'
+//! This crate is e2e-harness's, re-exported as `harness::browser::coverage` (feature `browser`): the raw files'
 //! format (written by the harness's browser sessions) and their merging, which needs no browser.
 //! It makes no promise beyond what e2e-harness re-exports.
 //!

@@ -1,5 +1,6 @@
-//! The harness's command line. `doctor` (`cargo run -p e2e-harness --all-features -- doctor`):
-//! what this machine offers the harness. `js-coverage`: the JavaScript coverage a run's browser tests collected, merged, written as lcov and gated.
+//! The harness's command line. `doctor` (`cargo run -p e2e-harness --features browser -- doctor`):
+//! what this machine offers the harness. `js-coverage`: the JavaScript coverage a run's browser
+//! tests collected, merged, written as lcov and gated.
 //!
 //! Arguments are parsed by hand: this binary is built with the library's dependencies, so an
 //! argument parser would land in the dependency tree of every user of the harness.
