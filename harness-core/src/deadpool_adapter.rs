@@ -33,7 +33,7 @@ impl TestDatabaseExt for TestDatabase {
             // A stopped server fails the test in seconds, not at deadpool's default of never.
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(Duration::from_secs(3)))
-            .create_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(crate::pg::CONNECT_TIMEOUT))
             .build()
             // Only a timeout without a runtime fails to build, and the runtime is set above.
             .expect("a deadpool with a runtime builds")

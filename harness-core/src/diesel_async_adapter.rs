@@ -3,16 +3,14 @@
 //! client, so no native library (libpq) is needed.
 
 use std::future::Future;
-use std::time::Duration;
 
 /// The diesel-async this adapter is built against.
 pub use diesel_async;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use crate::TestDatabase;
+use crate::pg::CONNECT_TIMEOUT;
 use crate::testing::{Fixture, FixtureError, TestContext};
-
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// diesel-async's view of a [`TestDatabase`].
 pub trait TestDatabaseExt {

@@ -69,39 +69,45 @@ impl From<tokio_postgres::Error> for PgError {
     }
 }
 
+/// How long a connection may take: a server that accepts and then says nothing fails the test in
+/// seconds, not never.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The connection settings of one database on `server`: its parts, or an external server's URL
-/// (whose query, `sslmode` and `options`, is kept).
+/// (whose query, `sslmode` and `options`, is kept), with [`CONNECT_TIMEOUT`].
 pub(crate) fn config(server: &PostgresServer, database: &str) -> Config {
-    if server.base_url.is_some()
-        && let Ok(config) = server.url_for(database).parse::<Config>()
-    {
-        return config;
-    }
-    let mut config = Config::new();
-    config
-        .host(&server.host)
-        .port(server.port)
-        .user(&server.user)
-        .password(&server.password)
-        .dbname(database);
+    let mut config = server
+        .base_url
+        .as_ref()
+        .and_then(|_| server.url_for(database).parse::<Config>().ok())
+        .unwrap_or_else(|| {
+            let mut config = Config::new();
+            config
+                .host(&server.host)
+                .port(server.port)
+                .user(&server.user)
+                .password(&server.password)
+                .dbname(database);
+            config
+        });
+    config.connect_timeout(CONNECT_TIMEOUT);
     config
 }
 
 /// A connection to `database` on `server`. Its I/O runs as a task of the current runtime; the
 /// connection closes when the client is dropped.
 pub(crate) async fn connect(server: &PostgresServer, database: &str) -> Result<Client, PgError> {
-    let mut config = config(server, database);
-    // A server that accepts and then says nothing fails the test in seconds, not never.
-    config.connect_timeout(Duration::from_secs(10));
-    open(&config).await
+    Ok(open(&config(server, database)).await?)
 }
 
 /// A connection to a URL, for the readiness probe (which has its own deadline).
 pub(crate) async fn connect_url(url: &str) -> Result<Client, PgError> {
-    open(&url.parse()?).await
+    Ok(open(&url.parse()?).await?)
 }
 
-async fn open(config: &Config) -> Result<Client, PgError> {
+/// A connection with `config`, without TLS (the harness's servers listen on 127.0.0.1), its I/O
+/// a task of the current runtime.
+pub(crate) async fn open(config: &Config) -> Result<Client, tokio_postgres::Error> {
     let (client, connection) = config.connect(NoTls).await?;
     tokio::spawn(async move {
         // An error here is the connection's end, which the client's next call reports.

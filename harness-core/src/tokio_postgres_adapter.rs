@@ -3,11 +3,10 @@
 //! adds nothing to the dependency tree.
 
 use std::future::Future;
-use std::time::Duration;
 
 /// The tokio-postgres this adapter is built against (the harness's own).
 pub use tokio_postgres;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
 
 use crate::testing::{Fixture, FixtureError, TestContext};
 use crate::{PostgresServer, TestDatabase};
@@ -31,30 +30,21 @@ impl TestDatabaseExt for TestDatabase {
 
     fn connect(&self) -> impl Future<Output = Result<Client, tokio_postgres::Error>> + Send {
         let config = self.config();
-        async move {
-            let (client, connection) = config.connect(NoTls).await?;
-            tokio::spawn(async move {
-                // Its end (an error included) is what the client's next call reports.
-                let _ = connection.await;
-            });
-            Ok(client)
-        }
+        async move { crate::pg::open(&config).await }
     }
 }
 
 /// tokio-postgres's view of a [`PostgresServer`].
 pub trait PostgresServerExt {
     /// Settings for one database on this server: the parts of
-    /// [`url_for`](PostgresServer::url_for), or an external server's URL with its query kept.
+    /// [`url_for`](PostgresServer::url_for), or an external server's URL with its query kept;
+    /// a connection gives up after 10 seconds.
     fn config(&self, database: &str) -> Config;
 }
 
 impl PostgresServerExt for PostgresServer {
     fn config(&self, database: &str) -> Config {
-        let mut config = crate::pg::config(self, database);
-        // A server that accepts and then says nothing fails the test in seconds, not never.
-        config.connect_timeout(Duration::from_secs(10));
-        config
+        crate::pg::config(self, database)
     }
 }
 

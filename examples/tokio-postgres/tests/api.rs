@@ -48,17 +48,22 @@ async fn a_client_parameter_is_a_connection_to_the_tests_own_database(
     Ok(())
 }
 
+async fn open_tasks(
+    http: &reqwest::Client,
+    app: &InProcessService,
+) -> reqwest::Result<Vec<String>> {
+    http.get(format!("{}/tasks", app.base_url()))
+        .send()
+        .await?
+        .json()
+        .await
+}
+
 #[harness::test(fixtures("chores"))]
 async fn the_api_serves_a_deadpool_on_the_tests_database(pool: Pool) -> anyhow::Result<()> {
     let app = InProcessService::serve(tasks::routes(pool)).await?;
     let http = reqwest::Client::new();
-    let open: Vec<String> = http
-        .get(format!("{}/tasks", app.base_url()))
-        .send()
-        .await?
-        .json()
-        .await?;
-    assert_eq!(open, ["water the plants"]);
+    assert_eq!(open_tasks(&http, &app).await?, ["water the plants"]);
 
     let id: i64 = http
         .post(format!("{}/tasks", app.base_url()))
@@ -85,13 +90,7 @@ async fn the_api_serves_a_deadpool_on_the_tests_database(pool: Pool) -> anyhow::
         .await?;
     assert_eq!(empty.status(), 422);
 
-    let open: Vec<String> = http
-        .get(format!("{}/tasks", app.base_url()))
-        .send()
-        .await?
-        .json()
-        .await?;
-    assert_eq!(open, ["water the plants"]);
+    assert_eq!(open_tasks(&http, &app).await?, ["water the plants"]);
     Ok(())
 }
 
