@@ -1,7 +1,6 @@
 //! A fresh, fully migrated database per test, cloned from a template built once per migration set.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_postgres::Client;
@@ -10,7 +9,7 @@ use crate::migrate::{MigrateError, MigrationTarget, Migrations};
 use crate::pg::{self, PgError};
 use crate::postgres::server_says;
 use crate::postgres::{PostgresServer, ProvisionError};
-use crate::testing::{Leftover, Scope};
+use crate::teardown::{Teardown, TeardownSlot, TestEnd};
 use crate::workdir::stable_hash;
 use crate::{config, redact};
 
@@ -147,7 +146,7 @@ pub struct TestDatabase {
     server: PostgresServer,
     closed: bool,
     /// The `#[harness::test]` whose outcome decides what becomes of it.
-    scope: Option<Arc<Scope>>,
+    slot: Option<TeardownSlot>,
     /// The adapters' pools, made when first asked for.
     #[cfg(feature = "sqlx-0.8")]
     pub(crate) sqlx_0_8: std::sync::OnceLock<::sqlx::PgPool>,
@@ -207,7 +206,7 @@ impl TestDatabase {
         migrations: &dyn Migrations,
         fixtures: &[SqlFixture],
         test: &str,
-        scope: Option<Arc<Scope>>,
+        slot: Option<TeardownSlot>,
     ) -> Result<TestDatabase, DatabaseError> {
         // A clone made in advance, if one is waiting: no connection, no CREATE DATABASE.
         let key = migrations
@@ -219,7 +218,7 @@ impl TestDatabase {
         drop(taking);
         if let Some(name) = taken {
             crate::db_pool::refill(server, &wanted);
-            return Ok(TestDatabase::made(server, name, scope));
+            return Ok(TestDatabase::made(server, name, slot));
         }
         // One admin connection serves the template check and the clone: each connection costs a
         // handshake and an authentication round.
@@ -236,16 +235,16 @@ impl TestDatabase {
         drop(admin);
         // The next test of the run finds one ready.
         crate::db_pool::refill(server, &template);
-        Ok(TestDatabase::made(server, name, scope))
+        Ok(TestDatabase::made(server, name, slot))
     }
 
-    fn made(server: &PostgresServer, name: String, scope: Option<Arc<Scope>>) -> TestDatabase {
+    fn made(server: &PostgresServer, name: String, slot: Option<TeardownSlot>) -> TestDatabase {
         TestDatabase {
             url: server.url_for(&name),
             name,
             server: server.clone(),
             closed: false,
-            scope,
+            slot,
             #[cfg(feature = "sqlx-0.8")]
             sqlx_0_8: std::sync::OnceLock::new(),
             #[cfg(feature = "sqlx-0.9")]
@@ -313,9 +312,9 @@ impl Drop for TestDatabase {
         if self.closed {
             return;
         }
-        if let Some(scope) = self.scope.take()
-            && scope.defer(|| Leftover::Database {
-                server: Box::new(self.server.clone()),
+        if let Some(slot) = self.slot.take()
+            && slot.defer(|| Ending {
+                server: self.server.clone(),
                 name: self.name.clone(),
                 url: self.url.clone(),
             })
@@ -355,7 +354,7 @@ fn report_kept(server: &PostgresServer, name: &str, url: &str) {
 
 /// The end of a `#[harness::test]`'s database: kept when the test failed (and
 /// `HARNESS_KEEP_FAILED_DB` allows), else dropped.
-pub(crate) async fn end(server: &PostgresServer, name: &str, url: &str, failed: bool) {
+async fn end(server: &PostgresServer, name: &str, url: &str, failed: bool) {
     if failed && config::keep_failed_db() {
         report_kept(server, name, url);
         return;
@@ -371,15 +370,41 @@ pub(crate) async fn end(server: &PostgresServer, name: &str, url: &str, failed: 
     }
 }
 
-/// Write a failed test's database to `path` with `pg_dump` (plain SQL), for its report: the kept
-/// database goes with the server when the run ends, and a CI run's server with it. Uses the
+/// A `#[harness::test]`'s database, handed over when dropped, to end by the test's outcome.
+struct Ending {
+    server: PostgresServer,
+    name: String,
+    url: String,
+}
+
+impl Teardown for Ending {
+    async fn teardown(self, end: &TestEnd<'_>) {
+        // A test that keeps artifacts (a browser's report) gets its kept databases dumped beside
+        // them: the database goes with the server when the run ends, and a CI run's with it.
+        if end.failed()
+            && config::keep_failed_db()
+            && let Some(dir) = end.artifacts_dir()
+        {
+            let path = dir.join(format!("database-{}.sql", self.name));
+            let dumped = match std::fs::create_dir_all(dir) {
+                Ok(()) => dump(&self.server, &self.name, &path).await,
+                Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
+            };
+            if let Err(why) = dumped {
+                let _ = std::fs::write(&path, format!("-- no dump of {}: {why}\n", self.name));
+                eprintln!(
+                    "harness: cannot dump the failed test's database {}: {why}",
+                    self.name
+                );
+            }
+        }
+        self::end(&self.server, &self.name, &self.url, end.failed()).await
+    }
+}
+
+/// Write a failed test's database to `path` with `pg_dump` (plain SQL), for its report. Uses the
 /// local Postgres binaries' `pg_dump` whatever the backend; `Err` says why there is no dump.
-#[cfg(feature = "browser")]
-pub(crate) async fn dump(
-    server: &PostgresServer,
-    name: &str,
-    path: &std::path::Path,
-) -> Result<(), String> {
+async fn dump(server: &PostgresServer, name: &str, path: &std::path::Path) -> Result<(), String> {
     // Beside the Postgres binaries the harness would run (following links, as Debian's are),
     // else whatever `pg_dump` is on PATH.
     let program = crate::postgres::local::find_binaries()

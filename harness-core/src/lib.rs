@@ -9,6 +9,7 @@
 //! [`keeper::run_if_asked`] first thing in `main` instead (see there).
 #![warn(missing_docs)]
 
+pub mod artifacts;
 mod backing_service;
 #[cfg(feature = "browser")]
 pub mod browser;
@@ -39,6 +40,7 @@ mod service;
 mod shared;
 #[cfg(any(feature = "sqlx-0.8", feature = "sqlx-0.9"))]
 mod sqlx_adapter;
+mod teardown;
 mod testing;
 mod timings;
 #[cfg(feature = "tokio-postgres-0.7")]
@@ -84,6 +86,7 @@ pub use probe::Probe;
 pub use service::{
     AddressFormat, ChildService, ChildServiceBuilder, InProcessService, Listener, Shutdown,
 };
+pub use teardown::{Failure, FailureKind, Outcome, Stage, Teardown, TeardownSlot, TestEnd};
 pub use testing::{Fixture, FixtureError, TestContext, TestReturn};
 
 #[doc(hidden)]

@@ -5,9 +5,8 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::FutureExt as _;
@@ -16,6 +15,7 @@ use self::private::MigrationsFrom;
 use crate::database::{DatabaseError, SqlFixture, TestDatabase};
 use crate::migrate::{Migrations, SqlMigrations};
 use crate::postgres::PostgresServer;
+use crate::teardown::{Failure, FailureKind, Outcome, Scope, Teardown, TeardownSlot};
 
 /// The error a fixture's setup fails with: any error (`anyhow::Error` converts with `?`).
 pub type FixtureError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -26,7 +26,9 @@ pub type FixtureError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// database", made from those.
 ///
 /// A fixture made of the harness's fixtures inherits their cleanup: the test's outcome decides
-/// whether its database is dropped or kept and whether its browser's artifacts are saved.
+/// whether its database is dropped or kept and whether its browser's artifacts are saved. A
+/// fixture that makes something else ends it by the outcome too, with a [`Teardown`] registered
+/// by [`TestContext::on_teardown`].
 ///
 /// ```ignore
 /// struct App { db: harness::TestDatabase, service: harness::InProcessService }
@@ -120,7 +122,7 @@ impl TestContext {
             migrations,
             &self.inner.fixtures,
             &self.inner.name,
-            Some(Arc::clone(&self.inner.scope)),
+            Some(self.teardown_slot()),
         )
         .await
     }
@@ -129,19 +131,36 @@ impl TestContext {
     /// artifacts saved first): the `Browser` fixture, for a fixture of yours.
     #[cfg(feature = "browser")]
     pub async fn browser(&self) -> Result<crate::browser::Browser, crate::browser::BrowserError> {
-        let scope = Arc::clone(&self.inner.scope);
-        crate::browser::Browser::start_for(self.name().to_owned(), Some(scope)).await
+        crate::browser::Browser::start_for(self.name().to_owned(), Some(self.teardown_slot())).await
     }
 
     /// Keep `value` alive until the test's body has ended (a fixture that hands out part of
     /// something, like a `PgPool` of a database, keeps the whole here).
     pub fn hold<T: Send + 'static>(&self, value: T) {
-        self.inner
-            .scope
-            .held
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Box::new(value));
+        self.inner.scope.hold(Box::new(value));
+    }
+
+    /// Run `teardown` once the test's outcome is known, whatever the test does with the
+    /// fixture: see [`Teardown`].
+    pub fn on_teardown(&self, teardown: impl Teardown) {
+        // The test is running while its fixtures are set up: the scope takes it.
+        let taken = self.teardown_slot().defer(|| teardown);
+        debug_assert!(taken, "a test's scope ends after its fixtures' setup");
+    }
+
+    /// A slot for a fixture to hand its teardown over when it is dropped (and to skip when it is
+    /// closed first): see [`TeardownSlot`].
+    pub fn teardown_slot(&self) -> TeardownSlot {
+        TeardownSlot::new(Arc::clone(&self.inner.scope))
+    }
+
+    /// The test's artifacts directory (`<target dir>/harness-artifacts/<test>`, not created):
+    /// where a failed test's files go for whoever reads the failure. Asking for it says the
+    /// test keeps artifacts: an earlier run's files of this test are removed now, and when it
+    /// fails, its kept databases are dumped there too (`database-<name>.sql`), beside a
+    /// browser's report, which lists every file in it.
+    pub fn artifacts_dir(&self) -> &Path {
+        self.inner.scope.artifacts_dir()
     }
 }
 
@@ -173,111 +192,6 @@ impl Fixture for TestContext {
 impl Fixture for TestDatabase {
     async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
         Ok(test.database().await?)
-    }
-}
-
-/// How a test ended, which decides its cleanup.
-#[derive(Debug, Clone)]
-pub(crate) enum Verdict {
-    Passed,
-    /// Failed, and why; a fixture that could not be set up fails the test too (what the others
-    /// made is kept: a page that would not load in a fixture is worth its screenshot).
-    Failed(#[cfg_attr(not(feature = "browser"), allow(dead_code))] String),
-}
-
-/// What a test's fixtures leave to be cleaned up once its outcome is known.
-pub(crate) enum Leftover {
-    Database {
-        server: Box<PostgresServer>,
-        name: String,
-        url: String,
-    },
-    #[cfg(feature = "browser")]
-    Browser(Box<crate::browser::Leftover>),
-}
-
-/// One test's fixtures that outlived its body: they are cleaned up by its outcome.
-#[derive(Default)]
-pub(crate) struct Scope {
-    leftovers: Mutex<Vec<Leftover>>,
-    held: Mutex<Vec<Box<dyn Any + Send>>>,
-    finished: AtomicBool,
-}
-
-impl Scope {
-    /// Take what `leftover` makes for cleanup by the test's outcome, unless the test has ended:
-    /// then it is not called, and `false` says the fixture cleans up as it would without a scope.
-    pub(crate) fn defer(&self, leftover: impl FnOnce() -> Leftover) -> bool {
-        let mut leftovers = self.leftovers.lock().unwrap_or_else(|e| e.into_inner());
-        if self.finished.load(Ordering::SeqCst) {
-            return false;
-        }
-        leftovers.push(leftover());
-        true
-    }
-
-    async fn finish(&self, verdict: &Verdict, test: &str) {
-        let held = std::mem::take(&mut *self.held.lock().unwrap_or_else(|e| e.into_inner()));
-        // Dropping what was held defers its parts too.
-        drop(held);
-        let leftovers = {
-            let mut leftovers = self.leftovers.lock().unwrap_or_else(|e| e.into_inner());
-            self.finished.store(true, Ordering::SeqCst);
-            std::mem::take(&mut *leftovers)
-        };
-        #[cfg(feature = "browser")]
-        dump_for_report(&leftovers, verdict, test).await;
-        #[cfg(not(feature = "browser"))]
-        let _ = test;
-        let ends = leftovers.into_iter().map(|leftover| end(leftover, verdict));
-        futures_util::future::join_all(ends).await;
-    }
-}
-
-/// A failed browser test's kept databases, dumped beside its report before the report is written
-/// (which links them).
-#[cfg(feature = "browser")]
-async fn dump_for_report(leftovers: &[Leftover], verdict: &Verdict, test: &str) {
-    let has_browser = leftovers.iter().any(|l| matches!(l, Leftover::Browser(_)));
-    if !matches!(verdict, Verdict::Failed(_)) || !has_browser || !crate::config::keep_failed_db() {
-        return;
-    }
-    let dir = crate::browser::test_dir(test);
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        eprintln!(
-            "harness: cannot dump the failed test's database into {}: {e}",
-            dir.display()
-        );
-        return;
-    }
-    let dumps = leftovers.iter().filter_map(|leftover| match leftover {
-        Leftover::Database { server, name, .. } => {
-            let path = dir.join(format!("database-{name}.sql"));
-            Some(async move {
-                if let Err(why) = crate::database::dump(server, name, &path).await {
-                    let _ = std::fs::write(&path, format!("-- no dump of {name}: {why}\n"));
-                    eprintln!("harness: cannot dump the failed test's database {name}: {why}");
-                }
-            })
-        }
-        _ => None,
-    });
-    futures_util::future::join_all(dumps).await;
-}
-
-async fn end(leftover: Leftover, verdict: &Verdict) {
-    match leftover {
-        Leftover::Database { server, name, url } => {
-            crate::database::end(&server, &name, &url, matches!(verdict, Verdict::Failed(_))).await
-        }
-        #[cfg(feature = "browser")]
-        Leftover::Browser(browser) => {
-            let failure = match verdict {
-                Verdict::Failed(reason) => Some(reason.as_str()),
-                _ => None,
-            };
-            browser.end(failure).await
-        }
     }
 }
 
@@ -397,7 +311,7 @@ pub mod private {
             Some((_crate, path)) => format!("{path}::{}", info.name),
             None => info.name.to_owned(),
         };
-        let scope = Arc::new(Scope::default());
+        let scope = Arc::new(Scope::new(name.clone()));
         let context = TestContext {
             inner: Arc::new(ContextInner {
                 name: name.clone(),
@@ -436,26 +350,42 @@ pub mod private {
         let shutdown = crate::timings::span(|| "the test's runtime shut down".to_owned());
         runtime.shutdown_timeout(Duration::from_secs(5));
         drop(shutdown);
-        let (verdict, ended) = match ran {
+        let failed = |kind, message: String| Outcome::Failed(Failure::new(kind, message));
+        let (outcome, ended) = match ran {
             Ok(Ok(Step::Ran(value))) => match value.failure() {
-                Some(reason) => (Verdict::Failed(reason), Ended::Value(value)),
-                None if info.should_panic => (
-                    Verdict::Failed("the test did not panic, as #[should_panic] expects".into()),
+                Some(reason) => (
+                    failed(FailureKind::ReturnedError, reason),
                     Ended::Value(value),
                 ),
-                None => (Verdict::Passed, Ended::Value(value)),
+                None if info.should_panic => (
+                    failed(
+                        FailureKind::DidNotPanic,
+                        "the test did not panic, as #[should_panic] expects".into(),
+                    ),
+                    Ended::Value(value),
+                ),
+                None => (Outcome::Passed, Ended::Value(value)),
             },
             Ok(Ok(Step::SetupFailed(why))) => (
-                Verdict::Failed(format!("a fixture could not be set up: {why}")),
+                failed(
+                    FailureKind::SetupFailed,
+                    format!("a fixture could not be set up: {why}"),
+                ),
                 Ended::SetupFailed(why),
             ),
-            Ok(Err(panic)) if info.should_panic => (Verdict::Passed, Ended::Panicked(panic)),
+            Ok(Err(panic)) if info.should_panic => (Outcome::Passed, Ended::Panicked(panic)),
             Ok(Err(panic)) => (
-                Verdict::Failed(format!("the test panicked: {}", panic_message(&*panic))),
+                failed(
+                    FailureKind::Panicked,
+                    format!("the test panicked: {}", panic_message(&*panic)),
+                ),
                 Ended::Panicked(panic),
             ),
             Err(limit) => (
-                Verdict::Failed(format!("the test timed out after {limit:?}")),
+                failed(
+                    FailureKind::TimedOut,
+                    format!("the test timed out after {limit:?}"),
+                ),
                 Ended::TimedOut(limit),
             ),
         };
@@ -464,7 +394,7 @@ pub mod private {
             .enable_all()
             .build()
         {
-            Ok(cleanup) => cleanup.block_on(scope.finish(&verdict, &name)),
+            Ok(cleanup) => cleanup.block_on(scope.finish(&outcome)),
             Err(e) => eprintln!("harness: no runtime to clean up the test's fixtures: {e}"),
         }
         drop(cleaning);

@@ -16,7 +16,7 @@ use super::driver::http_json;
 use super::error::ActionError;
 use super::report::{self, ReportInput, StepRecord};
 use super::session::ConsoleEntry;
-use crate::workdir;
+use crate::artifacts::{root, safe_name};
 
 /// What is needed to save a failed test's artifacts, detached from the `Browser`.
 #[derive(Debug)]
@@ -32,59 +32,6 @@ pub(crate) struct FailureJob {
     pub(crate) steps: Vec<StepRecord>,
     /// Firefox: the log holding the page's console (read instead of chromedriver's endpoint).
     pub(crate) console_file: Option<PathBuf>,
-}
-
-/// Where failed browser tests leave their artifacts, one directory per test:
-/// `<target dir>/harness-artifacts`, else a folder in the system's temp dir.
-pub fn root() -> PathBuf {
-    workdir::target_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("harness-artifacts")
-}
-
-/// The directory of a test's artifacts (its first browser's), where a failed test's database
-/// dump goes too.
-pub(crate) fn test_dir(test: &str) -> PathBuf {
-    root().join(safe_name(test))
-}
-
-fn safe_name(test: &str) -> String {
-    test.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// Remove what an earlier run of this test left (its directory and its `-2`, `-3`… siblings):
-/// artifacts of a failure that a later green run left in place would mislead whoever reads them.
-/// Once per test and process, when its first browser starts.
-pub(crate) fn clear_earlier(test: &str) {
-    static CLEARED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let safe = safe_name(test);
-    let mut cleared = CLEARED.lock().unwrap_or_else(|e| e.into_inner());
-    if cleared.contains(&safe) {
-        return;
-    }
-    cleared.push(safe.clone());
-    let Ok(entries) = fs::read_dir(root()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let earlier = name == safe
-            || name
-                .strip_prefix(&safe)
-                .and_then(|rest| rest.strip_prefix('-'))
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        if earlier {
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
 }
 
 /// The test's directory: its name made safe for every file system; a second browser of the same
@@ -338,27 +285,5 @@ mod tests {
                 ),
             ]
         );
-    }
-
-    #[test]
-    fn an_earlier_runs_artifacts_of_the_same_test_are_cleared() {
-        let test = format!("clear::probe_{}", std::process::id());
-        let safe = safe_name(&test);
-        let root = root();
-        for name in [safe.clone(), format!("{safe}-2"), format!("{safe}_other")] {
-            fs::create_dir_all(root.join(&name)).unwrap();
-            fs::write(root.join(&name).join("failure.txt"), "stale").unwrap();
-        }
-        clear_earlier(&test);
-        assert!(!root.join(&safe).exists(), "its own directory goes");
-        assert!(
-            !root.join(format!("{safe}-2")).exists(),
-            "and its numbered siblings"
-        );
-        assert!(
-            root.join(format!("{safe}_other")).exists(),
-            "another test's directory stays"
-        );
-        fs::remove_dir_all(root.join(format!("{safe}_other"))).unwrap();
     }
 }

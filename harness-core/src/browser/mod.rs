@@ -30,11 +30,9 @@ mod report;
 mod session;
 mod wait;
 
+pub use crate::artifacts::root as artifacts_root;
 pub use actions::Cookie;
-pub use artifacts::root as artifacts_root;
-pub(crate) use artifacts::test_dir;
 pub use error::{ActionError, BrowserError, WaitError};
 pub use locator::Locator;
-pub(crate) use session::Leftover;
 pub use session::{Browser, ConsoleEntry, WINDOW_SIZE, warm_up};
 pub use wait::{DEFAULT_TIMEOUT, ElementState, Expect, PageExpect};

@@ -2,7 +2,6 @@
 //! fails.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::wd::WindowHandle;
@@ -21,7 +20,7 @@ use super::profiler::Profiler;
 use super::report::StepRecord;
 use crate::config;
 use crate::keeper::ResourceFiles;
-use crate::testing::Scope;
+use crate::teardown::{Stage, Teardown, TeardownSlot, TestEnd};
 use crate::{FixtureError, TestContext};
 
 /// The window size every session gets, in CSS pixels.
@@ -150,7 +149,7 @@ pub struct Browser {
     service_log: Option<Box<dyn Fn() -> String + Send + Sync>>,
     closed: bool,
     /// The `#[harness::test]` whose outcome decides what becomes of it.
-    scope: Option<Arc<Scope>>,
+    slot: Option<TeardownSlot>,
     pub(crate) default_timeout: std::sync::Mutex<Duration>,
     /// When the session started: steps are timed from here.
     started: Instant,
@@ -256,7 +255,7 @@ impl Browser {
 
     pub(crate) async fn start_for(
         test: String,
-        scope: Option<Arc<Scope>>,
+        slot: Option<TeardownSlot>,
     ) -> Result<Browser, BrowserError> {
         let Some(kind) = driver::kind()? else {
             return Err(BrowserError::Skipped {
@@ -268,7 +267,12 @@ impl Browser {
             value,
             expected: "a duration such as 5s, 500ms or 2.5",
         })?;
-        artifacts::clear_earlier(&test);
+        // A failed test's report goes into its artifacts directory (and its kept databases'
+        // dumps with it); an earlier run's files of the test go now.
+        match &slot {
+            Some(slot) => drop(slot.artifacts_dir()),
+            None => crate::artifacts::clear_earlier(&test),
+        }
         let finding = crate::timings::span(|| "browser: the run's WebDriver server".to_owned());
         let setup = driver::setup().await?;
         drop(finding);
@@ -318,7 +322,7 @@ impl Browser {
             console: std::sync::Mutex::new(Vec::new()),
             service_log: None,
             closed: false,
-            scope,
+            slot,
             default_timeout: std::sync::Mutex::new(default_timeout),
             started: Instant::now(),
             steps: std::sync::Mutex::new(Vec::new()),
@@ -602,6 +606,16 @@ pub(crate) struct Leftover {
     profiler: Option<Profiler>,
 }
 
+impl Teardown for Leftover {
+    // Its report lists the files the test's other fixtures saved (a kept database's dump).
+    const STAGE: Stage = Stage::Report;
+
+    async fn teardown(self, end: &TestEnd<'_>) {
+        self.end(end.outcome().failure().map(|failure| failure.message()))
+            .await
+    }
+}
+
 impl Leftover {
     /// Save the artifacts if the test failed (`failure` says why), then end the session and
     /// whatever browser or context it had.
@@ -683,8 +697,8 @@ impl Drop for Browser {
             "the Browser was dropped without Browser::close(): the test returned early, most \
              likely with an error"
         };
-        if let Some(scope) = self.scope.take()
-            && scope.defer(|| crate::testing::Leftover::Browser(Box::new(self.leftover(reason))))
+        if let Some(slot) = self.slot.take()
+            && slot.defer(|| self.leftover(reason))
         {
             return;
         }

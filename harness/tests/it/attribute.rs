@@ -222,6 +222,124 @@ async fn dropped_in_the_background(names: &[&str]) -> Vec<String> {
     }
 }
 
+/// A fixture of one's own that ends by its test's outcome through the trait the built-in ones
+/// end by: it logs how the test ended to `HELPER_TEARDOWN_LOG` and, when the test failed, leaves
+/// a file in the test's artifacts directory.
+struct Tenant;
+
+struct EndTenant {
+    log: std::path::PathBuf,
+}
+
+impl harness::Teardown for EndTenant {
+    async fn teardown(self, end: &harness::TestEnd<'_>) {
+        let line = match end.outcome().failure() {
+            None => format!("{} passed", end.test()),
+            Some(failure) => {
+                let dir = end.artifacts_dir().expect("the fixture asked for it");
+                std::fs::create_dir_all(dir).unwrap();
+                std::fs::write(dir.join("tenant.txt"), failure.message()).unwrap();
+                format!("{} failed {:?}", end.test(), failure.kind())
+            }
+        };
+        std::fs::write(&self.log, line).unwrap();
+    }
+}
+
+impl harness::Fixture for Tenant {
+    async fn setup(test: &harness::TestContext) -> Result<Self, harness::FixtureError> {
+        let log = std::env::var_os("HELPER_TEARDOWN_LOG").ok_or("no HELPER_TEARDOWN_LOG")?;
+        test.on_teardown(EndTenant { log: log.into() });
+        // Asked for, so that a failed test's kept database is dumped there too.
+        let _ = test.artifacts_dir();
+        Ok(Tenant)
+    }
+}
+
+/// A fixture that fails to set up when `HELPER_OUTCOME=setup`.
+struct Refused;
+
+impl harness::Fixture for Refused {
+    async fn setup(_: &harness::TestContext) -> Result<Self, harness::FixtureError> {
+        match std::env::var("HELPER_OUTCOME").as_deref() {
+            Ok("setup") => Err("refused as asked".into()),
+            _ => Ok(Refused),
+        }
+    }
+}
+
+#[harness::test(migrations = "tests/it/migrations", timeout = "2s")]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_teardown(_tenant: Tenant, db: TestDatabase, _refused: Refused) -> Result<(), String> {
+    println!("\nDATABASE {}", db.name());
+    match std::env::var("HELPER_OUTCOME").as_deref() {
+        Ok("ok") => Ok(()),
+        Ok("err") => Err("the helper fails as asked".into()),
+        Ok("panic") => panic!("the helper panics as asked"),
+        Ok("timeout") => {
+            // Waits for its own timeout: that is what this outcome is.
+            std::future::pending::<()>().await;
+            Ok(())
+        }
+        other => panic!("HELPER_OUTCOME={other:?}"),
+    }
+}
+
+/// A user's fixture's teardown runs once, after the body, told how the test ended; a failed test
+/// that asked for its artifacts directory gets its own files and its kept database's dump there.
+#[harness::test(migrations = "tests/it/migrations")]
+async fn a_fixture_of_ones_own_ends_by_the_outcome(_warm: TestDatabase) {
+    let dir = harness::artifacts::root().join("attribute__helper_teardown");
+    let log = std::env::temp_dir().join(format!("harness-teardown-{}.log", std::process::id()));
+    for (outcome, says, why) in [
+        ("ok", "attribute::helper_teardown passed", ""),
+        (
+            "err",
+            "attribute::helper_teardown failed ReturnedError",
+            "the test returned an error: \"the helper fails as asked\"",
+        ),
+        (
+            "panic",
+            "attribute::helper_teardown failed Panicked",
+            "the test panicked: the helper panics as asked",
+        ),
+        (
+            "timeout",
+            "attribute::helper_teardown failed TimedOut",
+            "the test timed out after 2s",
+        ),
+        (
+            "setup",
+            "attribute::helper_teardown failed SetupFailed",
+            "a fixture could not be set up: _refused: Refused: refused as asked",
+        ),
+    ] {
+        let _ = std::fs::remove_file(&log);
+        let env = [("HELPER_TEARDOWN_LOG", log.to_str().unwrap())];
+        let (passed, text) = run_helper_with("attribute::helper_teardown", outcome, &env);
+        assert_eq!(passed, outcome == "ok", "{outcome}: {text}");
+        let logged = std::fs::read_to_string(&log)
+            .unwrap_or_else(|e| panic!("{outcome}: no teardown ran ({e}): {text}"));
+        assert_eq!(logged, says, "{outcome}: {text}");
+        if outcome == "ok" {
+            assert!(!dir.exists(), "no artifacts for a passing test: {text}");
+            continue;
+        }
+        let told = std::fs::read_to_string(dir.join("tenant.txt")).unwrap();
+        assert_eq!(told, why, "{outcome}: {text}");
+        let dumps: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("database-t_"))
+            .collect();
+        assert_eq!(dumps.len(), 1, "{outcome}: one kept database dumped: {text}");
+        let sql = std::fs::read_to_string(dumps[0].path()).unwrap();
+        assert!(sql.contains("CREATE TABLE public.notes"), "{outcome}: {sql}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    let _ = std::fs::remove_file(&log);
+}
+
 /// A browser test with a database that passes without `close()`, or fails, as `HELPER_OUTCOME`
 /// says.
 #[harness::test(migrations = "tests/it/migrations")]
