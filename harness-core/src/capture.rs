@@ -51,7 +51,7 @@ pub(crate) fn position() -> usize {
 }
 
 /// Everything captured from `position` on.
-pub(crate) fn since(position: usize) -> String {
+pub fn since(position: usize) -> String {
     let buffer = BUFFER.lock().unwrap_or_else(|e| e.into_inner());
     buffer.get(position..).unwrap_or_default().to_owned()
 }

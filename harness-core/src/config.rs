@@ -61,7 +61,7 @@ pub const STEP_SCREENSHOTS: &str = "HARNESS_STEP_SCREENSHOTS";
 /// `scripts/build-postgres-image` and point `HARNESS_POSTGRES_IMAGE` at it.
 pub const DEFAULT_POSTGRES_IMAGE: &str = "postgres:17";
 
-pub(crate) fn var(name: &str) -> Option<String> {
+pub fn var(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
         .filter(|value| !value.trim().is_empty())
@@ -84,13 +84,12 @@ fn keeps_failed_db(value: Option<&str>) -> bool {
     value.is_none_or(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
 }
 
-pub(crate) fn startup_timeout() -> Duration {
+pub fn startup_timeout() -> Duration {
     var(STARTUP_TIMEOUT)
         .and_then(|v| v.parse::<u64>().ok())
         .map_or(Duration::from_secs(60), Duration::from_secs)
 }
 
-#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 /// A duration as people write it: `5s`, `500ms`, `1.5s`, `2m`, or plain seconds.
 pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
@@ -110,28 +109,20 @@ pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
 
 /// The default wait of assertions and actions; `Err` holds a value that is not a duration (a typo
 /// must not silently become the default).
-#[cfg_attr(not(feature = "browser"), allow(dead_code))]
-pub(crate) fn expect_timeout() -> Result<Duration, String> {
+pub fn expect_timeout() -> Result<Duration, String> {
     match var(EXPECT_TIMEOUT) {
         None => Ok(Duration::from_secs(5)),
         Some(value) => parse_duration(&value).ok_or(value),
     }
 }
 
-#[cfg_attr(not(feature = "browser"), allow(dead_code))]
-pub(crate) fn step_screenshots() -> bool {
+pub fn step_screenshots() -> bool {
     var(STEP_SCREENSHOTS).is_none_or(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[cfg(feature = "browser")]
-    #[test]
-    fn the_coverage_crate_reads_the_variable_the_harness_documents() {
-        assert_eq!(JS_COVERAGE, harness_js_coverage::JS_COVERAGE);
-    }
 
     #[test]
     fn a_failed_test_s_database_is_kept_unless_told_otherwise() {

@@ -632,7 +632,7 @@ async fn migrate_and_fill(
 }
 
 /// The running test's name: libtest names each test's thread after it.
-pub(crate) fn current_test_name() -> String {
+pub fn current_test_name() -> String {
     match std::thread::current().name() {
         Some(name) if name != "main" && !name.starts_with("tokio-runtime") => name.to_owned(),
         _ => std::env::var("NEXTEST_TEST_NAME").unwrap_or_else(|_| "test".to_owned()),

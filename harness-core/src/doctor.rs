@@ -19,6 +19,19 @@ pub struct Check {
     pub fix: Option<String>,
 }
 
+impl Check {
+    /// A check's line (for the harness's other crates: the fields are public to read).
+    #[doc(hidden)]
+    pub fn new(what: &str, ok: bool, detail: &str, fix: Option<String>) -> Check {
+        Check {
+            what: what.into(),
+            ok,
+            detail: detail.into(),
+            fix,
+        }
+    }
+}
+
 /// The machine's report: every check, and what `auto` would choose.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -76,8 +89,23 @@ impl fmt::Display for Report {
     }
 }
 
-/// Look at the machine (nothing is started).
+/// Look at the machine (nothing is started). The browser is reported as not built in: the
+/// harness's `examine` (with its `browser` feature) checks it.
 pub fn examine() -> Report {
+    examine_with(|checks| {
+        checks.push(Check::new(
+            "browser",
+            true,
+            "not built in (the harness's `browser` feature is off)",
+            None,
+        ));
+        true
+    })
+}
+
+/// Look at the machine, the browser by `browser` (which says whether browser tests can run).
+#[doc(hidden)]
+pub fn examine_with(browser: impl FnOnce(&mut Vec<Check>) -> bool) -> Report {
     let mut checks = Vec::new();
     let external = config::var(config::POSTGRES_URL);
     checks.push(Check {
@@ -118,7 +146,7 @@ pub fn examine() -> Report {
     } else {
         None
     };
-    let browser_ready = examine_browser(&mut checks);
+    let browser_ready = browser(&mut checks);
     Report {
         checks,
         auto_choice,
@@ -127,8 +155,8 @@ pub fn examine() -> Report {
 }
 
 /// A runtime for the doctor's few async checks (it is called from a plain `main`).
-#[cfg(any(feature = "docker", feature = "browser"))]
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> Option<T> {
+#[doc(hidden)]
+pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> Option<T> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -182,163 +210,4 @@ fn examine_docker(checks: &mut Vec<Check>) -> (bool, String) {
         fix: None,
     });
     (false, config::postgres_image())
-}
-
-/// The first line a program prints for `--version`.
-#[cfg(feature = "browser")]
-fn version_of(program: &std::path::Path) -> Option<String> {
-    let out = std::process::Command::new(program)
-        .arg("--version")
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .next()
-        .map(|l| l.trim().to_owned())
-        .filter(|l| !l.is_empty())
-}
-
-#[cfg(not(feature = "browser"))]
-fn examine_browser(checks: &mut Vec<Check>) -> bool {
-    checks.push(Check {
-        what: "browser".into(),
-        ok: true,
-        detail: "not built in (the harness's `browser` feature is off)".into(),
-        fix: None,
-    });
-    true
-}
-
-#[cfg(feature = "browser")]
-fn examine_browser(checks: &mut Vec<Check>) -> bool {
-    if config::var(config::BROWSER).is_some_and(|v| v.eq_ignore_ascii_case("skip")) {
-        checks.push(Check {
-            what: "browser".into(),
-            ok: true,
-            detail: format!(
-                "{}=skip: browser tests fail at once; a run without a browser leaves them out by \
-                 name (the harness README's \"Skipping browser tests\")",
-                config::BROWSER
-            ),
-            fix: None,
-        });
-        return true;
-    }
-    if let Some(url) = config::var(config::WEBDRIVER_URL) {
-        let status = format!("{}/status", url.trim_end_matches('/'));
-        let probe = crate::Probe::Http(status.clone());
-        let reached = block_on(probe.wait(std::time::Duration::from_secs(3)))
-            .ok_or_else(|| "no async runtime could be made".to_owned())
-            .and_then(|reached| reached.map_err(|e| crate::error_chain(&e)));
-        checks.push(Check {
-            what: "remote webdriver".into(),
-            ok: reached.is_ok(),
-            detail: match &reached {
-                Ok(()) => format!("{status} answers"),
-                Err(e) => e.clone(),
-            },
-            fix: Some(format!(
-                "start the WebDriver server, or unset {}",
-                config::WEBDRIVER_URL
-            )),
-        });
-        return reached.is_ok();
-    }
-    let firefox_wanted =
-        config::var(config::BROWSER).is_some_and(|v| v.eq_ignore_ascii_case("firefox"));
-    let firefox_ready = examine_firefox(checks, firefox_wanted);
-    if firefox_wanted {
-        return firefox_ready;
-    }
-    let driver = crate::browser::locate::chromedriver();
-    let chrome = crate::browser::locate::chrome();
-    let driver_version = driver.as_ref().ok().and_then(|p| version_of(p));
-    let chrome_version = chrome.as_ref().ok().and_then(|p| version_of(p));
-    for (what, found, version) in [
-        ("chromedriver", &driver, &driver_version),
-        ("chrome", &chrome, &chrome_version),
-    ] {
-        checks.push(match found {
-            Ok(path) => found_check(what, path, version.as_deref()),
-            Err(e) => Check {
-                what: what.into(),
-                ok: false,
-                detail: e.to_string(),
-                fix: Some(hint_of(e)),
-            },
-        });
-    }
-    let (Some(d), Some(c)) = (driver_version, chrome_version) else {
-        return driver.is_ok() && chrome.is_ok();
-    };
-    let matched = crate::browser::locate::check_versions(&d, &c);
-    checks.push(Check {
-        what: "chromedriver matches chrome".into(),
-        ok: matched.is_ok(),
-        detail: match &matched {
-            Ok(()) => "same major version".into(),
-            Err(e) => e.to_string(),
-        },
-        fix: Some("install a chromedriver of the browser's major version".into()),
-    });
-    matched.is_ok()
-}
-
-/// geckodriver and Firefox: needed with `HARNESS_BROWSER=firefox`, listed either way (a missing
-/// one is only a note when the run drives Chrome).
-#[cfg(feature = "browser")]
-fn examine_firefox(checks: &mut Vec<Check>, wanted: bool) -> bool {
-    let found = [
-        ("geckodriver", crate::browser::locate::geckodriver()),
-        ("firefox", crate::browser::locate::firefox()),
-    ];
-    let mut ready = true;
-    for (what, found) in found {
-        checks.push(match found {
-            Ok(path) => found_check(what, &path, version_of(&path).as_deref()),
-            Err(e) if wanted => {
-                ready = false;
-                Check {
-                    what: what.into(),
-                    ok: false,
-                    detail: e.to_string(),
-                    fix: Some(hint_of(&e)),
-                }
-            }
-            Err(e) => Check {
-                what: what.into(),
-                ok: true,
-                detail: format!(
-                    "not found, needed for {}=firefox only: {e}",
-                    config::BROWSER
-                ),
-                fix: None,
-            },
-        });
-    }
-    ready
-}
-
-/// A program that was found, with its version.
-#[cfg(feature = "browser")]
-fn found_check(what: &str, path: &std::path::Path, version: Option<&str>) -> Check {
-    Check {
-        what: what.into(),
-        ok: true,
-        detail: format!(
-            "{} ({})",
-            version.unwrap_or("version unknown"),
-            path.display()
-        ),
-        fix: None,
-    }
-}
-
-/// The hint at the end of an error's text, alone.
-#[cfg(feature = "browser")]
-fn hint_of(error: &crate::browser::BrowserError) -> String {
-    let text = error.to_string();
-    text.rsplit_once("(hint: ")
-        .map(|(_, hint)| hint.trim_end_matches(')').to_owned())
-        .unwrap_or(text)
 }

@@ -37,12 +37,13 @@ const CREATE_PATIENCE: Duration = Duration::from_secs(10);
 
 /// What a keeper owns and how to remove it. Written by the process that spawns the keeper.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct KeeperSpec {
+#[doc(hidden)]
+pub struct KeeperSpec {
     /// The process whose death ends the run; `None` when it is already gone.
     pub(crate) runner: Option<u32>,
     pub(crate) files: ResourceFiles,
     /// A process the keeper starts and stops.
-    pub(crate) child: Option<ChildSpec>,
+    pub child: Option<ChildSpec>,
     /// Containers carrying this `key=value` label are removed at the end.
     pub(crate) docker_label: Option<String>,
     /// The engine those containers run in (`unix:///…`, `tcp://…`, `npipe://…`), as the process
@@ -50,7 +51,7 @@ pub(crate) struct KeeperSpec {
     #[serde(default)]
     pub(crate) docker_host: Option<String>,
     /// Removed at the end besides the resource directory.
-    pub(crate) remove: Vec<PathBuf>,
+    pub remove: Vec<PathBuf>,
     /// One process's own resource, never acquired by another: however it ends, its run files go
     /// with it (a shared one keeps them for its restart until the run is over).
     #[serde(default)]
@@ -59,10 +60,11 @@ pub(crate) struct KeeperSpec {
 
 /// A process started by the keeper.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct ChildSpec {
+#[doc(hidden)]
+pub struct ChildSpec {
     pub(crate) program: PathBuf,
     pub(crate) args: Vec<String>,
-    pub(crate) env: Vec<(String, String)>,
+    pub env: Vec<(String, String)>,
     pub(crate) log: PathBuf,
     /// Stop by SIGINT (Postgres' fast shutdown) rather than SIGTERM.
     pub(crate) interrupt_to_stop: bool,
@@ -77,7 +79,8 @@ pub(crate) fn last_lines(text: &str, lines: usize) -> String {
 }
 
 /// The last `lines` lines of a keeper child's log file (nothing if it cannot be read).
-pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
+#[doc(hidden)]
+pub fn log_tail(path: &Path, lines: usize) -> String {
     last_lines(&file_tail(path, LOG_TAIL_BYTES), lines)
 }
 
@@ -108,7 +111,7 @@ pub(crate) fn file_tail(path: &Path, bytes: u64) -> String {
 
 impl KeeperSpec {
     /// A keeper that runs `child` and owns nothing else.
-    pub(crate) fn of_child(
+    pub fn of_child(
         runner: Option<u32>,
         private: bool,
         files: ResourceFiles,
@@ -129,7 +132,7 @@ impl KeeperSpec {
 impl ChildSpec {
     /// A program stopped by SIGTERM and run as this user, `env` added to the inherited
     /// environment, its output in `log`.
-    pub(crate) fn new(
+    pub fn new(
         program: PathBuf,
         args: Vec<String>,
         env: Vec<(String, String)>,
@@ -148,20 +151,22 @@ impl ChildSpec {
 
 /// What the keeper reports once it runs: written to `keeper.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct KeeperReport {
+#[doc(hidden)]
+pub struct KeeperReport {
     pub(crate) keeper_pid: u32,
-    pub(crate) child_pid: Option<u32>,
+    pub child_pid: Option<u32>,
 }
 
 /// The files of one shared resource of one run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct ResourceFiles {
+#[doc(hidden)]
+pub struct ResourceFiles {
     pub(crate) run_dir: PathBuf,
     pub(crate) key: String,
 }
 
 impl ResourceFiles {
-    pub(crate) fn new(run_dir: PathBuf, key: &str) -> Self {
+    pub fn new(run_dir: PathBuf, key: &str) -> Self {
         ResourceFiles {
             run_dir,
             key: key.to_owned(),
@@ -183,7 +188,7 @@ impl ResourceFiles {
         self.lock("keeper")
     }
     /// Everything else: spec, reports, logs, data.
-    pub(crate) fn dir(&self) -> PathBuf {
+    pub fn dir(&self) -> PathBuf {
         self.run_dir.join(&self.key)
     }
     pub(crate) fn spec(&self) -> PathBuf {
@@ -196,7 +201,7 @@ impl ResourceFiles {
         self.dir().join("keeper.log")
     }
     /// Its appearance asks the keeper to remove the resource now.
-    pub(crate) fn quit(&self) -> PathBuf {
+    pub fn quit(&self) -> PathBuf {
         self.dir().join("quit")
     }
     /// Written by the starter once the resource is ready for use.
@@ -206,7 +211,8 @@ impl ResourceFiles {
 }
 
 /// Open (creating) a lock file.
-pub(crate) fn open_lock(path: &Path) -> std::io::Result<File> {
+#[doc(hidden)]
+pub fn open_lock(path: &Path) -> std::io::Result<File> {
     OpenOptions::new()
         .read(true)
         .write(true)
@@ -285,7 +291,8 @@ pub enum KeeperError {
 
 /// Start a keeper for `spec`, detached from this process, and return once it has either started
 /// its child (the report) or failed (its log). The caller holds the resource's start lock.
-pub(crate) fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperReport, KeeperError> {
+#[doc(hidden)]
+pub fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperReport, KeeperError> {
     ensure_can_spawn()?;
     let files = &spec.files;
     let files_error = |source| KeeperError::Files {

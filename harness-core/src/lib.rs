@@ -1,6 +1,6 @@
 //! The core of [e2e-harness](https://crates.io/crates/e2e-harness): Postgres servers and
 //! databases, migrations, services, ports, probes, the keeper and run-scoped sharing, and the
-//! browser. **Depend on `e2e-harness`**: it re-exports all of this with `#[harness::test]`, and
+//! end of a test's fixtures by its outcome. **Depend on `e2e-harness`**: it re-exports all of this with `#[harness::test]`, and
 //! it is the crate with a stability promise; this one has none beyond what `e2e-harness`
 //! re-exports.
 //!
@@ -11,10 +11,12 @@
 
 pub mod artifacts;
 mod backing_service;
-#[cfg(feature = "browser")]
-pub mod browser;
-mod capture;
-mod config;
+// The modules marked `#[doc(hidden)] pub` serve the harness's other crates (the browser's): not
+// API, and they may change at any release (the crates are pinned to each other's exact version).
+#[doc(hidden)]
+pub mod capture;
+#[doc(hidden)]
+pub mod config;
 #[cfg(feature = "docker")]
 mod container;
 mod database;
@@ -31,22 +33,27 @@ pub mod doctor;
 mod embedded;
 pub mod keeper;
 pub mod migrate;
-mod net;
+#[doc(hidden)]
+pub mod net;
 mod pg;
 mod postgres;
 mod probe;
-mod process;
+#[doc(hidden)]
+pub mod process;
 mod service;
-mod shared;
+#[doc(hidden)]
+pub mod shared;
 #[cfg(any(feature = "sqlx-0.8", feature = "sqlx-0.9"))]
 mod sqlx_adapter;
 mod teardown;
 mod testing;
-mod timings;
+#[doc(hidden)]
+pub mod timings;
 #[cfg(feature = "tokio-postgres-0.7")]
 #[path = "tokio_postgres_adapter.rs"]
 pub mod tokio_postgres_0_7;
-mod workdir;
+#[doc(hidden)]
+pub mod workdir;
 
 /// The names of every environment variable the harness reads (each is described in the README),
 /// and `DEFAULT_POSTGRES_IMAGE`, what `POSTGRES_IMAGE` defaults to.
@@ -91,6 +98,9 @@ pub use testing::{Fixture, FixtureError, TestContext, TestReturn};
 
 #[doc(hidden)]
 pub use testing::private as __private;
+
+#[doc(hidden)]
+pub use database::current_test_name;
 
 /// The sqlx 0.8 adapter (feature `sqlx-0.8`): a test's database as sqlx 0.8's own types.
 ///

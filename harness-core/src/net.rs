@@ -7,7 +7,7 @@ use crate::keeper::open_lock;
 use crate::workdir::harness_dir;
 
 /// The one host the harness uses. Never `localhost`, which may resolve to `::1` first.
-pub(crate) const LOOPBACK: Ipv4Addr = Ipv4Addr::LOCALHOST;
+pub const LOOPBACK: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
 /// Why no port could be allocated.
 #[derive(Debug, thiserror::Error)]

@@ -17,7 +17,7 @@ pub(crate) fn parent_pid() -> Option<u32> {
 }
 
 /// Whether a process with this id exists (a zombie counts as dead where we can tell).
-pub(crate) fn is_alive(pid: u32) -> bool {
+pub fn is_alive(pid: u32) -> bool {
     #[cfg(target_os = "linux")]
     {
         match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -146,7 +146,7 @@ pub(crate) fn find_program(program: &std::path::Path) -> Option<std::path::PathB
 }
 
 /// Whether this process runs as root, which Postgres refuses to do.
-pub(crate) fn is_root() -> bool {
+pub fn is_root() -> bool {
     #[cfg(unix)]
     {
         // SAFETY: geteuid has no preconditions and cannot fail.

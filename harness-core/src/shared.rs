@@ -52,7 +52,7 @@ static LEASES: Mutex<Vec<File>> = Mutex::new(Vec::new());
 
 /// Get the state of the shared resource `key`, starting it through `start` if no process of this
 /// run has. `start` receives the resource's files and must spawn the keeper that owns it.
-pub(crate) async fn acquire<S, E, F, Fut>(key: &str, start: F) -> Result<S, E>
+pub async fn acquire<S, E, F, Fut>(key: &str, start: F) -> Result<S, E>
 where
     S: Serialize + DeserializeOwned,
     E: From<SharedError>,

@@ -127,13 +127,6 @@ impl TestContext {
         .await
     }
 
-    /// A browser session of the test's own, cleaned up by the test's outcome (closed, or its
-    /// artifacts saved first): the `Browser` fixture, for a fixture of yours.
-    #[cfg(feature = "browser")]
-    pub async fn browser(&self) -> Result<crate::browser::Browser, crate::browser::BrowserError> {
-        crate::browser::Browser::start_for(self.name().to_owned(), Some(self.teardown_slot())).await
-    }
-
     /// Keep `value` alive until the test's body has ended (a fixture that hands out part of
     /// something, like a `PgPool` of a database, keeps the whole here).
     pub fn hold<T: Send + 'static>(&self, value: T) {

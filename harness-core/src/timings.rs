@@ -73,12 +73,12 @@ fn since_process_start() -> Option<Duration> {
 }
 
 /// A phase being timed: recorded when dropped.
-pub(crate) struct Span {
+pub struct Span {
     started: Option<(Instant, String)>,
 }
 
 /// Time `what` until the returned span is dropped.
-pub(crate) fn span(what: impl FnOnce() -> String) -> Span {
+pub fn span(what: impl FnOnce() -> String) -> Span {
     Span {
         started: enabled().then(|| {
             origin();
@@ -88,7 +88,7 @@ pub(crate) fn span(what: impl FnOnce() -> String) -> Span {
 }
 
 /// Record a phase that started at `started` and ends now.
-pub(crate) fn record(started: Instant, what: impl FnOnce() -> String) {
+pub fn record(started: Instant, what: impl FnOnce() -> String) {
     if enabled() {
         push(started, what());
     }

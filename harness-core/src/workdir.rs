@@ -7,7 +7,7 @@ use crate::config;
 
 /// The directory holding everything the harness writes: `HARNESS_DIR`, else `<target dir>/harness`,
 /// else a folder in the system's temp dir.
-pub(crate) fn harness_dir() -> &'static Path {
+pub fn harness_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         if let Some(dir) = config::harness_dir_override() {
@@ -22,7 +22,7 @@ pub(crate) fn harness_dir() -> &'static Path {
 
 /// Cargo's target directory, found from the running executable (`target/debug/deps/it-…` or
 /// `target/debug/tunix-rt`): the nearest ancestor holding the `CACHEDIR.TAG` cargo writes there.
-pub(crate) fn target_dir() -> Option<PathBuf> {
+pub fn target_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
         let dir = PathBuf::from(dir);
         if dir.is_absolute() {
@@ -40,14 +40,14 @@ pub(crate) fn target_dir() -> Option<PathBuf> {
 /// shares `NEXTEST_RUN_ID`, and the runner is our parent; elsewhere (plain `cargo test`, an editor)
 /// the process is a run of its own.
 #[derive(Debug, Clone)]
-pub(crate) struct Run {
-    pub(crate) id: String,
+pub struct Run {
+    pub id: String,
     /// The process whose death ends the run.
-    pub(crate) runner: Option<u32>,
+    pub runner: Option<u32>,
 }
 
 impl Run {
-    pub(crate) fn current() -> &'static Run {
+    pub fn current() -> &'static Run {
         static RUN: OnceLock<Run> = OnceLock::new();
         RUN.get_or_init(|| match std::env::var("NEXTEST_RUN_ID") {
             Ok(id) if !id.is_empty() => Run {
@@ -63,12 +63,12 @@ impl Run {
         })
     }
 
-    pub(crate) fn dir(&self) -> PathBuf {
+    pub fn dir(&self) -> PathBuf {
         runs_dir().join(&self.id)
     }
 }
 
-pub(crate) fn runs_dir() -> PathBuf {
+pub fn runs_dir() -> PathBuf {
     harness_dir().join("runs")
 }
 
@@ -99,7 +99,7 @@ fn user_tag() -> String {
 
 /// A stable 64-bit FNV-1a hash: names derived from it (templates, labels) must agree between
 /// processes and across builds, which `DefaultHasher` does not promise.
-pub(crate) fn stable_hash(parts: &[&[u8]]) -> u64 {
+pub fn stable_hash(parts: &[&[u8]]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for byte in part.iter().chain(std::iter::once(&0xff)) {

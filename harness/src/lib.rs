@@ -23,7 +23,8 @@
 //! ```
 //!
 //! This crate is the attribute and a re-export of [e2e-harness-core](harness_core) (the Postgres
-//! servers and databases, services, the keeper, the browser): its items are the public API, and
+//! servers and databases, services, the keeper, teardown by outcome) and, with the `browser`
+//! feature, of e2e-harness-browser as `harness::browser`: its items are the public API, and
 //! the only one with a stability promise. The other 0.x crates whose types appear in it come
 //! with the features that name them: axum 0.8 (`axum`: `InProcessService::serve`), sqlx 0.8 and
 //! 0.9, tokio-postgres 0.7, deadpool-postgres 0.14, diesel-async 0.10 (their adapters, each a
@@ -39,6 +40,29 @@ pub use harness_core::*;
 // (a test binary has the constructor), and this crate's API promises nothing about it.
 #[allow(hidden_glob_reexports, dead_code)]
 mod keeper {}
+
+/// Browser tests through WebDriver (feature `browser`; the crate e2e-harness-browser).
+///
+/// A test takes a [`Browser`](browser::Browser) as a parameter; a fixture of yours that takes the
+/// test's context gets one with `test.browser()` ([`TestContextExt`](browser::TestContextExt)).
+#[cfg(feature = "browser")]
+pub use harness_browser as browser;
+
+/// What this machine offers the harness, and what to install where something is missing
+/// (`harness doctor`).
+pub mod doctor {
+    pub use harness_core::doctor::{Check, Report};
+
+    /// Look at the machine (nothing is started): Postgres backends, Docker, and with the
+    /// `browser` feature the browser and its driver.
+    pub fn examine() -> Report {
+        #[cfg(feature = "browser")]
+        let report = harness_core::doctor::examine_with(harness_browser::doctor::examine);
+        #[cfg(not(feature = "browser"))]
+        let report = harness_core::doctor::examine();
+        report
+    }
+}
 
 /// A test in one attribute: its runtime, the fixtures its parameters ask for (set up
 /// concurrently), a timeout, and cleanup by its outcome.
@@ -67,7 +91,7 @@ mod keeper {}
 /// `diesel_async::AsyncPgConnection` with `diesel-async-0.10`; the database
 /// is kept by the harness), `browser::Browser` (feature `browser`), [`TestContext`] (to make
 /// fixtures in the body, say with settings of the test's own: `test.database()`,
-/// `test.browser()`), and any type of yours that implements [`Fixture`] (say, your service on
+/// `test.browser()` with `browser::TestContextExt`), and any type of yours that implements [`Fixture`] (say, your service on
 /// its database, or Redis). They are set up
 /// concurrently; if one fails, the test fails naming it, and what the others made is kept as
 /// for any failed test (a page that would not load in your fixture leaves its screenshot).

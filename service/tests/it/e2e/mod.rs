@@ -10,7 +10,7 @@ mod child_binary;
 mod errors;
 mod scenarios;
 
-use harness::browser::Browser;
+use harness::browser::{Browser, TestContextExt as _};
 use harness::sqlx_0_8::TestDatabaseExt as _;
 use harness::{Fixture, FixtureError, TestContext};
 use tunix_rt::Config;

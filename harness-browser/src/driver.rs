@@ -9,10 +9,10 @@ use tokio::sync::OnceCell;
 
 use super::error::BrowserError;
 use super::locate;
-use crate::keeper::{self, ChildSpec, KeeperSpec, ResourceFiles};
-use crate::probe::Probe;
-use crate::workdir::{Run, stable_hash};
-use crate::{config, net, process, shared};
+use harness_core::Probe;
+use harness_core::keeper::{self, ChildSpec, KeeperSpec, ResourceFiles};
+use harness_core::workdir::{Run, stable_hash};
+use harness_core::{config, net, process, shared};
 
 /// The window every session gets, so screenshots and layouts do not depend on the machine.
 pub(crate) const WINDOW: (u32, u32) = (1280, 800);
@@ -253,7 +253,7 @@ async fn spawn_driver(
             (!process::is_alive(pid)).then(|| format!("{name} exited"))
         })
         .await
-        .map_err(|probe| not_ready(program, crate::error_chain(&probe), log))?;
+        .map_err(|probe| not_ready(program, harness_core::error_chain(&probe), log))?;
     // Held until now so that no other test process was handed the port meanwhile.
     drop(port);
     Ok(url)
@@ -490,7 +490,7 @@ async fn start_chrome_for(
             (!process::is_alive(pid)).then(|| "the browser exited".to_owned())
         })
         .await
-        .map_err(|probe| not_ready(&program, crate::error_chain(&probe), &log))?;
+        .map_err(|probe| not_ready(&program, harness_core::error_chain(&probe), &log))?;
     let body = http_json(reqwest::Method::GET, &version_url, None)
         .await
         .map_err(|reason| not_ready(&program, reason, &log))?;
@@ -527,6 +527,12 @@ pub(crate) async fn http_json(
     if let Some(body) = body {
         request = request.json(&body);
     }
-    let response = request.send().await.map_err(|e| crate::error_chain(&e))?;
-    response.json().await.map_err(|e| crate::error_chain(&e))
+    let response = request
+        .send()
+        .await
+        .map_err(|e| harness_core::error_chain(&e))?;
+    response
+        .json()
+        .await
+        .map_err(|e| harness_core::error_chain(&e))
 }

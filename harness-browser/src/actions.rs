@@ -576,7 +576,10 @@ impl Browser {
         self.record_step(
             description,
             started,
-            result.as_ref().map(drop).map_err(|e| crate::error_chain(e)),
+            result
+                .as_ref()
+                .map(drop)
+                .map_err(|e| harness_core::error_chain(e)),
             true,
         )
         .await;

@@ -13,9 +13,13 @@
 //! for its tabs' pending navigations; a page that never finishes loading in one test can hold up
 //! the start of other tests' sessions until that test ends. A lent Chrome has no other test's tab.
 
+#![warn(missing_docs)]
+
 mod actions;
 mod artifacts;
 mod devtools;
+#[doc(hidden)]
+pub mod doctor;
 mod driver;
 mod error;
 pub(crate) mod locate;
@@ -30,9 +34,20 @@ mod report;
 mod session;
 mod wait;
 
-pub use crate::artifacts::root as artifacts_root;
 pub use actions::Cookie;
 pub use error::{ActionError, BrowserError, WaitError};
+pub use harness_core::artifacts::root as artifacts_root;
 pub use locator::Locator;
-pub use session::{Browser, ConsoleEntry, WINDOW_SIZE, warm_up};
+pub use session::{Browser, ConsoleEntry, TestContextExt, WINDOW_SIZE, warm_up};
 pub use wait::{DEFAULT_TIMEOUT, ElementState, Expect, PageExpect};
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_coverage_crate_reads_the_variable_the_harness_documents() {
+        assert_eq!(
+            harness_core::env::JS_COVERAGE,
+            harness_js_coverage::JS_COVERAGE
+        );
+    }
+}

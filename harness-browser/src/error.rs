@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::net::PortError;
-use crate::shared::SharedError;
+use harness_core::error::PortError;
+use harness_core::error::SharedError;
 
 /// Why no browser session could be started.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +63,7 @@ pub enum BrowserError {
         what: String,
         /// Why it failed.
         #[source]
-        source: crate::keeper::KeeperError,
+        source: harness_core::keeper::KeeperError,
     },
     /// The run's shared files could not be used.
     #[error(transparent)]

@@ -18,10 +18,10 @@ use super::error::{ActionError, BrowserError};
 use super::locate;
 use super::profiler::Profiler;
 use super::report::StepRecord;
-use crate::config;
-use crate::keeper::ResourceFiles;
-use crate::teardown::{Stage, Teardown, TeardownSlot, TestEnd};
-use crate::{FixtureError, TestContext};
+use harness_core::config;
+use harness_core::keeper::ResourceFiles;
+use harness_core::{FixtureError, TestContext};
+use harness_core::{Stage, Teardown, TeardownSlot, TestEnd};
 
 /// The window size every session gets, in CSS pixels.
 pub const WINDOW_SIZE: (u32, u32) = WINDOW;
@@ -61,8 +61,8 @@ async fn in_context(
     chrome: &ChromeState,
     slot: Option<std::fs::File>,
 ) -> Result<Opened, BrowserError> {
-    let _span = crate::timings::span(|| "browser: a context in a running Chrome".to_owned());
-    let connecting = crate::timings::span(|| "browser: DevTools connected".to_owned());
+    let _span = harness_core::timings::span(|| "browser: a context in a running Chrome".to_owned());
+    let connecting = harness_core::timings::span(|| "browser: DevTools connected".to_owned());
     let mut devtools = DevTools::connect(&chrome.websocket_url).await?;
     drop(connecting);
     if slot.is_some() {
@@ -79,17 +79,18 @@ async fn in_context(
         for id in &leftovers {
             devtools.dispose(id).await?;
         }
-        crate::timings::record(started, || {
+        harness_core::timings::record(started, || {
             format!("browser: {} leftover contexts disposed of", leftovers.len())
         });
     }
     // The tab first: chromedriver attaches a new session to the newest tab, and blocks until
     // that tab's pending navigation ends. Our own fresh tab has none.
-    let making = crate::timings::span(|| "browser: its context and tab".to_owned());
+    let making = harness_core::timings::span(|| "browser: its context and tab".to_owned());
     let tab = devtools.isolated_tab(WINDOW).await?;
     drop(making);
     let options = json!({"debuggerAddress": chrome.debugger_address});
-    let attaching = crate::timings::span(|| "browser: chromedriver's session attached".to_owned());
+    let attaching =
+        harness_core::timings::span(|| "browser: chromedriver's session attached".to_owned());
     let client = new_session(&driver.url, chrome_capabilities(options), &driver.version).await?;
     drop(attaching);
     let handle =
@@ -250,7 +251,7 @@ impl Browser {
     /// a test that needs a browser never passes without one (leave such tests out by name
     /// instead, and nextest lists them as skipped: see the README).
     pub async fn start() -> Result<Browser, BrowserError> {
-        Browser::start_for(crate::database::current_test_name(), None).await
+        Browser::start_for(harness_core::current_test_name(), None).await
     }
 
     pub(crate) async fn start_for(
@@ -271,13 +272,14 @@ impl Browser {
         // dumps with it); an earlier run's files of the test go now.
         match &slot {
             Some(slot) => drop(slot.artifacts_dir()),
-            None => crate::artifacts::clear_earlier(&test),
+            None => harness_core::artifacts::clear_earlier(&test),
         }
-        let finding = crate::timings::span(|| "browser: the run's WebDriver server".to_owned());
+        let finding =
+            harness_core::timings::span(|| "browser: the run's WebDriver server".to_owned());
         let setup = driver::setup().await?;
         drop(finding);
         let mut own = None;
-        let opening = crate::timings::span(|| "browser: a session".to_owned());
+        let opening = harness_core::timings::span(|| "browser: a session".to_owned());
         let started = Browser::open(setup, kind, &mut own).await;
         drop(opening);
         let stop = |own: &Option<ResourceFiles>| {
@@ -391,8 +393,9 @@ impl Browser {
                     locate::check_versions(&driver.version, &lent.chrome.version)?;
                     return in_context(driver, &lent.chrome, Some(lent.slot)).await;
                 }
-                let starting =
-                    crate::timings::span(|| "browser: a Chrome of the test's own".to_owned());
+                let starting = harness_core::timings::span(|| {
+                    "browser: a Chrome of the test's own".to_owned()
+                });
                 let (chrome_state, files) = driver::start_own_chrome(chrome).await?;
                 drop(starting);
                 *own = Some(files);
@@ -469,7 +472,7 @@ impl Browser {
         action: bool,
     ) {
         let took = started.elapsed();
-        crate::timings::record(started, || format!("step: {description}"));
+        harness_core::timings::record(started, || format!("step: {description}"));
         let shooting = Instant::now();
         let screenshot = if action && self.step_screenshots {
             self.client().screenshot().await.ok()
@@ -477,7 +480,7 @@ impl Browser {
             None
         };
         if screenshot.is_some() {
-            crate::timings::record(shooting, || "step: its screenshot".to_owned());
+            harness_core::timings::record(shooting, || "step: its screenshot".to_owned());
         }
         self.steps
             .lock()
@@ -542,7 +545,7 @@ impl Browser {
                     .unwrap_or_else(|_| "(the service log source panicked)".into()),
             ),
             // An in-process service logs into this process: what the harness captured of it.
-            None => Some(crate::capture::since(0)).filter(|log| !log.trim().is_empty()),
+            None => Some(harness_core::capture::since(0)).filter(|log| !log.trim().is_empty()),
         };
         FailureJob {
             test: self.test.clone(),
@@ -586,9 +589,22 @@ impl Browser {
     }
 }
 
-impl crate::Fixture for Browser {
+impl harness_core::Fixture for Browser {
     async fn setup(test: &TestContext) -> Result<Self, FixtureError> {
         Ok(test.browser().await?)
+    }
+}
+
+/// `test.browser()`: the `Browser` fixture, for a fixture of yours that takes the test's context.
+pub trait TestContextExt {
+    /// A browser session of the test's own, cleaned up by the test's outcome (closed, or its
+    /// artifacts and report saved first).
+    fn browser(&self) -> impl std::future::Future<Output = Result<Browser, BrowserError>> + Send;
+}
+
+impl TestContextExt for TestContext {
+    async fn browser(&self) -> Result<Browser, BrowserError> {
+        Browser::start_for(self.name().to_owned(), Some(self.teardown_slot())).await
     }
 }
 
@@ -666,7 +682,7 @@ impl Leftover {
             ),
             Some(Err(e)) => eprintln!(
                 "harness: cannot save the failed browser test's artifacts: {}",
-                crate::error_chain(&e)
+                harness_core::error_chain(&e)
             ),
             None => {}
         }

@@ -16,7 +16,7 @@ use super::driver::http_json;
 use super::error::ActionError;
 use super::report::{self, ReportInput, StepRecord};
 use super::session::ConsoleEntry;
-use crate::artifacts::{root, safe_name};
+use harness_core::artifacts::{root, safe_name};
 
 /// What is needed to save a failed test's artifacts, detached from the `Browser`.
 #[derive(Debug)]

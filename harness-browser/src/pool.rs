@@ -21,7 +21,7 @@ use std::path::Path;
 
 use super::driver::{self, ChromeState};
 use super::error::BrowserError;
-use crate::{config, keeper, shared};
+use harness_core::{config, keeper, shared};
 
 /// How many Chromes the run may lend: `HARNESS_BROWSER_POOL`, else this machine's parallelism
 /// (nextest runs that many tests at once) plus one, at most 16; `0` gives every test a Chrome of

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::error::BrowserError;
-use crate::config;
+use harness_core::config;
 
 /// Where a binary may be: an explicit path from a variable (the only place then: a silent fallback
 /// would hide a typo), else names on `PATH`, else well-known files.

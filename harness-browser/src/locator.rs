@@ -55,7 +55,7 @@ enum Part {
 /// [`Locator::exact`]).
 ///
 /// ```
-/// # extern crate harness_core as harness; // the examples are written as users see them
+/// # mod harness { pub use harness_browser as browser; } // the examples are written as users see them
 /// use harness::browser::Locator;
 ///
 /// let save = Locator::role("button").name("Save");

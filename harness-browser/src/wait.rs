@@ -255,7 +255,7 @@ impl<'a> Expect<'a> {
     /// failure message; returns the state that satisfied it.
     ///
     /// ```no_run
-    /// # extern crate harness_core as harness; // the examples are written as users see them
+    /// # mod harness { pub use harness_browser as browser; } // the examples are written as users see them
     /// # async fn t(browser: &harness::browser::Browser) -> Result<(), harness::browser::WaitError> {
     /// browser
     ///     .expect("#traces li")
