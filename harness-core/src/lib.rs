@@ -24,6 +24,9 @@ mod db_pool;
 #[cfg(feature = "deadpool-postgres-0.14")]
 #[path = "deadpool_adapter.rs"]
 pub mod deadpool_postgres_0_14;
+#[cfg(feature = "diesel-2")]
+#[path = "diesel_adapter.rs"]
+pub mod diesel_2;
 #[cfg(feature = "diesel-async-0.10")]
 #[path = "diesel_async_adapter.rs"]
 pub mod diesel_async_0_10;

@@ -50,7 +50,7 @@ pub type FixtureError = Box<dyn std::error::Error + Send + Sync + 'static>;
     note = "a test's parameters are fixtures: `harness::TestDatabase`, \
             `harness::browser::Browser`, `harness::TestContext`, an adapter's client type \
             (`sqlx::PgPool`, `tokio_postgres::Client`, `deadpool_postgres::Pool`, \
-            `diesel_async::AsyncPgConnection`, each with its feature), or a type of yours that implements \
+            `diesel::PgConnection`, `diesel_async::AsyncPgConnection`, each with its feature), or a type of yours that implements \
             `harness::Fixture`"
 )]
 pub trait Fixture: Sized {

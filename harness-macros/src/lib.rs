@@ -14,7 +14,7 @@ const OPTIONS: &str = "`migrator = path::TO::MIGRATOR`, `migrations = \"dir\" | 
 
 const ACCEPTED: &str = "a `#[harness::test]` takes its fixtures as `name: Type` (by value): \
                         `TestDatabase`, an adapter's client (`PgPool`, `Client`, `Pool`, \
-                        `AsyncPgConnection`), `Browser`, `TestContext`, or any type that \
+                        `PgConnection`, `AsyncPgConnection`), `Browser`, `TestContext`, or any type that \
                         implements `harness::Fixture`";
 
 /// See `harness::test`.

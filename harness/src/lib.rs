@@ -6,7 +6,7 @@
 //! Cargo features (see the README): `docker` (default) for the docker backend and container
 //! services, `browser` for WebDriver tests, `axum` for `InProcessService::serve`, and an adapter
 //! per client library (`sqlx-0.8`, `sqlx-0.9`, `tokio-postgres-0.7`, `deadpool-postgres-0.14`,
-//! `diesel-async-0.10`) for a test's database as that library's types. With none of
+//! `diesel-2`, `diesel-async-0.10`) for a test's database as that library's types. With none of
 //! them the crate needs only tokio, tokio-postgres and reqwest: no client library a project
 //! might also depend on, so that any project, on any sqlx or none, resolves beside it.
 //!
@@ -27,8 +27,8 @@
 //! feature, of e2e-harness-browser as `harness::browser`: its items are the public API, and
 //! the only one with a stability promise. The other 0.x crates whose types appear in it come
 //! with the features that name them: axum 0.8 (`axum`: `InProcessService::serve`), sqlx 0.8 and
-//! 0.9, tokio-postgres 0.7, deadpool-postgres 0.14, diesel-async 0.10 (their adapters, each a
-//! feature named with its version), and fantoccini 0.22 (`browser`: `Cookie` and an error's source). Any other
+//! 0.9, tokio-postgres 0.7, deadpool-postgres 0.14, diesel 2, diesel-async 0.10 (their adapters,
+//! each a feature named with its version), and fantoccini 0.22 (`browser`: `Cookie` and an error's source). Any other
 //! dependency (reqwest; tokio-postgres without its adapter) is used inside only. The adapters are
 //! modules of the core, not crates of their own: an `impl Fixture for sqlx::PgPool` has to live
 //! where `Fixture` is (Rust's orphan rule).
@@ -88,7 +88,8 @@ pub mod doctor {
 /// **Parameters** are fixtures, taken by value: [`TestDatabase`], an adapter's client type
 /// (`sqlx::PgPool` with `sqlx-0.8` or `sqlx-0.9`, `tokio_postgres::Client` with
 /// `tokio-postgres-0.7`, `deadpool_postgres::Pool` with `deadpool-postgres-0.14`,
-/// `diesel_async::AsyncPgConnection` with `diesel-async-0.10`; the database
+/// `diesel::PgConnection` with `diesel-2`, `diesel_async::AsyncPgConnection` with
+/// `diesel-async-0.10`; the database
 /// is kept by the harness), `browser::Browser` (feature `browser`), [`TestContext`] (to make
 /// fixtures in the body, say with settings of the test's own: `test.database()`,
 /// `test.browser()` with `browser::TestContextExt`), and any type of yours that implements [`Fixture`] (say, your service on
