@@ -41,7 +41,8 @@ fn version_of(program: &std::path::Path) -> Option<String> {
 }
 
 fn examine_into(checks: &mut Vec<Check>) -> bool {
-    if config::var(config::BROWSER).is_some_and(|v| v.eq_ignore_ascii_case("skip")) {
+    let settings = config::current();
+    if settings.browser == config::BrowserChoice::Skip {
         checks.push(Check {
             what: "browser".into(),
             ok: true,
@@ -54,7 +55,7 @@ fn examine_into(checks: &mut Vec<Check>) -> bool {
         });
         return true;
     }
-    if let Some(url) = config::var(config::WEBDRIVER_URL) {
+    if let Some(url) = &settings.webdriver_url {
         let status = format!("{}/status", url.trim_end_matches('/'));
         let probe = harness_core::Probe::Http(status.clone());
         let reached = block_on(probe.wait(std::time::Duration::from_secs(3)))
@@ -74,8 +75,7 @@ fn examine_into(checks: &mut Vec<Check>) -> bool {
         });
         return reached.is_ok();
     }
-    let firefox_wanted =
-        config::var(config::BROWSER).is_some_and(|v| v.eq_ignore_ascii_case("firefox"));
+    let firefox_wanted = settings.browser == config::BrowserChoice::Firefox;
     let firefox_ready = examine_firefox(checks, firefox_wanted);
     if firefox_wanted {
         return firefox_ready;

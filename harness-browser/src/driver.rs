@@ -96,16 +96,13 @@ pub(crate) async fn setup() -> Result<&'static Setup, BrowserError> {
     SETUP.get_or_try_init(make_setup).await
 }
 
+/// The process's settings; a bad value of any variable is this browser's error too.
+pub(crate) fn settings() -> Result<&'static config::Settings, BrowserError> {
+    config::settings().map_err(|bad| BrowserError::Settings(bad.clone()))
+}
+
 fn reuse() -> Result<bool, BrowserError> {
-    match config::var(config::BROWSER_REUSE).as_deref() {
-        Some("1") | Some("true") => Ok(true),
-        None | Some("0") | Some("false") => Ok(false),
-        Some(other) => Err(BrowserError::Config {
-            variable: config::BROWSER_REUSE,
-            value: other.to_owned(),
-            expected: "1 or 0",
-        }),
-    }
+    Ok(settings()?.browser_reuse)
 }
 
 /// The browser the run's tests drive (`HARNESS_BROWSER`).
@@ -126,22 +123,16 @@ impl Kind {
 
 /// `HARNESS_BROWSER`: `None` for `skip`.
 pub(crate) fn kind() -> Result<Option<Kind>, BrowserError> {
-    match config::var(config::BROWSER) {
-        None => Ok(Some(Kind::Chrome)),
-        Some(value) if value.eq_ignore_ascii_case("skip") => Ok(None),
-        Some(value) if value.eq_ignore_ascii_case("chrome") => Ok(Some(Kind::Chrome)),
-        Some(value) if value.eq_ignore_ascii_case("firefox") => Ok(Some(Kind::Firefox)),
-        Some(value) => Err(BrowserError::Config {
-            variable: config::BROWSER,
-            value,
-            expected: "chrome, firefox, skip or unset",
-        }),
-    }
+    Ok(match settings()?.browser {
+        config::BrowserChoice::Skip => None,
+        config::BrowserChoice::Firefox => Some(Kind::Firefox),
+        _ => Some(Kind::Chrome),
+    })
 }
 
 async fn make_setup() -> Result<Setup, BrowserError> {
     let kind = kind()?.unwrap_or(Kind::Chrome);
-    if let Some(url) = config::var(config::WEBDRIVER_URL) {
+    if let Some(url) = settings()?.webdriver_url.clone() {
         return Ok(Setup::Remote {
             url: url.trim_end_matches('/').to_owned(),
         });

@@ -110,7 +110,10 @@ pub enum BrowserError {
         /// The variable.
         variable: &'static str,
     },
-    /// An environment variable has a value the harness does not understand.
+    /// A `HARNESS_*` variable holds a value it does not accept.
+    #[error(transparent)]
+    Settings(#[from] harness_core::error::SettingsError),
+    /// Variables whose values do not go together.
     #[error("{variable}={value} is not understood (expected {expected})")]
     Config {
         /// The variable.

@@ -18,6 +18,11 @@ fn exe(name: &str) -> String {
     format!("{name}{}", std::env::consts::EXE_SUFFIX)
 }
 
+/// A path the settings name, as the search takes it.
+fn explicit(path: &Option<PathBuf>) -> Option<String> {
+    path.as_ref().map(|p| p.display().to_string())
+}
+
 fn find(search: &Search<'_>, explicit: Option<String>) -> Result<PathBuf, String> {
     if let Some(path) = explicit {
         let path = PathBuf::from(path);
@@ -72,7 +77,7 @@ fn windows_roots() -> Vec<PathBuf> {
 
 /// The chromedriver to start: `HARNESS_CHROMEDRIVER`, `PATH`, the usual locations.
 pub(crate) fn chromedriver() -> Result<PathBuf, BrowserError> {
-    chromedriver_with(config::var(config::CHROMEDRIVER))
+    chromedriver_with(explicit(&config::current().chromedriver))
 }
 
 fn chromedriver_with(explicit: Option<String>) -> Result<PathBuf, BrowserError> {
@@ -110,7 +115,7 @@ fn chromedriver_with(explicit: Option<String>) -> Result<PathBuf, BrowserError> 
 
 /// The browser to drive: `HARNESS_CHROME`, `PATH`, the usual locations.
 pub(crate) fn chrome() -> Result<PathBuf, BrowserError> {
-    chrome_with(config::var(config::CHROME))
+    chrome_with(explicit(&config::current().chrome))
 }
 
 fn chrome_with(explicit: Option<String>) -> Result<PathBuf, BrowserError> {
@@ -180,11 +185,13 @@ pub(crate) fn geckodriver() -> Result<PathBuf, BrowserError> {
         names: &["geckodriver"],
         usual,
     };
-    find(&search, config::var(config::GECKODRIVER)).map_err(|looked| BrowserError::NoDriver {
-        driver: "geckodriver",
-        looked,
-        hint: "cargo install --locked geckodriver (every platform), or set HARNESS_GECKODRIVER"
-            .into(),
+    find(&search, explicit(&config::current().geckodriver)).map_err(|looked| {
+        BrowserError::NoDriver {
+            driver: "geckodriver",
+            looked,
+            hint: "cargo install --locked geckodriver (every platform), or set HARNESS_GECKODRIVER"
+                .into(),
+        }
     })
 }
 
@@ -215,7 +222,7 @@ pub(crate) fn firefox() -> Result<PathBuf, BrowserError> {
         names: &["firefox", "firefox-esr"],
         usual,
     };
-    find(&search, config::var(config::FIREFOX)).map_err(|looked| BrowserError::NoBrowser {
+    find(&search, explicit(&config::current().firefox)).map_err(|looked| BrowserError::NoBrowser {
         browser: "Firefox",
         looked,
         hint: if cfg!(target_os = "macos") {

@@ -21,27 +21,22 @@ use std::path::Path;
 
 use super::driver::{self, ChromeState};
 use super::error::BrowserError;
-use harness_core::{config, keeper, shared};
+use harness_core::{keeper, shared};
 
 /// How many Chromes the run may lend: `HARNESS_BROWSER_POOL`, else this machine's parallelism
 /// (nextest runs that many tests at once) plus one, at most 16; `0` gives every test a Chrome of
 /// its own.
 pub(crate) fn size() -> Result<usize, BrowserError> {
     let parallelism = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let value = config::var(config::BROWSER_POOL);
-    size_from(value.as_deref(), parallelism).ok_or_else(|| BrowserError::Config {
-        variable: config::BROWSER_POOL,
-        value: value.unwrap_or_default(),
-        expected: "a number of Chromes (0 for a Chrome per test)",
-    })
+    Ok(size_from(
+        super::driver::settings()?.browser_pool,
+        parallelism,
+    ))
 }
 
-/// A number (at most 64), else the default; `None` for a value that is no number.
-fn size_from(value: Option<&str>, parallelism: usize) -> Option<usize> {
-    match value {
-        Some(value) => value.trim().parse().ok().map(|n: usize| n.min(64)),
-        None => Some((parallelism + 1).min(16)),
-    }
+/// What `HARNESS_BROWSER_POOL` says, else the default.
+fn size_from(value: Option<usize>, parallelism: usize) -> usize {
+    value.unwrap_or((parallelism + 1).min(16))
 }
 
 /// A running Chrome of the run's, this process's alone while `slot` is held.
@@ -84,11 +79,9 @@ mod tests {
 
     #[test]
     fn the_pool_is_sized_by_the_machine_unless_told() {
-        assert_eq!(size_from(None, 2), Some(3));
-        assert_eq!(size_from(None, 64), Some(16));
-        assert_eq!(size_from(Some("0"), 2), Some(0));
-        assert_eq!(size_from(Some(" 3 "), 2), Some(3));
-        assert_eq!(size_from(Some("99"), 2), Some(64));
-        assert_eq!(size_from(Some("many"), 2), None);
+        assert_eq!(size_from(None, 2), 3);
+        assert_eq!(size_from(None, 64), 16);
+        assert_eq!(size_from(Some(0), 2), 0);
+        assert_eq!(size_from(Some(3), 2), 3);
     }
 }

@@ -263,11 +263,7 @@ impl Browser {
                 variable: config::BROWSER,
             });
         };
-        let default_timeout = config::expect_timeout().map_err(|value| BrowserError::Config {
-            variable: config::EXPECT_TIMEOUT,
-            value,
-            expected: "a duration such as 5s, 500ms or 2.5",
-        })?;
+        let default_timeout = driver::settings()?.expect_timeout;
         // A failed test's report goes into its artifacts directory (and its kept databases'
         // dumps with it); an earlier run's files of the test go now.
         match &slot {
@@ -328,7 +324,7 @@ impl Browser {
             default_timeout: std::sync::Mutex::new(default_timeout),
             started: Instant::now(),
             steps: std::sync::Mutex::new(Vec::new()),
-            step_screenshots: config::step_screenshots(),
+            step_screenshots: config::current().step_screenshots,
         })
     }
 

@@ -107,7 +107,22 @@ pub fn examine() -> Report {
 #[doc(hidden)]
 pub fn examine_with(browser: impl FnOnce(&mut Vec<Check>) -> bool) -> Report {
     let mut checks = Vec::new();
-    let external = config::var(config::POSTGRES_URL);
+    // A bad value fails every test: said first, and the rest is read with the defaults.
+    checks.push(match config::settings() {
+        Ok(_) => Check::new(
+            "settings",
+            true,
+            "every HARNESS_* variable is understood",
+            None,
+        ),
+        Err(bad) => Check::new(
+            "settings",
+            false,
+            &bad.to_string(),
+            Some("correct or unset the variables named (see the harness README's table)".into()),
+        ),
+    });
+    let external = config::current().postgres_url.clone();
     checks.push(Check {
         what: "external server".into(),
         ok: external.is_some(),

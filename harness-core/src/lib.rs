@@ -58,14 +58,15 @@ pub mod tokio_postgres_0_7;
 #[doc(hidden)]
 pub mod workdir;
 
-/// The names of every environment variable the harness reads (each is described in the README),
-/// and `DEFAULT_POSTGRES_IMAGE`, what `POSTGRES_IMAGE` defaults to.
+/// The names of every environment variable the harness reads (each is described in the README,
+/// whose table is checked against [`VARIABLES`](env::VARIABLES)), `DEFAULT_POSTGRES_IMAGE`, what
+/// `POSTGRES_IMAGE` defaults to, and the values of the variables that name a choice.
 pub mod env {
     pub use crate::config::{
-        BROWSER, BROWSER_POOL, BROWSER_REUSE, CHROME, CHROMEDRIVER, DATA_DIR, DB_POOL,
-        DEFAULT_POSTGRES_IMAGE, DIR, EXPECT_TIMEOUT, FIREFOX, GECKODRIVER, JS_COVERAGE,
-        KEEP_FAILED_DB, PG_BIN, POSTGRES, POSTGRES_IMAGE, POSTGRES_URL, STARTUP_TIMEOUT,
-        STEP_SCREENSHOTS, TIMINGS, WEBDRIVER_URL,
+        BROWSER, BROWSER_POOL, BROWSER_REUSE, BrowserChoice, CHROME, CHROMEDRIVER, DATA_DIR,
+        DB_POOL, DEFAULT_POSTGRES_IMAGE, DIR, EXPECT_TIMEOUT, FIREFOX, GECKODRIVER, JS_COVERAGE,
+        KEEP_FAILED_DB, PG_BIN, POSTGRES, POSTGRES_IMAGE, POSTGRES_URL, PostgresChoice,
+        STARTUP_TIMEOUT, STEP_SCREENSHOTS, TIMINGS, VARIABLES, Variable, WEBDRIVER_URL,
     };
 }
 
@@ -74,6 +75,7 @@ pub mod env {
 /// what failed and keeps its cause as a source.
 pub mod error {
     pub use crate::backing_service::ServiceError;
+    pub use crate::config::{BadValue, SettingsError};
     #[cfg(feature = "docker")]
     pub use crate::container::ContainerError;
     pub use crate::database::DatabaseError;
@@ -88,6 +90,7 @@ pub mod error {
 }
 
 pub use backing_service::{Ready, Service, ServiceBuilder};
+pub use config::{Settings, settings};
 pub use database::{SqlFixture, TestDatabase};
 pub use embedded::EmbeddedPostgres;
 pub use net::{PortReservation, free_loopback_port, loopback_listener};

@@ -304,6 +304,11 @@ pub mod private {
             Some((_crate, path)) => format!("{path}::{}", info.name),
             None => info.name.to_owned(),
         };
+        // Before anything starts: a typo in a variable fails the test saying so, rather than
+        // turning into a default somewhere.
+        if let Err(bad) = crate::config::settings() {
+            panic!("{name}: {bad}");
+        }
         let scope = Arc::new(Scope::new(name.clone()));
         let context = TestContext {
             inner: Arc::new(ContextInner {

@@ -26,10 +26,7 @@ pub(crate) fn enabled() -> bool {
         1 => false,
         2 => true,
         _ => {
-            let on = matches!(
-                crate::config::var(crate::config::TIMINGS).as_deref(),
-                Some("1") | Some("true")
-            );
+            let on = crate::config::current().timings;
             STATE.store(if on { 2 } else { 1 }, Ordering::Relaxed);
             on
         }

@@ -45,14 +45,10 @@ pub enum ProvisionError {
         /// Each backend tried, in order.
         attempts: Vec<Attempt>,
     },
-    /// `HARNESS_POSTGRES` holds something else than a backend's name.
-    #[error(
-        "HARNESS_POSTGRES={value} is not a backend (hint: use auto, local, docker or external)"
-    )]
-    UnknownBackend {
-        /// The value found.
-        value: String,
-    },
+    /// A `HARNESS_*` variable holds a value it does not accept (`HARNESS_POSTGRES` a name that
+    /// is not a backend's, say).
+    #[error(transparent)]
+    Settings(#[from] crate::config::SettingsError),
     /// No `initdb` + `postgres` pair was found.
     #[error("no Postgres binaries found (looked in {looked}) (hint: {hint})")]
     NoBinaries {

@@ -9,7 +9,10 @@ use crate::config;
 use crate::probe::Probe;
 
 pub(crate) async fn server() -> Result<PostgresServer, ProvisionError> {
-    let raw = config::var(config::POSTGRES_URL).ok_or(ProvisionError::NoExternalUrl)?;
+    let raw = config::current()
+        .postgres_url
+        .clone()
+        .ok_or(ProvisionError::NoExternalUrl)?;
     server_at(&raw).await
 }
 

@@ -72,8 +72,8 @@ pub(crate) fn find_binaries() -> Result<PgBinaries, ProvisionError> {
     let exe = |dir: &Path, name: &str| dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     let mut candidates: Vec<PathBuf> = Vec::new();
     // An explicit directory is the only place looked: a silent fallback would hide a typo.
-    if let Some(dir) = config::var(config::PG_BIN) {
-        candidates.push(PathBuf::from(dir));
+    if let Some(dir) = &config::current().pg_bin {
+        candidates.push(dir.clone());
     } else {
         if let Some(path) = std::env::var_os("PATH") {
             candidates.extend(std::env::split_paths(&path));
@@ -105,8 +105,8 @@ pub(crate) fn find_binaries() -> Result<PgBinaries, ProvisionError> {
             }
         }
     }
-    let looked = if let Some(dir) = config::var(config::PG_BIN) {
-        format!("{}={dir} only", config::PG_BIN)
+    let looked = if let Some(dir) = &config::current().pg_bin {
+        format!("{}={} only", config::PG_BIN, dir.display())
     } else {
         format!(
             "PATH and the usual install locations; {} was not set",
@@ -216,8 +216,8 @@ fn data_root(run_as: Option<(u32, u32)>) -> PathBuf {
 /// whatever the disk is doing; else (as root, with the harness dir out of Postgres' reach) the
 /// temp dir.
 fn server_data_root(run_as: Option<(u32, u32)>) -> Option<PathBuf> {
-    if let Some(dir) = config::var(config::DATA_DIR) {
-        return Some(PathBuf::from(dir));
+    if let Some(dir) = &config::current().data_dir {
+        return Some(dir.clone());
     }
     let tag = stable_hash(&[harness_dir().to_string_lossy().as_bytes()]);
     let shm = Path::new("/dev/shm");

@@ -11,7 +11,7 @@ use tokio::sync::OnceCell;
 use super::docker;
 use super::error::{Attempt, ProvisionError};
 use super::{external, local};
-use crate::config;
+use crate::config::{self, PostgresChoice};
 
 /// Where a server comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -71,19 +71,13 @@ pub(crate) enum Choice {
 }
 
 pub(crate) fn choice() -> Result<Choice, ProvisionError> {
-    match config::var(config::POSTGRES)
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("auto") => Ok(Choice::Auto),
-        Some("local") => Ok(Choice::Only(Backend::Local)),
-        Some("docker") => Ok(Choice::Only(Backend::Docker)),
-        Some("external") => Ok(Choice::Only(Backend::External)),
-        Some(other) => Err(ProvisionError::UnknownBackend {
-            value: other.to_owned(),
-        }),
-    }
+    let settings = config::settings().map_err(|bad| ProvisionError::Settings(bad.clone()))?;
+    Ok(match settings.postgres {
+        PostgresChoice::Auto => Choice::Auto,
+        PostgresChoice::Local => Choice::Only(Backend::Local),
+        PostgresChoice::Docker => Choice::Only(Backend::Docker),
+        PostgresChoice::External => Choice::Only(Backend::External),
+    })
 }
 
 /// A running Postgres server, shared by every test process of the run for the local and docker
@@ -253,7 +247,7 @@ async fn start_chosen(choice: Choice) -> Result<&'static PostgresServer, Provisi
     }
     // auto: the first backend that is available and starts; every failure is kept for the report.
     let mut attempts = Vec::new();
-    if config::var(config::POSTGRES_URL).is_some() {
+    if config::current().postgres_url.is_some() {
         let server = PostgresServer::shared_with(Backend::External).await?;
         announce(
             Backend::External,

@@ -444,7 +444,9 @@ fn skip_fails_the_test_and_says_how_to_leave_it_out() {
     command.env(harness::env::BROWSER, "firefox-please");
     let (out, _) = output_of(command);
     assert!(
-        out.contains("HARNESS_BROWSER=firefox-please is not understood"),
+        out.contains(
+            "HARNESS_BROWSER=\"firefox-please\" is not accepted: expected chrome, firefox or skip"
+        ),
         "{out}"
     );
 }

@@ -1,5 +1,6 @@
 //! Bad input gets a clear error, fast.
 
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use harness::error::DatabaseError;
@@ -67,7 +68,9 @@ fn auto_with_nothing_available_lists_every_backend_tried_within_seconds() {
 fn an_unknown_backend_name_is_refused() {
     let line = provision_with(&[("HARNESS_POSTGRES", "mysql")]);
     assert!(
-        line.contains("HARNESS_POSTGRES=mysql is not a backend"),
+        line.contains(
+            "HARNESS_POSTGRES=\"mysql\" is not accepted: expected auto, local, docker or external"
+        ),
         "{line}"
     );
 }
@@ -200,4 +203,58 @@ mod docker {
         );
         assert!(line.contains("scripts/build-image postgres"), "{line}");
     }
+}
+
+/// The README's table of variables is the code's: every variable the settings read, in order,
+/// with its default as the code documents it (the internal ones after them are not settings).
+#[test]
+fn the_readme_lists_every_setting_with_its_default() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let rows: Vec<(String, String)> = readme
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `HARNESS_"))
+        .map(|row| {
+            let cells: Vec<&str> = row.split(" | ").collect();
+            let name = format!("HARNESS_{}", cells[0].trim_end_matches('`'));
+            (name, cells[1].to_owned())
+        })
+        .filter(|(name, _)| !matches!(name.as_str(), "HARNESS_KEEPER_SPEC" | "HARNESS_TEST_REDIS_IMAGE"))
+        .collect();
+    let code: Vec<(String, String)> = harness::env::VARIABLES
+        .iter()
+        .map(|v| (v.name.to_owned(), v.default.to_owned()))
+        .collect();
+    assert_eq!(rows, code);
+}
+
+/// A bad value fails the attribute's test before anything starts, naming each variable at fault.
+#[test]
+fn a_bad_setting_fails_the_test_naming_it() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "errors::helper_any_test", "--ignored", "--nocapture"])
+        .env(harness::env::DB_POOL, "abc")
+        .env(harness::env::STARTUP_TIMEOUT, "soon")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    for says in [
+        "errors::helper_any_test: bad harness settings (nothing was started)",
+        "HARNESS_DB_POOL=\"abc\" is not accepted: expected a count from 0 to 64",
+        "HARNESS_STARTUP_TIMEOUT=\"soon\" is not accepted: expected a duration",
+    ] {
+        assert!(text.contains(says), "should say {says:?}: {text}");
+    }
+    assert!(!text.contains("HELPER RAN"), "{text}");
+}
+
+#[harness::test(migrations = false)]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_any_test(_db: harness::TestDatabase) {
+    println!("HELPER RAN");
 }
