@@ -137,7 +137,11 @@ fn run_helper(test: &str, outcome: &str) -> (bool, String) {
     run_helper_with(test, outcome, &[])
 }
 
-fn run_helper_with(test: &str, outcome: &str, env: &[(&str, &str)]) -> (bool, String) {
+pub(crate) fn run_helper_with(
+    test: &str,
+    outcome: &str,
+    env: &[(&str, &str)],
+) -> (bool, String) {
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", test, "--ignored", "--nocapture"])
         .env("HELPER_OUTCOME", outcome)

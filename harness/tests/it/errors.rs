@@ -1,6 +1,5 @@
 //! Bad input gets a clear error, fast.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use harness::error::DatabaseError;
@@ -230,19 +229,15 @@ fn the_readme_lists_every_setting_with_its_default() {
 /// A bad value fails the attribute's test before anything starts, naming each variable at fault.
 #[test]
 fn a_bad_setting_fails_the_test_naming_it() {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "errors::helper_any_test", "--ignored", "--nocapture"])
-        .env(harness::env::DB_POOL, "abc")
-        .env(harness::env::STARTUP_TIMEOUT, "soon")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (passed, text) = crate::attribute::run_helper_with(
+        "errors::helper_any_test",
+        "-",
+        &[
+            (harness::env::DB_POOL, "abc"),
+            (harness::env::STARTUP_TIMEOUT, "soon"),
+        ],
     );
-    assert!(!out.status.success(), "{text}");
+    assert!(!passed, "{text}");
     for says in [
         "errors::helper_any_test: bad harness settings (nothing was started)",
         "HARNESS_DB_POOL=\"abc\" is not accepted: expected a count from 0 to 64",
