@@ -36,9 +36,41 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
 fn with_item(error: syn::Error, item: &ItemFn) -> TokenStream {
     let error = error.to_compile_error();
     let mut item = item.clone();
-    item.attrs.retain(|a| !a.path().is_ident("test"));
+    item.attrs
+        .retain(|a| !a.path().is_ident("test") && !is_rstest(a));
+    // rstest's argument attributes, without rstest to expand them, would be errors of their own.
+    for input in &mut item.sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            typed.attrs.retain(|a| !is_rstest_argument(a));
+        }
+    }
     quote!(#error #[allow(dead_code)] #item).into()
 }
+
+/// What rstest puts on a test's arguments.
+const RSTEST_ARGUMENTS: &[&str] = &[
+    "case", "values", "with", "future", "awt", "files", "dirs", "by_ref", "ignore", "notrace",
+    "from", "context",
+];
+
+fn is_rstest_argument(attr: &syn::Attribute) -> bool {
+    RSTEST_ARGUMENTS
+        .iter()
+        .any(|name| attr.path().is_ident(name))
+}
+
+fn is_rstest(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|last| last.ident == "rstest")
+}
+
+/// How `#[harness::test]` and rstest go together, for a test that has them the other way round.
+const WITH_RSTEST: &str = "rstest's cases and values go with `#[harness::test]` this way: \
+                           `#[rstest]` first, above `#[harness::test]` (it expands first, into a \
+                           test per case, each with this attribute), and the harness's fixtures \
+                           marked `#[ignore]` (so that rstest leaves them to this attribute)";
 
 #[derive(Default)]
 struct Options {
@@ -191,10 +223,16 @@ struct Param<'a> {
 
 fn params(item: &ItemFn) -> syn::Result<Vec<Param<'_>>> {
     let mut params = Vec::new();
+    if let Some(attr) = item.attrs.iter().find(|a| is_rstest(a)) {
+        return Err(syn::Error::new_spanned(attr, WITH_RSTEST));
+    }
     for input in &item.sig.inputs {
         let FnArg::Typed(typed) = input else {
             return Err(syn::Error::new(input.span(), "a test takes no `self`"));
         };
+        if let Some(attr) = typed.attrs.iter().find(|a| is_rstest_argument(a)) {
+            return Err(syn::Error::new_spanned(attr, WITH_RSTEST));
+        }
         let Pat::Ident(pat) = &*typed.pat else {
             return Err(syn::Error::new(
                 typed.pat.span(),

@@ -126,6 +126,18 @@ pub mod doctor {
 /// The test's name (for its database and artifacts) comes from `module_path!()` and the function,
 /// and the harness's tracing capture is installed (`harness::init_tracing`).
 ///
+/// **Parametrized tests**: rstest's `#[case]` and `#[values]`, with `#[rstest]` above this
+/// attribute and the harness's fixtures marked `#[ignore]` (rstest then leaves them to this
+/// attribute); each case is a test of its own:
+///
+/// ```ignore
+/// #[rstest::rstest]
+/// #[case::empty("")]
+/// #[case::blank("  ")]
+/// #[harness::test]
+/// async fn a_blank_name_is_refused(#[case] name: &str, #[ignore] db: harness::TestDatabase) { /* … */ }
+/// ```
+///
 /// **Skipping browser tests.** There is no "skip" at run time that nextest could show: a test
 /// that asks for a `Browser` where `HARNESS_BROWSER=skip` fails, saying so. Leave browser tests out
 /// by their names instead (keep them in modules named `e2e` or `browser`), with a nextest filter,

@@ -19,6 +19,7 @@ macro_rules! with_every_feature {
 with_every_feature! {
     mod attribute;
     mod browser;
+    mod cases;
     mod child;
     mod databases;
     mod doctor;
