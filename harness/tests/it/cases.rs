@@ -22,14 +22,14 @@ async fn each_case_gets_a_database_of_its_own(
         .fetch_one(db.pool())
         .await?;
     assert_eq!(found.is_some(), exists, "{table}");
-    // The test, and its database, are named after the case.
+    // The test is named after the case (its database is its own, but may come from the run's
+    // pool of ready clones, named for that).
     assert!(
         test.name()
             .starts_with("cases::each_case_gets_a_database_of_its_own::case_"),
         "{}",
         test.name()
     );
-    assert!(db.name().starts_with("t_case_"), "{}", db.name());
     Ok(())
 }
 
