@@ -215,6 +215,7 @@ pub(crate) async fn start(
         docker_host: Some(endpoint.to_string()),
         remove: Vec::new(),
         private,
+        teardown: None,
     };
     let image = request.image.clone();
     keeper::spawn(&spec, request.startup_timeout).map_err(|source| ContainerError::Keeper {

@@ -186,6 +186,7 @@ async fn run_server(
         // The data is the point: the keeper removes only its own files.
         remove: Vec::new(),
         private: false,
+        teardown: None,
     };
     let child = local::start_under_keeper(&spec, &data_dir, &log).await?;
     Ok((port.port(), child))

@@ -56,7 +56,14 @@ pub struct KeeperSpec {
     /// with it (a shared one keeps them for its restart until the run is over).
     #[serde(default)]
     pub(crate) private: bool,
+    /// A program run to its end (within [`TEARDOWN_LIMIT`]) before anything is removed, while the
+    /// resource's state is still there: a run-scoped fixture's teardown.
+    #[serde(default)]
+    pub(crate) teardown: Option<ChildSpec>,
 }
+
+/// How long a run-scoped fixture's teardown may take before the keeper ends it.
+const TEARDOWN_LIMIT: Duration = Duration::from_secs(60);
 
 /// A process started by the keeper.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,6 +132,7 @@ impl KeeperSpec {
             docker_host: None,
             remove: Vec::new(),
             private,
+            teardown: None,
         }
     }
 }
@@ -555,10 +563,38 @@ fn start_child(spec: &ChildSpec) -> Result<Child, String> {
         .map_err(|e| format!("cannot start {}: {e}", spec.program.display()))
 }
 
+/// Run a teardown to its end, or end it after [`TEARDOWN_LIMIT`]; what it printed is in its log.
+fn run_teardown(spec: &ChildSpec) {
+    let mut teardown = match start_child(spec) {
+        Ok(teardown) => teardown,
+        Err(e) => return log(format!("cannot run the teardown: {e}")),
+    };
+    let started = Instant::now();
+    loop {
+        match teardown.try_wait() {
+            Ok(Some(status)) => return log(format!("the teardown ended: {status}")),
+            Ok(None) if started.elapsed() < TEARDOWN_LIMIT => std::thread::sleep(POLL),
+            _ => {
+                log(format!(
+                    "the teardown ran past {TEARDOWN_LIMIT:?}: ending it"
+                ));
+                stop_child(&mut teardown, false);
+                return;
+            }
+        }
+    }
+}
+
 /// Stop the child, remove containers and files but `keep` (a file of the resource's directory).
 /// Best effort: every failure is logged, none stops the rest of the cleanup.
 fn clean_up_keeping(spec: &KeeperSpec, child: Option<&mut Child>, keep: Option<&Path>) {
     let files = &spec.files;
+    // Only a value that was set up (its state written) is torn down.
+    if let Some(teardown) = &spec.teardown
+        && files.state().exists()
+    {
+        run_teardown(teardown);
+    }
     let _ = fs::remove_file(files.state());
     if let Some(child) = child {
         stop_child(

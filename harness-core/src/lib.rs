@@ -43,6 +43,7 @@ mod postgres;
 mod probe;
 #[doc(hidden)]
 pub mod process;
+mod run_fixture;
 mod service;
 #[doc(hidden)]
 pub mod shared;
@@ -96,6 +97,7 @@ pub use embedded::EmbeddedPostgres;
 pub use net::{PortReservation, free_loopback_port, loopback_listener};
 pub use postgres::{Backend, PostgresServer};
 pub use probe::Probe;
+pub use run_fixture::{PerRun, RunFixture};
 pub use service::{
     AddressFormat, ChildService, ChildServiceBuilder, InProcessService, Listener, Shutdown,
 };

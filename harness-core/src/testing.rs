@@ -219,6 +219,8 @@ pub mod private {
 
     pub use tokio;
 
+    pub use crate::run_fixture::{RunFixtureEntry, run_teardown};
+
     /// A fixture's setup, timed for `HARNESS_TIMINGS`.
     pub async fn timed<F: Future>(what: &'static str, setup: F) -> F::Output {
         let _span = crate::timings::span(|| format!("fixture {what}"));

@@ -1,5 +1,6 @@
-//! `#[harness::test]`, the attribute of the `e2e-harness` crate: use it as `harness::test`, which
-//! documents it. This crate only turns the attribute into a call of the harness's test runner.
+//! `#[harness::test]` and `#[harness::run_fixture]`, the attributes of the `e2e-harness` crate:
+//! use them through `harness`, which documents them. This crate only turns them into calls of the
+//! harness's runner.
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
@@ -29,6 +30,71 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(tokens) => tokens.into(),
         Err(e) => with_item(e, &item),
     }
+}
+
+/// See `harness::run_fixture`.
+#[proc_macro_attribute]
+pub fn run_fixture(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = syn::parse_macro_input!(item as syn::ItemImpl);
+    match expand_run_fixture(attr.into(), &item) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => {
+            let error = e.to_compile_error();
+            quote!(#error #item).into()
+        }
+    }
+}
+
+fn expand_run_fixture(attr: TokenStream2, item: &syn::ItemImpl) -> syn::Result<TokenStream2> {
+    const USE: &str = "`#[harness::run_fixture]` goes on `impl harness::RunFixture for YourType`";
+    if !attr.is_empty() {
+        return Err(syn::Error::new_spanned(
+            attr,
+            "`#[harness::run_fixture]` takes no options",
+        ));
+    }
+    let is_run_fixture = item.trait_.as_ref().is_some_and(|(bang, path, _)| {
+        bang.is_none()
+            && path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "RunFixture")
+    });
+    if !is_run_fixture {
+        return Err(syn::Error::new_spanned(&item.self_ty, USE));
+    }
+    if !item.generics.params.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &item.generics,
+            "a run fixture is one type, not a generic one: its teardown is a test entry of its own",
+        ));
+    }
+    let Type::Path(path) = &*item.self_ty else {
+        return Err(syn::Error::new_spanned(&item.self_ty, USE));
+    };
+    let last = path
+        .path
+        .segments
+        .last()
+        .ok_or_else(|| syn::Error::new_spanned(path, USE))?;
+    let ty = &item.self_ty;
+    let entry = format_ident!("__harness_run_fixture_teardown_{}", last.ident);
+    let entry_name = entry.to_string();
+    Ok(quote! {
+        #item
+
+        impl ::harness::__private::RunFixtureEntry for #ty {
+            const ENTRY: &'static str = ::core::concat!(::core::module_path!(), "::", #entry_name);
+        }
+
+        /// The run-scoped fixture's teardown, run by the harness's keeper when the run is over.
+        #[test]
+        #[ignore = "the harness runs it: a run-scoped fixture's teardown, when the run is over"]
+        #[allow(non_snake_case)]
+        fn #entry() {
+            ::harness::__private::run_teardown::<#ty>()
+        }
+    })
 }
 
 /// The error, and the function without the attribute (nor a `#[test]` that cannot go on an

@@ -143,3 +143,22 @@ pub mod doctor {
 /// by their names instead (keep them in modules named `e2e` or `browser`), with a nextest filter,
 /// and nextest lists them as skipped: see the README's "Skipping browser tests".
 pub use harness_macros::test;
+
+/// Makes a [`RunFixture`] usable as `PerRun<YourType>`: on its `impl harness::RunFixture for
+/// YourType`, it adds the hidden test entry (`#[ignore]`d, listed as skipped) that the harness's
+/// keeper runs to tear the value down when the run is over, also after a SIGKILL of the run.
+///
+/// ```ignore
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Tenant { id: String }
+///
+/// #[harness::run_fixture]
+/// impl harness::RunFixture for Tenant {
+///     async fn setup() -> Result<Self, harness::FixtureError> { /* create it */ }
+///     async fn teardown(self) -> Result<(), harness::FixtureError> { /* delete it */ }
+/// }
+///
+/// #[harness::test]
+/// async fn sees_the_tenant(tenant: harness::PerRun<Tenant>) { /* tenant.id */ }
+/// ```
+pub use harness_macros::run_fixture;

@@ -554,6 +554,7 @@ async fn start(
             vec![data.clone()]
         },
         private: false,
+        teardown: None,
     };
     // Written before the data exists, so that a later run knows what to remove should we die now.
     keeper::write_spec(&spec).map_err(|source| ProvisionError::Io {

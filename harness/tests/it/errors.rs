@@ -217,7 +217,7 @@ fn the_readme_lists_every_setting_with_its_default() {
             let name = format!("HARNESS_{}", cells[0].trim_end_matches('`'));
             (name, cells[1].to_owned())
         })
-        .filter(|(name, _)| !matches!(name.as_str(), "HARNESS_KEEPER_SPEC" | "HARNESS_TEST_REDIS_IMAGE"))
+        .filter(|(name, _)| !matches!(name.as_str(), "HARNESS_KEEPER_SPEC" | "HARNESS_RUN_FIXTURE_STATE" | "HARNESS_TEST_REDIS_IMAGE"))
         .collect();
     let code: Vec<(String, String)> = harness::env::VARIABLES
         .iter()

@@ -29,6 +29,7 @@ with_every_feature! {
     mod lifecycle;
     mod migrations;
     mod ports;
+    mod run_fixtures;
     mod security;
     mod services;
 

@@ -1,14 +1,16 @@
 //! visits' tests, written as an adopter would: only the harness's public API, an actix-web app
 //! served in process, Redis from Debian's `redis-server` (shared by the run, or a test's own),
 //! and the binary as a child told its port as a bare number. Each test's database has the
-//! crate's `migrations/` (the attribute's default); Redis is a fixture of this file's own.
+//! crate's `migrations/` (the attribute's default); Redis is a fixture of this file's own, and a
+//! page seeded in it once per run a run-scoped one.
 
 use actix_web::{App, HttpServer, web};
 use harness::sqlx_0_8::TestDatabaseExt as _;
 use harness::{
-    AddressFormat, ChildService, Fixture, FixtureError, InProcessService, Ready, Service,
+    AddressFormat, ChildService, Fixture, FixtureError, InProcessService, PerRun, Ready, Service,
     TestContext, TestDatabase,
 };
+use redis::AsyncTypedCommands as _;
 use serde_json::Value;
 
 fn redis() -> harness::ServiceBuilder {
@@ -46,6 +48,41 @@ impl Fixture for OwnRedis {
 impl OwnRedis {
     fn url(&self) -> String {
         self.0.url("redis")
+    }
+}
+
+/// A page with a long history, seeded once per run in the run's Redis (as a team seeds data that
+/// is slow to make and that its tests only read or add to), and removed when the run is over.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PopularPage {
+    redis_url: String,
+    slug: String,
+}
+
+const POPULAR_VISITS: i64 = 1_000;
+
+#[harness::run_fixture]
+impl harness::RunFixture for PopularPage {
+    async fn setup() -> Result<Self, FixtureError> {
+        let redis_url = redis().shared().await?.url("redis");
+        let slug = format!("popular-{}", std::process::id());
+        let mut redis = redis::Client::open(redis_url.as_str())?
+            .get_multiplexed_async_connection()
+            .await?;
+        redis.set(format!("visits:{slug}"), POPULAR_VISITS).await?;
+        Ok(PopularPage { redis_url, slug })
+    }
+
+    async fn teardown(self) -> Result<(), FixtureError> {
+        // The run's Redis may have gone first (it is the run's too): then so has the page.
+        let Ok(mut redis) = redis::Client::open(self.redis_url.as_str())?
+            .get_multiplexed_async_connection()
+            .await
+        else {
+            return Ok(());
+        };
+        redis.del(format!("visits:{}", self.slug)).await?;
+        Ok(())
     }
 }
 
@@ -103,6 +140,26 @@ async fn visits_are_counted_in_redis_and_logged_in_postgres(db: TestDatabase, re
     let page = get(app.base_url(), &format!("/pages/{slug}")).await;
     assert_eq!(page["count"], 3);
     assert_eq!(page["logged"], 3);
+}
+
+#[harness::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_to_the_popular_page_adds_to_its_history(
+    db: TestDatabase,
+    redis: SharedRedis,
+    popular: PerRun<PopularPage>,
+) {
+    assert_eq!(popular.redis_url, redis.url(), "seeded in the run's Redis");
+    let state = visits::AppState::new(db.pool().clone(), &redis.url())
+        .await
+        .unwrap();
+    let app = serve(state).await.unwrap();
+    let visit = post(app.base_url(), &format!("/pages/{}/visits", popular.slug)).await;
+    assert!(visit["count"].as_i64().unwrap() > POPULAR_VISITS, "{visit}");
+    // The visit log is the test's own database's: one row, whatever the page's history.
+    assert_eq!(
+        get(app.base_url(), &format!("/pages/{}", popular.slug)).await["logged"],
+        1
+    );
 }
 
 #[harness::test(flavor = "multi_thread", worker_threads = 2)]
