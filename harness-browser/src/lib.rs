@@ -37,7 +37,7 @@ mod wait;
 pub use actions::Cookie;
 pub use error::{ActionError, BrowserError, WaitError};
 pub use harness_core::artifacts::root as artifacts_root;
-pub use locator::Locator;
+pub use locator::{Locator, ends_with};
 pub use session::{Browser, ConsoleEntry, TestContextExt, WINDOW_SIZE, warm_up};
 pub use wait::{DEFAULT_TIMEOUT, ElementState, Expect, PageExpect};
 

@@ -5,6 +5,7 @@
 //! poll and every action, so it survives re-renders, and an action waits for it to match.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Serialize;
 
@@ -64,102 +65,69 @@ enum Part {
 /// assert_eq!(second_row.to_string(), "test id \"traces\" >> css \"tr\" >> nth(1)");
 /// # let _ = (save, failed);
 /// ```
+///
+/// What narrows only some steps is a method of the locators that end with one:
+/// [`name`](Locator::name) of a role's, [`exact`](Locator::exact) of a role's, a text's or a
+/// label's. The type says which a locator ends with ([`ends_with`]); given to any other, it does
+/// not compile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct Locator {
+pub struct Locator<Last = ends_with::Anything> {
     parts: Vec<Part>,
+    #[serde(skip)]
+    last: PhantomData<Last>,
 }
 
-impl Locator {
-    fn of(part: Part) -> Locator {
-        Locator { parts: vec![part] }
-    }
+/// What a [`Locator`] ends with, as far as the methods that narrow only some steps care.
+pub mod ends_with {
+    /// Any step: the narrowing that applies to every locator.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Anything;
+    /// An ARIA role: [`name`](super::Locator::name) and [`exact`](super::Locator::exact) apply.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Role;
+    /// A text or a label: [`exact`](super::Locator::exact) applies.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Text;
 
+    /// Locators that [`name`](super::Locator::name) narrows: a role's.
+    #[diagnostic::on_unimplemented(
+        message = "`name` narrows a role: this locator does not end with one",
+        label = "not `Locator::role(..)`",
+        note = "name the role's elements right after it: `Locator::role(\"button\").name(\"Save\")`"
+    )]
+    pub trait Named {}
+    impl Named for Role {}
+
+    /// Locators that [`exact`](super::Locator::exact) applies to: a role's (its name), a
+    /// text's or a label's.
+    #[diagnostic::on_unimplemented(
+        message = "`exact` applies to a role's name, a text or a label: this locator ends otherwise",
+        label = "not a role, text or label last",
+        note = "make the step exact right after it: `Locator::text(\"Save\").exact()`, before `nth` or `locate`"
+    )]
+    pub trait Exact {}
+    impl Exact for Role {}
+    impl Exact for Text {}
+}
+
+fn with_parts<Last>(parts: Vec<Part>) -> Locator<Last> {
+    Locator {
+        parts,
+        last: PhantomData,
+    }
+}
+
+impl<Last> Locator<Last> {
     fn then(mut self, part: Part) -> Locator {
         self.parts.push(part);
-        self
-    }
-
-    /// Elements matching a CSS selector.
-    pub fn css(selector: impl Into<String>) -> Locator {
-        Locator::of(Part::Css {
-            value: selector.into(),
-        })
-    }
-
-    /// Elements whose `data-testid` is `id`.
-    pub fn test_id(id: impl Into<String>) -> Locator {
-        Locator::of(Part::TestId { value: id.into() })
-    }
-
-    /// The innermost elements whose text contains `text` (case-insensitive, whitespace collapsed).
-    pub fn text(text: impl Into<String>) -> Locator {
-        Locator::of(Part::Text {
-            value: normalized(text.into()),
-            exact: false,
-        })
-    }
-
-    /// The innermost elements whose whole text is `text` (case-sensitive, whitespace collapsed).
-    pub fn text_exact(text: impl Into<String>) -> Locator {
-        Locator::of(Part::Text {
-            value: normalized(text.into()),
-            exact: true,
-        })
-    }
-
-    /// Elements of an ARIA role (`button`, `link`, `heading`, `textbox`, `checkbox`, `combobox`,
-    /// `listitem`, …), explicit (`role="…"`) or implied by the tag; narrow by accessible name
-    /// with [`Locator::name`]. Elements under `hidden` or `aria-hidden="true"` are left out.
-    pub fn role(role: impl Into<String>) -> Locator {
-        Locator::of(Part::Role {
-            value: role.into(),
-            name: None,
-            exact: false,
-        })
-    }
-
-    /// Form controls (and elements with an `aria-label`) whose label contains `text`: a
-    /// `<label for>`, an enclosing `<label>`, `aria-label`, `aria-labelledby`, else the
-    /// placeholder.
-    pub fn label(text: impl Into<String>) -> Locator {
-        Locator::of(Part::Label {
-            value: normalized(text.into()),
-            exact: false,
-        })
-    }
-
-    /// For [`Locator::role`]: only elements whose accessible name contains `name` (its
-    /// `aria-label`, its labels, its text, its `alt` or `title`).
-    ///
-    /// # Panics
-    /// If the locator does not end with a role: a name narrows a role only.
-    pub fn name(mut self, name: impl Into<String>) -> Locator {
-        match self.parts.last_mut() {
-            Some(Part::Role { name: slot, .. }) => *slot = Some(normalized(name.into())),
-            _ => panic!("Locator::name narrows Locator::role; {self} does not end with a role"),
-        }
-        self
-    }
-
-    /// Match the last text, name or label exactly (case-sensitive, the whole string).
-    ///
-    /// # Panics
-    /// If the locator does not end with a text, role or label.
-    pub fn exact(mut self) -> Locator {
-        match self.parts.last_mut() {
-            Some(
-                Part::Text { exact, .. } | Part::Role { exact, .. } | Part::Label { exact, .. },
-            ) => *exact = true,
-            _ => panic!("Locator::exact applies to a text, role or label; {self} ends otherwise"),
-        }
-        self
+        with_parts(self.parts)
     }
 
     /// Elements matching `inner` inside the elements this locator matches.
     pub fn locate(mut self, inner: impl Into<Locator>) -> Locator {
         self.parts.extend(inner.into().parts);
-        self
+        with_parts(self.parts)
     }
 
     /// The `index`-th match (from 0); negative counts from the end (`-1` is the last).
@@ -192,6 +160,95 @@ impl Locator {
             negate: true,
         })
     }
+
+    /// The same elements, whatever the locator ends with.
+    fn any(self) -> Locator {
+        with_parts(self.parts)
+    }
+}
+
+impl Locator {
+    fn of<Last>(part: Part) -> Locator<Last> {
+        with_parts(vec![part])
+    }
+
+    /// Elements matching a CSS selector.
+    pub fn css(selector: impl Into<String>) -> Locator {
+        Locator::of(Part::Css {
+            value: selector.into(),
+        })
+    }
+
+    /// Elements whose `data-testid` is `id`.
+    pub fn test_id(id: impl Into<String>) -> Locator {
+        Locator::of(Part::TestId { value: id.into() })
+    }
+
+    /// The innermost elements whose text contains `text` (case-insensitive, whitespace collapsed).
+    pub fn text(text: impl Into<String>) -> Locator<ends_with::Text> {
+        Locator::of(Part::Text {
+            value: normalized(text.into()),
+            exact: false,
+        })
+    }
+
+    /// The innermost elements whose whole text is `text` (case-sensitive, whitespace collapsed).
+    pub fn text_exact(text: impl Into<String>) -> Locator<ends_with::Text> {
+        Locator::of(Part::Text {
+            value: normalized(text.into()),
+            exact: true,
+        })
+    }
+
+    /// Elements of an ARIA role (`button`, `link`, `heading`, `textbox`, `checkbox`, `combobox`,
+    /// `listitem`, …), explicit (`role="…"`) or implied by the tag; narrow by accessible name
+    /// with [`Locator::name`]. Elements under `hidden` or `aria-hidden="true"` are left out.
+    pub fn role(role: impl Into<String>) -> Locator<ends_with::Role> {
+        Locator::of(Part::Role {
+            value: role.into(),
+            name: None,
+            exact: false,
+        })
+    }
+
+    /// Form controls (and elements with an `aria-label`) whose label contains `text`: a
+    /// `<label for>`, an enclosing `<label>`, `aria-label`, `aria-labelledby`, else the
+    /// placeholder.
+    pub fn label(text: impl Into<String>) -> Locator<ends_with::Text> {
+        Locator::of(Part::Label {
+            value: normalized(text.into()),
+            exact: false,
+        })
+    }
+}
+
+impl<Last> Locator<Last> {
+    /// Only the elements of the role whose accessible name contains `name` (its `aria-label`,
+    /// its labels, its text, its `alt` or `title`): of `Locator::role(..)` only.
+    pub fn name(mut self, name: impl Into<String>) -> Locator<ends_with::Role>
+    where
+        Last: ends_with::Named,
+    {
+        if let Some(Part::Role { name: slot, .. }) = self.parts.last_mut() {
+            *slot = Some(normalized(name.into()));
+        }
+        with_parts(self.parts)
+    }
+
+    /// Match the last name, text or label exactly (case-sensitive, the whole string): of a
+    /// role's, a text's or a label's locator only.
+    pub fn exact(mut self) -> Locator<Last>
+    where
+        Last: ends_with::Exact,
+    {
+        if let Some(
+            Part::Text { exact, .. } | Part::Role { exact, .. } | Part::Label { exact, .. },
+        ) = self.parts.last_mut()
+        {
+            *exact = true;
+        }
+        self
+    }
 }
 
 fn normalized(text: String) -> String {
@@ -222,7 +279,31 @@ impl From<&Locator> for Locator {
     }
 }
 
-impl fmt::Display for Locator {
+impl From<Locator<ends_with::Role>> for Locator {
+    fn from(locator: Locator<ends_with::Role>) -> Locator {
+        locator.any()
+    }
+}
+
+impl From<&Locator<ends_with::Role>> for Locator {
+    fn from(locator: &Locator<ends_with::Role>) -> Locator {
+        locator.clone().any()
+    }
+}
+
+impl From<Locator<ends_with::Text>> for Locator {
+    fn from(locator: Locator<ends_with::Text>) -> Locator {
+        locator.any()
+    }
+}
+
+impl From<&Locator<ends_with::Text>> for Locator {
+    fn from(locator: &Locator<ends_with::Text>) -> Locator {
+        locator.clone().any()
+    }
+}
+
+impl<Last> fmt::Display for Locator<Last> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, part) in self.parts.iter().enumerate() {
             if i > 0 {
@@ -282,11 +363,5 @@ mod tests {
                 {"kind": "nth", "index": 0},
             ])
         );
-    }
-
-    #[test]
-    #[should_panic(expected = "narrows Locator::role")]
-    fn a_name_without_a_role_is_a_mistake_said_at_once() {
-        let _ = Locator::css("button").name("Save");
     }
 }

@@ -116,9 +116,53 @@ enum Source {
     Container(String),
 }
 
-/// How to run a service; from [`Service::binary`] or [`Service::container`].
+/// A service that is a program on this machine: [`Service::binary`]'s builder,
+/// `ServiceBuilder<BinaryService>`, is told its port with the `listen_*` methods.
+#[derive(Debug, Clone, Copy)]
+pub struct BinaryService;
+
+/// A service that is a container: [`Service::container`]'s builder,
+/// `ServiceBuilder<ContainerService>`, publishes the ports given with `port`.
+#[derive(Debug, Clone, Copy)]
+pub struct ContainerService;
+
+/// [`BinaryService`] or [`ContainerService`]: what a [`ServiceBuilder`] builds (for code generic
+/// over both, `fn start<K: ServiceKind>(builder: ServiceBuilder<K>)`).
+pub trait ServiceKind: sealed::Sealed + Clone + std::fmt::Debug + Send + Sync + 'static {}
+
+impl ServiceKind for BinaryService {}
+impl ServiceKind for ContainerService {}
+
+/// The options only a binary takes (`listen_*`): said at compile time when given to a container.
+#[diagnostic::on_unimplemented(
+    message = "a container is not told its port: `listen_*` are a binary's options",
+    label = "a container's builder",
+    note = "give a container the port it listens on inside with `port(N)`; the harness publishes it on 127.0.0.1"
+)]
+pub trait BinaryOption: sealed::Sealed {}
+impl BinaryOption for BinaryService {}
+
+/// The options only a container takes (`port`, `tmpfs`): said at compile time when given to a
+/// binary.
+#[diagnostic::on_unimplemented(
+    message = "`port` and `tmpfs` are a container's options, not a binary's",
+    label = "a binary's builder",
+    note = "tell a binary its port with `listen_arg_as(\"--port\", AddressFormat::Port)` or `listen_env_as(\"PORT\", AddressFormat::Port)`"
+)]
+pub trait ContainerOption: sealed::Sealed {}
+impl ContainerOption for ContainerService {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::BinaryService {}
+    impl Sealed for super::ContainerService {}
+}
+
+/// How to run a service; from [`Service::binary`] or [`Service::container`]. The options of one
+/// kind only (a binary's `listen_*`, a container's `port` and `tmpfs`) are methods of that kind's
+/// builder: giving one to the other does not compile.
 #[derive(Debug, Clone)]
-pub struct ServiceBuilder {
+pub struct ServiceBuilder<Kind> {
     name: String,
     source: Source,
     args: Vec<String>,
@@ -128,6 +172,7 @@ pub struct ServiceBuilder {
     tmpfs: Vec<String>,
     ready: Option<Ready>,
     timeout: Option<Duration>,
+    kind: std::marker::PhantomData<Kind>,
 }
 
 /// What the run's other processes read about a shared service, or a test about its own.
@@ -167,7 +212,7 @@ impl Service {
     /// let url = redis.url("redis"); // redis://127.0.0.1:<port>
     /// # Ok(()) }
     /// ```
-    pub fn binary(program: impl Into<PathBuf>) -> ServiceBuilder {
+    pub fn binary(program: impl Into<PathBuf>) -> ServiceBuilder<BinaryService> {
         let program = program.into();
         let name = program
             .file_stem()
@@ -178,7 +223,7 @@ impl Service {
 
     /// A container from an image the engine has (or can pull), its [ports](ServiceBuilder::port)
     /// published on 127.0.0.1. Needs the `docker` feature.
-    pub fn container(image: impl Into<String>) -> ServiceBuilder {
+    pub fn container(image: impl Into<String>) -> ServiceBuilder<ContainerService> {
         let image = image.into();
         let name = image
             .rsplit('/')
@@ -253,8 +298,8 @@ impl Drop for Service {
     }
 }
 
-impl ServiceBuilder {
-    fn new(name: String, source: Source) -> ServiceBuilder {
+impl<Kind: ServiceKind> ServiceBuilder<Kind> {
+    fn new(name: String, source: Source) -> ServiceBuilder<Kind> {
         ServiceBuilder {
             name,
             source,
@@ -265,7 +310,71 @@ impl ServiceBuilder {
             tmpfs: Vec::new(),
             ready: None,
             timeout: None,
+            kind: std::marker::PhantomData,
         }
+    }
+
+    /// A binary's address in a variable, as `127.0.0.1:<port>`.
+    pub fn listen_env(self, name: impl Into<String>) -> Self
+    where
+        Kind: BinaryOption,
+    {
+        self.listen_env_as(name, AddressFormat::HostPort)
+    }
+
+    /// A binary's address as `<flag> 127.0.0.1:<port>`.
+    pub fn listen_arg(self, flag: impl Into<String>) -> Self
+    where
+        Kind: BinaryOption,
+    {
+        self.listen_arg_as(flag, AddressFormat::HostPort)
+    }
+
+    /// A binary's port, in a variable, written as the program wants it.
+    pub fn listen_env_as(mut self, name: impl Into<String>, format: AddressFormat) -> Self
+    where
+        Kind: BinaryOption,
+    {
+        self.listen.push(Placement::Env(name.into(), format));
+        self
+    }
+
+    /// A binary's port, as `<flag> <address>` (`--port 6379`: [`AddressFormat::Port`]).
+    pub fn listen_arg_as(mut self, flag: impl Into<String>, format: AddressFormat) -> Self
+    where
+        Kind: BinaryOption,
+    {
+        self.listen.push(Placement::flag(flag.into(), format));
+        self
+    }
+
+    /// A binary's port, in one argument made from a template: `--listen={host}:{port}`.
+    pub fn listen_arg_template(mut self, template: impl Into<String>) -> Self
+    where
+        Kind: BinaryOption,
+    {
+        self.listen.push(Placement::template(template.into()));
+        self
+    }
+
+    /// A port the container listens on, published on 127.0.0.1 (Docker picks the host port:
+    /// [`Service::host_port`]). The first one is [`Service::addr`]'s.
+    pub fn port(mut self, container_port: u16) -> Self
+    where
+        Kind: ContainerOption,
+    {
+        self.ports.push(container_port);
+        self
+    }
+
+    /// A path inside the container kept in memory (throwaway data, faster than the storage
+    /// driver).
+    pub fn tmpfs(mut self, path: impl Into<String>) -> Self
+    where
+        Kind: ContainerOption,
+    {
+        self.tmpfs.push(path.into());
+        self
     }
 
     /// The name used in errors, logs and file names (default: the program's or image's).
@@ -293,48 +402,6 @@ impl ServiceBuilder {
     /// Set an environment variable (added to the test's environment for a binary).
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.env.push((key.into(), value.into()));
-        self
-    }
-
-    /// A binary's address in a variable, as `127.0.0.1:<port>`.
-    pub fn listen_env(self, name: impl Into<String>) -> Self {
-        self.listen_env_as(name, AddressFormat::HostPort)
-    }
-
-    /// A binary's address as `<flag> 127.0.0.1:<port>`.
-    pub fn listen_arg(self, flag: impl Into<String>) -> Self {
-        self.listen_arg_as(flag, AddressFormat::HostPort)
-    }
-
-    /// A binary's port, in a variable, written as the program wants it.
-    pub fn listen_env_as(mut self, name: impl Into<String>, format: AddressFormat) -> Self {
-        self.listen.push(Placement::Env(name.into(), format));
-        self
-    }
-
-    /// A binary's port, as `<flag> <address>` (`--port 6379`: [`AddressFormat::Port`]).
-    pub fn listen_arg_as(mut self, flag: impl Into<String>, format: AddressFormat) -> Self {
-        self.listen.push(Placement::flag(flag.into(), format));
-        self
-    }
-
-    /// A binary's port, in one argument made from a template: `--listen={host}:{port}`.
-    pub fn listen_arg_template(mut self, template: impl Into<String>) -> Self {
-        self.listen.push(Placement::template(template.into()));
-        self
-    }
-
-    /// A port the container listens on, published on 127.0.0.1 (Docker picks the host port:
-    /// [`Service::host_port`]). The first one is [`Service::addr`]'s.
-    pub fn port(mut self, container_port: u16) -> Self {
-        self.ports.push(container_port);
-        self
-    }
-
-    /// A path inside the container kept in memory (throwaway data, faster than the storage
-    /// driver).
-    pub fn tmpfs(mut self, path: impl Into<String>) -> Self {
-        self.tmpfs.push(path.into());
         self
     }
 
@@ -425,11 +492,6 @@ impl ServiceBuilder {
         };
         match &self.source {
             Source::Binary(program) => {
-                if !self.ports.is_empty() || !self.tmpfs.is_empty() {
-                    return Err(invalid(
-                        "port() and tmpfs() are for containers; tell a binary its port with listen_arg_as or listen_env_as",
-                    ));
-                }
                 if self.listen.is_empty() {
                     return Err(invalid(
                         "a binary must be told its port (hint: listen_arg_as(\"--port\", AddressFormat::Port) or listen_env_as(\"PORT\", AddressFormat::Port))",
@@ -445,11 +507,6 @@ impl ServiceBuilder {
                     return Err(ServiceError::DockerNotBuilt {
                         name: self.name.clone(),
                     });
-                }
-                if !self.listen.is_empty() {
-                    return Err(invalid(
-                        "a container's ports are given with port(N), the port it listens on inside the container",
-                    ));
                 }
                 if self.ports.is_empty() {
                     return Err(invalid(
@@ -717,30 +774,6 @@ mod tests {
         assert_eq!(safe("My Cache!"), "my-cache-");
         assert_eq!(keeper::last_lines("a\nb\nc", 2), "b\nc");
         assert_eq!(keeper::last_lines("a", 5), "a");
-    }
-
-    #[test]
-    fn container_options_on_a_binary_and_the_reverse_are_refused() {
-        let err = Service::binary("redis-server")
-            .listen_arg_as("--port", AddressFormat::Port)
-            .port(6379)
-            .check()
-            .unwrap_err();
-        assert!(err.to_string().contains("are for containers"), "{err}");
-        let err = Service::binary("redis-server")
-            .listen_env("LISTEN")
-            .tmpfs("/data")
-            .check()
-            .unwrap_err();
-        assert!(err.to_string().contains("are for containers"), "{err}");
-        if cfg!(feature = "docker") {
-            let err = Service::container("redis:7")
-                .port(6379)
-                .listen_arg("--port")
-                .check()
-                .unwrap_err();
-            assert!(err.to_string().contains("given with port(N)"), "{err}");
-        }
     }
 
     #[test]

@@ -90,7 +90,10 @@ pub mod error {
     pub use crate::shared::SharedError;
 }
 
-pub use backing_service::{Ready, Service, ServiceBuilder};
+pub use backing_service::{
+    BinaryOption, BinaryService, ContainerOption, ContainerService, Ready, Service, ServiceBuilder,
+    ServiceKind,
+};
 pub use config::{Settings, settings};
 pub use database::{SqlFixture, TestDatabase};
 pub use embedded::EmbeddedPostgres;

@@ -547,15 +547,20 @@ async fn helper_firefox_test_fails(browser: harness::browser::Browser) {
 #[ignore = "helper run by other tests as a child process"]
 async fn helper_hold_redis() {
     let kind = std::env::var("HELPER_REDIS").unwrap();
-    let builder = if kind.starts_with("container") {
-        crate::services::redis_container()
+    async fn run<K: harness::ServiceKind>(
+        builder: harness::ServiceBuilder<K>,
+        shared: bool,
+    ) -> harness::Service {
+        match shared {
+            true => builder.shared().await.unwrap(),
+            false => builder.start().await.unwrap(),
+        }
+    }
+    let shared = kind.ends_with("shared");
+    let redis = if kind.starts_with("container") {
+        run(crate::services::redis_container(), shared).await
     } else {
-        crate::services::redis_binary()
-    };
-    let redis = if kind.ends_with("shared") {
-        builder.shared().await.unwrap()
-    } else {
-        builder.start().await.unwrap()
+        run(crate::services::redis_binary(), shared).await
     };
     println!("READY {}", redis.port());
     std::io::stdout().flush().unwrap();

@@ -8,7 +8,9 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use harness::error::ServiceError;
-use harness::{AddressFormat, Ready, Service, ServiceBuilder};
+use harness::{
+    AddressFormat, BinaryService, ContainerService, Ready, Service, ServiceBuilder, ServiceKind,
+};
 
 use crate::child::{ScratchDir, eventually, helper, nothing_runs_under, wait_for_line};
 
@@ -18,14 +20,14 @@ fn redis_image() -> String {
     std::env::var("HARNESS_TEST_REDIS_IMAGE").unwrap_or_else(|_| "harness-redis:7".into())
 }
 
-pub fn redis_binary() -> ServiceBuilder {
+pub fn redis_binary() -> ServiceBuilder<BinaryService> {
     Service::binary("redis-server")
         .listen_arg_as("--port", AddressFormat::Port)
         .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         .ready(Ready::Log("Ready to accept connections".into()))
 }
 
-pub fn redis_container() -> ServiceBuilder {
+pub fn redis_container() -> ServiceBuilder<ContainerService> {
     Service::container(redis_image())
         .port(6379)
         .ready(Ready::Log("Ready to accept connections".into()))
@@ -154,7 +156,7 @@ fn a_shared_redis_binary_serves_the_whole_run_and_goes_after_sigkill() {
 }
 
 /// A test's own Redis: isolated from another test's, gone at `stop()`.
-async fn each_test_gets_its_own(builder: fn() -> ServiceBuilder) {
+async fn each_test_gets_its_own<K: ServiceKind>(builder: fn() -> ServiceBuilder<K>) {
     let first = builder().start().await.unwrap();
     let second = builder().start().await.unwrap();
     assert_ne!(first.port(), second.port());

@@ -13,7 +13,7 @@ use harness::{
 use redis::AsyncTypedCommands as _;
 use serde_json::Value;
 
-fn redis() -> harness::ServiceBuilder {
+fn redis() -> harness::ServiceBuilder<harness::BinaryService> {
     Service::binary("redis-server")
         .listen_arg_as("--port", AddressFormat::Port)
         .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
