@@ -294,7 +294,9 @@ async fn helper_teardown(_tenant: Tenant, db: TestDatabase, _refused: Refused) -
 #[harness::test(migrations = "tests/it/migrations")]
 async fn a_fixture_of_ones_own_ends_by_the_outcome(_warm: TestDatabase) {
     let dir = harness::artifacts::root().join("attribute__helper_teardown");
-    let log = std::env::temp_dir().join(format!("harness-teardown-{}.log", std::process::id()));
+    // Removed when dropped, also when an assertion below fails.
+    let scratch = crate::child::ScratchDir::new("teardown");
+    let log = scratch.0.join("teardown.log");
     for (outcome, says, why) in [
         ("ok", "attribute::helper_teardown passed", ""),
         (
@@ -341,7 +343,6 @@ async fn a_fixture_of_ones_own_ends_by_the_outcome(_warm: TestDatabase) {
         assert!(sql.contains("CREATE TABLE public.notes"), "{outcome}: {sql}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
-    let _ = std::fs::remove_file(&log);
 }
 
 /// A browser test with a database that passes without `close()`, or fails, as `HELPER_OUTCOME`
