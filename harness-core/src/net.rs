@@ -2,6 +2,7 @@
 
 use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
+use std::path::PathBuf;
 
 use crate::keeper::open_lock;
 use crate::workdir::harness_dir;
@@ -42,6 +43,36 @@ pub enum PortError {
 pub struct PortReservation {
     port: u16,
     _lock: File,
+    #[cfg_attr(not(unix), allow(dead_code))]
+    path: PathBuf,
+}
+
+impl Drop for PortReservation {
+    fn drop(&mut self) {
+        // Removed while still locked, so that a run leaves no lock file per port behind: a
+        // process that opens the path from now on makes a new file, and one that opened this one
+        // before sees, once it has the lock, that the path names another file or none, and tries
+        // again. Windows does not unlink an open file: there the file stays, as it always did.
+        #[cfg(unix)]
+        {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether `path` still names the file `lock` opened (its previous holder removes it when done).
+#[cfg(unix)]
+fn still_named(path: &std::path::Path, lock: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(path), lock.metadata()) {
+        (Ok(named), Ok(held)) => (named.dev(), named.ino()) == (held.dev(), held.ino()),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_named(_: &std::path::Path, _: &File) -> bool {
+    true
 }
 
 impl PortReservation {
@@ -72,9 +103,16 @@ pub fn free_loopback_port() -> Result<PortReservation, PortError> {
         let probe = TcpListener::bind((LOOPBACK, 0)).map_err(PortError::Bind)?;
         let port = probe.local_addr().map_err(PortError::Bind)?.port();
         let path = dir.join(format!("{port}.lock"));
-        let lock = open_lock(&path).map_err(|source| PortError::Reservation { path, source })?;
-        if lock.try_lock().is_ok() {
-            return Ok(PortReservation { port, _lock: lock });
+        let lock = open_lock(&path).map_err(|source| PortError::Reservation {
+            path: path.clone(),
+            source,
+        })?;
+        if lock.try_lock().is_ok() && still_named(&path, &lock) {
+            return Ok(PortReservation {
+                port,
+                _lock: lock,
+                path,
+            });
         }
     }
     Err(PortError::Exhausted { attempts: ATTEMPTS })
@@ -100,5 +138,21 @@ mod tests {
             held.iter()
                 .all(|r| r.addr().ip().to_string() == "127.0.0.1")
         );
+    }
+
+    /// A run leaves no lock file per port; a process that opened the file before its holder
+    /// removed it does not take the port on that file (another may have made a new one).
+    #[cfg(unix)]
+    #[test]
+    fn a_reservation_leaves_no_lock_file_and_a_removed_one_is_not_taken() {
+        let reservation = free_loopback_port().unwrap();
+        let path = reservation.path.clone();
+        assert!(path.is_file(), "held: {}", path.display());
+        let opened_before = open_lock(&path).unwrap();
+        assert!(still_named(&path, &opened_before));
+        drop(reservation);
+        assert!(!path.exists(), "dropped: {} stays", path.display());
+        assert!(opened_before.try_lock().is_ok());
+        assert!(!still_named(&path, &opened_before));
     }
 }
