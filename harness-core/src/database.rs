@@ -326,11 +326,12 @@ impl Drop for TestDatabase {
         // Drop cannot await, and blocking this runtime's thread on work that needs it would hang a
         // current-thread runtime: the drop runs on a thread of its own with its own runtime.
         let (server, name, url) = (self.server.clone(), self.name.clone(), self.url.clone());
+        let test = current_test_name();
         let ended = std::thread::spawn(move || match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
         {
-            Ok(runtime) => runtime.block_on(end(&server, &name, &url, failed)),
+            Ok(runtime) => runtime.block_on(end(&server, &name, &url, failed, &test, None)),
             Err(e) => eprintln!("harness: cannot drop test database {name}: {e}"),
         })
         .join();
@@ -340,10 +341,72 @@ impl Drop for TestDatabase {
     }
 }
 
-fn report_kept(server: &PostgresServer, name: &str, url: &str) {
+/// What a failed test's kept database leaves to look at: its dump (or why there is none), and
+/// a file holding its URL, to connect by while the run lasts.
+struct PostMortem {
+    dump: Result<std::path::PathBuf, String>,
+    url_file: Option<std::path::PathBuf>,
+}
+
+/// Dump the database into `dir`, and write its URL, password included, into a file only this
+/// user can read, in the server's own directory: it goes with the server, so no password
+/// outlives the run or lands in a CI's uploaded artifacts. The external backend's server is the
+/// user's, its credentials theirs: no file.
+async fn keep_for_post_mortem(
+    server: &PostgresServer,
+    name: &str,
+    url: &str,
+    dir: &std::path::Path,
+) -> PostMortem {
+    let path = dir.join(format!("database-{name}.sql"));
+    let dump = match std::fs::create_dir_all(dir) {
+        Ok(()) => dump(server, name, &path).await.map(|()| path.clone()),
+        Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
+    };
+    if let Err(why) = &dump {
+        let _ = std::fs::write(&path, format!("-- no dump of {name}: {why}\n"));
+    }
+    let url_file = server
+        .pool_dir
+        .as_deref()
+        .and_then(std::path::Path::parent)
+        .map(|server_dir| server_dir.join("kept").join(format!("{name}.url")))
+        .filter(|file| write_private(file, url).is_ok());
+    PostMortem { dump, url_file }
+}
+
+/// Write `text` into a new file only this user can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+fn report_kept(server: &PostgresServer, name: &str, url: &str, test: &str, kept: &PostMortem) {
+    let dump = match &kept.dump {
+        Ok(path) => format!("its dump: {}", path.display()),
+        Err(why) => format!("no dump: {why}"),
+    };
+    let connect = match &kept.url_file {
+        Some(file) => format!(
+            "connect while the run lasts: psql \"$(cat {})\"",
+            file.display()
+        ),
+        None => format!(
+            "connect with {}'s credentials, database {name}",
+            config::POSTGRES_URL
+        ),
+    };
     eprintln!(
-        "harness: test failed; kept database {name} (of {}) on {} ({}) until the run ends; URL {}{}",
-        current_test_name(),
+        "harness: test failed; kept database {name} (of {test}) on {} ({}) until the run ends; URL {}{}\n\
+         harness:   {dump}\n\
+         harness:   {connect}",
         server.description(),
         server.backend(),
         redact(url),
@@ -352,11 +415,28 @@ fn report_kept(server: &PostgresServer, name: &str, url: &str) {
     );
 }
 
-/// The end of a `#[harness::test]`'s database: kept when the test failed (and
-/// `HARNESS_KEEP_FAILED_DB` allows), else dropped.
-async fn end(server: &PostgresServer, name: &str, url: &str, failed: bool) {
+/// The end of a test's database: kept when the test failed (and `HARNESS_KEEP_FAILED_DB`
+/// allows), dumped into the test's artifacts directory (`artifacts`, else the test's own), else
+/// dropped.
+async fn end(
+    server: &PostgresServer,
+    name: &str,
+    url: &str,
+    failed: bool,
+    test: &str,
+    artifacts: Option<&std::path::Path>,
+) {
     if failed && config::keep_failed_db() {
-        report_kept(server, name, url);
+        let dir = match artifacts {
+            Some(dir) => dir.to_path_buf(),
+            None => {
+                // What an earlier run of the test left there would mislead.
+                crate::artifacts::clear_earlier(test);
+                crate::artifacts::test_dir(test)
+            }
+        };
+        let kept = keep_for_post_mortem(server, name, url, &dir).await;
+        report_kept(server, name, url, test, &kept);
         return;
     }
     if crate::db_pool::discard(server, name) {
@@ -379,26 +459,17 @@ struct Ending {
 
 impl Teardown for Ending {
     async fn teardown(self, end: &TestEnd<'_>) {
-        // A test that keeps artifacts (a browser's report) gets its kept databases dumped beside
-        // them: the database goes with the server when the run ends, and a CI run's with it.
-        if end.failed()
-            && config::keep_failed_db()
-            && let Some(dir) = end.artifacts_dir()
-        {
-            let path = dir.join(format!("database-{}.sql", self.name));
-            let dumped = match std::fs::create_dir_all(dir) {
-                Ok(()) => dump(&self.server, &self.name, &path).await,
-                Err(e) => Err(format!("cannot create {}: {e}", dir.display())),
-            };
-            if let Err(why) = dumped {
-                let _ = std::fs::write(&path, format!("-- no dump of {}: {why}\n", self.name));
-                eprintln!(
-                    "harness: cannot dump the failed test's database {}: {why}",
-                    self.name
-                );
-            }
-        }
-        self::end(&self.server, &self.name, &self.url, end.failed()).await
+        // Dumped beside the test's other artifacts (a browser's report links it): the database
+        // goes with the server when the run ends, and a CI run's with it.
+        self::end(
+            &self.server,
+            &self.name,
+            &self.url,
+            end.failed(),
+            end.test(),
+            end.artifacts_dir(),
+        )
+        .await
     }
 }
 

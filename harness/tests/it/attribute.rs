@@ -201,12 +201,51 @@ async fn the_outcome_decides_whether_the_databases_are_kept(_warm: TestDatabase)
             );
             assert!(text.contains("URL postgres://"), "{text}");
             assert!(text.contains(says), "{outcome}: {text}");
+            post_mortem_of(&names, &text).await;
         } else {
             assert!(!text.contains("kept database"), "{text}");
             let left = dropped_in_the_background(&names).await;
             assert!(left.is_empty(), "{outcome}: {left:?} left: {text}");
         }
     }
+}
+
+/// A failed test's kept databases: each dumped into its artifacts directory, and the printed
+/// command's file connects to it while the run lasts, though no password is printed.
+async fn post_mortem_of(names: &[&str], text: &str) {
+    let server = PostgresServer::shared().await.unwrap();
+    assert!(!text.contains(server.password()), "a password printed: {text}");
+    let dir = harness::artifacts::root().join("attribute__helper_outcome");
+    for name in names {
+        let dump = std::fs::read_to_string(dir.join(format!("database-{name}.sql")))
+            .unwrap_or_else(|e| panic!("no dump of {name} ({e}): {text}"));
+        assert!(dump.contains("CREATE TABLE public.notes"), "{dump}");
+        if server.backend() == harness::Backend::External {
+            // The user's server, with the user's credentials: no file holds them.
+            assert!(text.contains("connect with HARNESS_POSTGRES_URL's credentials"), "{text}");
+            continue;
+        }
+        let file = text
+            .lines()
+            .filter_map(|l| l.split_once("psql \"$(cat ")?.1.strip_suffix(")\""))
+            .find(|file| file.ends_with(&format!("{name}.url")))
+            .unwrap_or_else(|| panic!("no command to connect to {name}: {text}"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{file} is readable by others");
+        }
+        let url = std::fs::read_to_string(file).unwrap();
+        let mut conn = PgConnection::connect(&url).await.unwrap();
+        let (current,): (String,) = sqlx::query_as("SELECT current_database()")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(current, *name);
+        conn.close().await.unwrap();
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Which of `names` still exist once the run's database pool has had its chance to drop them: a
