@@ -4,7 +4,6 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use harness::{FixtureError, PerRun};
 
@@ -51,6 +50,7 @@ async fn helper_uses_the_marker(marker: PerRun<Marker>) {
 fn set_up_once_per_run_and_torn_down_after_the_run_is_killed() {
     use std::io::BufReader;
     use std::os::unix::process::CommandExt as _;
+    use std::process::{Command, Stdio};
     use std::time::Duration;
 
     use crate::child::{ScratchDir, eventually, nothing_runs_under, wait_for_line};
