@@ -2,30 +2,7 @@
 //! remote WebDriver's answer.
 
 use harness_core::config;
-use harness_core::doctor::block_on;
-
-/// A line of the report, as the core's `Check` has it (whose fields cannot be set from here).
-struct Check {
-    what: String,
-    ok: bool,
-    detail: String,
-    fix: Option<String>,
-}
-
-/// Check the browser the run would drive, adding a line per finding to `checks`; whether browser
-/// tests can run (a matching local pair, a reachable remote WebDriver, or an explicit
-/// `HARNESS_BROWSER=skip`).
-#[doc(hidden)]
-pub fn examine(checks: &mut Vec<harness_core::doctor::Check>) -> bool {
-    let mut found = Vec::new();
-    let ready = examine_into(&mut found);
-    checks.extend(
-        found
-            .into_iter()
-            .map(|c| harness_core::doctor::Check::new(&c.what, c.ok, &c.detail, c.fix)),
-    );
-    ready
-}
+use harness_core::doctor::{Check, block_on};
 
 /// The first line a program prints for `--version`.
 fn version_of(program: &std::path::Path) -> Option<String> {
@@ -40,19 +17,23 @@ fn version_of(program: &std::path::Path) -> Option<String> {
         .filter(|l| !l.is_empty())
 }
 
-fn examine_into(checks: &mut Vec<Check>) -> bool {
+/// Check the browser the run would drive, adding a line per finding to `checks`; whether browser
+/// tests can run (a matching local pair, a reachable remote WebDriver, or an explicit
+/// `HARNESS_BROWSER=skip`).
+#[doc(hidden)]
+pub fn examine(checks: &mut Vec<Check>) -> bool {
     let settings = config::current();
     if settings.browser == config::BrowserChoice::Skip {
-        checks.push(Check {
-            what: "browser".into(),
-            ok: true,
-            detail: format!(
+        checks.push(Check::new(
+            "browser",
+            true,
+            &format!(
                 "{}=skip: browser tests fail at once; a run without a browser leaves them out by \
                  name (the harness README's \"Skipping browser tests\")",
                 config::BROWSER
             ),
-            fix: None,
-        });
+            None,
+        ));
         return true;
     }
     if let Some(url) = &settings.webdriver_url {
@@ -61,18 +42,18 @@ fn examine_into(checks: &mut Vec<Check>) -> bool {
         let reached = block_on(probe.wait(std::time::Duration::from_secs(3)))
             .ok_or_else(|| "no async runtime could be made".to_owned())
             .and_then(|reached| reached.map_err(|e| harness_core::error_chain(&e)));
-        checks.push(Check {
-            what: "remote webdriver".into(),
-            ok: reached.is_ok(),
-            detail: match &reached {
+        checks.push(Check::new(
+            "remote webdriver",
+            reached.is_ok(),
+            &match &reached {
                 Ok(()) => format!("{status} answers"),
                 Err(e) => e.clone(),
             },
-            fix: Some(format!(
+            Some(format!(
                 "start the WebDriver server, or unset {}",
                 config::WEBDRIVER_URL
             )),
-        });
+        ));
         return reached.is_ok();
     }
     let firefox_wanted = settings.browser == config::BrowserChoice::Firefox;
@@ -90,27 +71,22 @@ fn examine_into(checks: &mut Vec<Check>) -> bool {
     ] {
         checks.push(match found {
             Ok(path) => found_check(what, path, version.as_deref()),
-            Err(e) => Check {
-                what: what.into(),
-                ok: false,
-                detail: e.to_string(),
-                fix: Some(hint_of(e)),
-            },
+            Err(e) => Check::new(what, false, &e.to_string(), Some(hint_of(e))),
         });
     }
     let (Some(d), Some(c)) = (driver_version, chrome_version) else {
         return driver.is_ok() && chrome.is_ok();
     };
     let matched = crate::locate::check_versions(&d, &c);
-    checks.push(Check {
-        what: "chromedriver matches chrome".into(),
-        ok: matched.is_ok(),
-        detail: match &matched {
-            Ok(()) => "same major version".into(),
+    checks.push(Check::new(
+        "chromedriver matches chrome",
+        matched.is_ok(),
+        &match &matched {
+            Ok(()) => "same major version".to_owned(),
             Err(e) => e.to_string(),
         },
-        fix: Some("install a chromedriver of the browser's major version".into()),
-    });
+        Some("install a chromedriver of the browser's major version".into()),
+    ));
     matched.is_ok()
 }
 
@@ -127,22 +103,17 @@ fn examine_firefox(checks: &mut Vec<Check>, wanted: bool) -> bool {
             Ok(path) => found_check(what, &path, version_of(&path).as_deref()),
             Err(e) if wanted => {
                 ready = false;
-                Check {
-                    what: what.into(),
-                    ok: false,
-                    detail: e.to_string(),
-                    fix: Some(hint_of(&e)),
-                }
+                Check::new(what, false, &e.to_string(), Some(hint_of(&e)))
             }
-            Err(e) => Check {
-                what: what.into(),
-                ok: true,
-                detail: format!(
+            Err(e) => Check::new(
+                what,
+                true,
+                &format!(
                     "not found, needed for {}=firefox only: {e}",
                     config::BROWSER
                 ),
-                fix: None,
-            },
+                None,
+            ),
         });
     }
     ready
@@ -150,16 +121,16 @@ fn examine_firefox(checks: &mut Vec<Check>, wanted: bool) -> bool {
 
 /// A program that was found, with its version.
 fn found_check(what: &str, path: &std::path::Path, version: Option<&str>) -> Check {
-    Check {
-        what: what.into(),
-        ok: true,
-        detail: format!(
+    Check::new(
+        what,
+        true,
+        &format!(
             "{} ({})",
             version.unwrap_or("version unknown"),
             path.display()
         ),
-        fix: None,
-    }
+        None,
+    )
 }
 
 /// The hint at the end of an error's text, alone.
