@@ -16,8 +16,10 @@ pub fn root() -> PathBuf {
         .join("harness-artifacts")
 }
 
-/// The directory of a test's artifacts (a second browser of the same test gets a sibling).
+/// The directory of a test's artifacts (a second browser of the same test gets a sibling), with
+/// what an earlier run of the test left there removed first.
 pub(crate) fn test_dir(test: &str) -> PathBuf {
+    clear_earlier(test);
     root().join(safe_name(test))
 }
 

@@ -371,21 +371,8 @@ async fn keep_for_post_mortem(
         .as_deref()
         .and_then(std::path::Path::parent)
         .map(|server_dir| server_dir.join("kept").join(format!("{name}.url")))
-        .filter(|file| write_private(file, url).is_ok());
+        .filter(|file| crate::workdir::write_private(file, url).is_ok());
     PostMortem { dump, url_file }
-}
-
-/// Write `text` into a new file only this user can read.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
 }
 
 fn report_kept(server: &PostgresServer, name: &str, url: &str, test: &str, kept: &PostMortem) {
@@ -427,14 +414,10 @@ async fn end(
     artifacts: Option<&std::path::Path>,
 ) {
     if failed && config::keep_failed_db() {
-        let dir = match artifacts {
-            Some(dir) => dir.to_path_buf(),
-            None => {
-                // What an earlier run of the test left there would mislead.
-                crate::artifacts::clear_earlier(test);
-                crate::artifacts::test_dir(test)
-            }
-        };
+        let dir = artifacts.map_or_else(
+            || crate::artifacts::test_dir(test),
+            std::path::Path::to_path_buf,
+        );
         let kept = keep_for_post_mortem(server, name, url, &dir).await;
         report_kept(server, name, url, test, &kept);
         return;

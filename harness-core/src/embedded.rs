@@ -126,15 +126,10 @@ fn init_cluster(binaries: &PgBinaries, data_dir: &Path) -> Result<(), ProvisionE
     let _ = fs::remove_file(&pwfile);
     ProvisionError::check_initdb(data_dir.to_owned(), output)?;
     let path = data_dir.join(PASSWORD_FILE);
-    fs::write(&path, password).map_err(|source| ProvisionError::Io {
+    crate::workdir::write_private(&path, &password).map_err(|source| ProvisionError::Io {
         path: path.clone(),
         source,
     })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = fs::set_permissions(&path, fs::Permissions::from_mode(0o600));
-    }
     chown(&path, owner)
 }
 

@@ -225,10 +225,8 @@ impl Scope {
     }
 
     pub(crate) fn artifacts_dir(&self) -> &Path {
-        self.artifacts.get_or_init(|| {
-            crate::artifacts::clear_earlier(&self.test);
-            crate::artifacts::test_dir(&self.test)
-        })
+        self.artifacts
+            .get_or_init(|| crate::artifacts::test_dir(&self.test))
     }
 
     /// End everything the test left: what it held first (dropping it hands over its parts'

@@ -97,6 +97,24 @@ fn user_tag() -> String {
     }
 }
 
+/// Write `text` into a file only this user can read (a password, a URL holding one), making its
+/// directory if needed: created so, never readable by others for a moment, and made so if it
+/// was there already.
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(text.as_bytes())
+}
+
 /// A stable 64-bit FNV-1a hash: names derived from it (templates, labels) must agree between
 /// processes and across builds, which `DefaultHasher` does not promise.
 pub fn stable_hash(parts: &[&[u8]]) -> u64 {
