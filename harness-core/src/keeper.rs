@@ -297,6 +297,17 @@ pub enum KeeperError {
     Timeout(Duration),
 }
 
+/// The path that runs this very binary (a keeper, a run fixture's teardown entry). On Linux,
+/// /proc/self/exe still runs it after cargo rebuilt (replaced) it on disk during the run; the path
+/// std reports would then name the new file, or none.
+pub(crate) fn this_binary() -> std::io::Result<PathBuf> {
+    if cfg!(target_os = "linux") {
+        Ok(PathBuf::from("/proc/self/exe"))
+    } else {
+        std::env::current_exe()
+    }
+}
+
 /// Start a keeper for `spec`, detached from this process, and return once it has either started
 /// its child (the report) or failed (its log). The caller holds the resource's start lock.
 #[doc(hidden)]
@@ -312,14 +323,7 @@ pub fn spawn(spec: &KeeperSpec, deadline: Duration) -> Result<KeeperReport, Keep
     let _ = fs::remove_file(files.quit());
     let log = File::create(files.keeper_log()).map_err(files_error)?;
     let log2 = log.try_clone().map_err(files_error)?;
-    // On Linux, /proc/self/exe still runs this very binary after cargo rebuilt (replaced) it on
-    // disk during the run; the path std reports would then name the new file, or none.
-    let exe = if cfg!(target_os = "linux") {
-        std::path::PathBuf::from("/proc/self/exe")
-    } else {
-        std::env::current_exe().map_err(KeeperError::Start)?
-    };
-    let mut command = Command::new(exe);
+    let mut command = Command::new(this_binary().map_err(KeeperError::Start)?);
     // Arguments a libtest binary or a CLI rejects or matches nothing with: should the constructor
     // be missing, the re-executed binary exits instead of running the tests again.
     command
@@ -569,18 +573,25 @@ fn run_teardown(spec: &ChildSpec) {
         Ok(teardown) => teardown,
         Err(e) => return log(format!("cannot run the teardown: {e}")),
     };
+    match exited_within(&mut teardown, TEARDOWN_LIMIT) {
+        Some(status) => log(format!("the teardown ended: {status}")),
+        None => {
+            log(format!(
+                "the teardown ran past {TEARDOWN_LIMIT:?}: ending it"
+            ));
+            stop_child(&mut teardown, false);
+        }
+    }
+}
+
+/// How `child` exited, if it does within `limit` (`None` too if its state cannot be read).
+fn exited_within(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
     let started = Instant::now();
     loop {
-        match teardown.try_wait() {
-            Ok(Some(status)) => return log(format!("the teardown ended: {status}")),
-            Ok(None) if started.elapsed() < TEARDOWN_LIMIT => std::thread::sleep(POLL),
-            _ => {
-                log(format!(
-                    "the teardown ran past {TEARDOWN_LIMIT:?}: ending it"
-                ));
-                stop_child(&mut teardown, false);
-                return;
-            }
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if started.elapsed() < limit => std::thread::sleep(Duration::from_millis(5)),
+            _ => return None,
         }
     }
 }
@@ -675,12 +686,8 @@ fn stop_process(child: &mut Child, interrupt: bool) {
         return;
     }
     process::request_stop(child.id(), interrupt);
-    let asked = Instant::now();
-    while asked.elapsed() < STOP_GRACE {
-        if matches!(child.try_wait(), Ok(Some(_))) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    if exited_within(child, STOP_GRACE).is_some() {
+        return;
     }
     log(format!(
         "the child did not stop within {STOP_GRACE:?}: killing it"

@@ -6,7 +6,6 @@
 
 use std::future::Future;
 use std::ops::Deref;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -123,13 +122,8 @@ impl<T: RunFixture + RunFixtureEntry> PerRun<T> {
 fn teardown_entry<T: RunFixtureEntry>(
     files: &keeper::ResourceFiles,
 ) -> Result<ChildSpec, FixtureError> {
-    // The keeper runs it: on Linux its own binary is this one, even if cargo rebuilt the file
-    // on disk during the run.
-    let program = if cfg!(target_os = "linux") {
-        PathBuf::from("/proc/self/exe")
-    } else {
-        std::env::current_exe()?
-    };
+    // Run by the keeper, which is this binary too.
+    let program = keeper::this_binary()?;
     // libtest's names leave the crate out.
     let name = T::ENTRY.split_once("::").map_or(T::ENTRY, |(_, path)| path);
     Ok(ChildSpec::new(
