@@ -203,135 +203,154 @@ enum Ending {
     Signal(i32),
 }
 
-/// The backends to try: the run's own when it names one (each CI pass names one; a machine
-/// without Docker names `local`), else both.
-fn backends_under_test() -> Vec<&'static str> {
-    match std::env::var(harness::env::POSTGRES).as_deref() {
-        Ok("local") => vec!["local"],
-        Ok("docker") => vec!["docker"],
-        _ => vec!["local", "docker"],
-    }
-}
-
 fn port_of(url: &str) -> Option<u16> {
     url.rsplit_once(':')?.1.trim_end_matches('/').parse().ok()
 }
 
-fn end_everything_and_check(ending: Ending) {
-    for backend in backends_under_test() {
-        let scratch = ScratchDir::new(&format!("stack-{backend}"));
-        let mut command = helper("helper_hold_everything");
-        command
-            .env(harness::env::POSTGRES, backend)
-            .env("HARNESS_DIR", &scratch.0)
-            .env("HARNESS_DATA_DIR", scratch.0.join("data"))
-            .env(
-                "HELPER_END",
-                if ending == Ending::Panic {
-                    "panic"
-                } else {
-                    "exit"
-                },
-            )
-            .stderr(std::process::Stdio::inherit());
-        let (mut child, out, ready) = spawn_ready(command);
-        let (port, driver) = ready.split_once(' ').unwrap();
-        let port: u16 = port.parse().unwrap();
-        let containers = if backend == "docker" {
-            let ids = containers_publishing(port);
-            assert_eq!(ids.len(), 1, "one container publishes {port}: {ids:?}");
-            ids
-        } else {
-            Vec::new()
-        };
-        let driver_port = port_of(driver);
-        // Chrome's own temp dir (its singleton socket's), outside the harness dir.
-        let mut chrome_temp = None;
-        if driver_port.is_some() {
-            let running = processes_mentioning(&scratch.0);
-            for program in ["chromedriver", "--remote-debugging-port"] {
-                assert!(
-                    running.iter().any(|p| p.contains(program)),
-                    "{program} runs while its test does: {running:?}"
-                );
-            }
-            chrome_temp = std::fs::read_dir(scratch.0.join("runs"))
-                .into_iter()
-                .flatten()
-                .flatten()
-                .flat_map(|run| {
-                    std::fs::read_dir(run.path())
-                        .into_iter()
-                        .flatten()
-                        .flatten()
-                })
-                .find_map(|res| std::fs::read_link(res.path().join("profile/SingletonSocket")).ok())
-                .and_then(|socket| socket.parent().map(std::path::Path::to_path_buf));
+fn end_everything_and_check(ending: Ending, backend: &str) {
+    let scratch = ScratchDir::new(&format!("stack-{backend}"));
+    let mut command = helper("helper_hold_everything");
+    command
+        .env(harness::env::POSTGRES, backend)
+        .env("HARNESS_DIR", &scratch.0)
+        .env("HARNESS_DATA_DIR", scratch.0.join("data"))
+        .env(
+            "HELPER_END",
+            if ending == Ending::Panic {
+                "panic"
+            } else {
+                "exit"
+            },
+        )
+        .stderr(std::process::Stdio::inherit());
+    let (mut child, out, ready) = spawn_ready(command);
+    let (port, driver) = ready.split_once(' ').unwrap();
+    let port: u16 = port.parse().unwrap();
+    let containers = if backend == "docker" {
+        let ids = containers_publishing(port);
+        assert_eq!(ids.len(), 1, "one container publishes {port}: {ids:?}");
+        ids
+    } else {
+        Vec::new()
+    };
+    let driver_port = port_of(driver);
+    // Chrome's own temp dir (its singleton socket's), outside the harness dir.
+    let mut chrome_temp = None;
+    if driver_port.is_some() {
+        let running = processes_mentioning(&scratch.0);
+        for program in ["chromedriver", "--remote-debugging-port"] {
             assert!(
-                chrome_temp.as_ref().is_some_and(|t| t.is_dir()),
-                "{chrome_temp:?}"
+                running.iter().any(|p| p.contains(program)),
+                "{program} runs while its test does: {running:?}"
             );
         }
+        chrome_temp = std::fs::read_dir(scratch.0.join("runs"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .flat_map(|run| {
+                std::fs::read_dir(run.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .find_map(|res| std::fs::read_link(res.path().join("profile/SingletonSocket")).ok())
+            .and_then(|socket| socket.parent().map(std::path::Path::to_path_buf));
+        assert!(
+            chrome_temp.as_ref().is_some_and(|t| t.is_dir()),
+            "{chrome_temp:?}"
+        );
+    }
 
-        match ending {
-            Ending::Exit | Ending::Panic => {
-                drop(child.stdin.take());
-                let status = child.wait().unwrap();
-                assert_eq!(status.success(), ending == Ending::Exit, "{status}");
-            }
-            Ending::Signal(sig) => signal(&mut child, sig),
+    match ending {
+        Ending::Exit | Ending::Panic => {
+            drop(child.stdin.take());
+            let status = child.wait().unwrap();
+            assert_eq!(status.success(), ending == Ending::Exit, "{status}");
         }
-        drop(out);
+        Ending::Signal(sig) => signal(&mut child, sig),
+    }
+    drop(out);
 
-        assert_nothing_left(&scratch.0, port);
-        eventually(CLEANUP, || {
-            if let Some(p) = driver_port
-                && TcpStream::connect(("127.0.0.1", p)).is_ok()
-            {
-                return Err(format!("chromedriver still listens on {p}"));
-            }
-            if let Some(temp) = chrome_temp.as_ref().filter(|t| t.exists()) {
-                return Err(format!(
-                    "Chrome's temp dir {} is still there",
-                    temp.display()
-                ));
-            }
-            match containers.iter().find(|id| container_exists(id)) {
-                Some(id) => Err(format!("container {id} is still there")),
-                None => Ok(()),
-            }
-        });
-        if ending == Ending::Panic && driver_port.is_some() {
-            let dir = harness::browser::artifacts_root().join("child__helper_hold_everything");
-            let summary = std::fs::read_to_string(dir.join("failure.txt"))
-                .unwrap_or_else(|e| panic!("no artifacts of the panicking test: {e}"));
-            assert!(summary.contains("the test panicked"), "{summary}");
-            let _ = std::fs::remove_dir_all(&dir);
+    assert_nothing_left(&scratch.0, port);
+    eventually(CLEANUP, || {
+        if let Some(p) = driver_port
+            && TcpStream::connect(("127.0.0.1", p)).is_ok()
+        {
+            return Err(format!("chromedriver still listens on {p}"));
         }
+        if let Some(temp) = chrome_temp.as_ref().filter(|t| t.exists()) {
+            return Err(format!(
+                "Chrome's temp dir {} is still there",
+                temp.display()
+            ));
+        }
+        match containers.iter().find(|id| container_exists(id)) {
+            Some(id) => Err(format!("container {id} is still there")),
+            None => Ok(()),
+        }
+    });
+    if ending == Ending::Panic && driver_port.is_some() {
+        let dir = harness::browser::artifacts_root().join("child__helper_hold_everything");
+        let summary = std::fs::read_to_string(dir.join("failure.txt"))
+            .unwrap_or_else(|e| panic!("no artifacts of the panicking test: {e}"));
+        assert!(summary.contains("the test panicked"), "{summary}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
+// Each ending on each backend: the local one here, the docker one in `docker` (which a machine
+// without Docker leaves out by its name, as the README says).
 #[test]
 fn everything_goes_when_its_test_exits() {
-    end_everything_and_check(Ending::Exit);
+    end_everything_and_check(Ending::Exit, "local");
 }
 
 #[test]
 fn everything_goes_when_its_test_panics() {
-    end_everything_and_check(Ending::Panic);
+    end_everything_and_check(Ending::Panic, "local");
 }
 
 #[test]
 fn everything_goes_when_its_test_is_interrupted() {
-    end_everything_and_check(Ending::Signal(libc::SIGINT));
+    end_everything_and_check(Ending::Signal(libc::SIGINT), "local");
 }
 
 #[test]
 fn everything_goes_when_its_test_is_terminated() {
-    end_everything_and_check(Ending::Signal(libc::SIGTERM));
+    end_everything_and_check(Ending::Signal(libc::SIGTERM), "local");
 }
 
 #[test]
 fn everything_goes_when_its_test_is_killed() {
-    end_everything_and_check(Ending::Signal(libc::SIGKILL));
+    end_everything_and_check(Ending::Signal(libc::SIGKILL), "local");
+}
+
+mod docker {
+    use super::{Ending, end_everything_and_check};
+
+    #[test]
+    fn everything_goes_when_its_test_exits() {
+        end_everything_and_check(Ending::Exit, "docker");
+    }
+
+    #[test]
+    fn everything_goes_when_its_test_panics() {
+        end_everything_and_check(Ending::Panic, "docker");
+    }
+
+    #[test]
+    fn everything_goes_when_its_test_is_interrupted() {
+        end_everything_and_check(Ending::Signal(libc::SIGINT), "docker");
+    }
+
+    #[test]
+    fn everything_goes_when_its_test_is_terminated() {
+        end_everything_and_check(Ending::Signal(libc::SIGTERM), "docker");
+    }
+
+    #[test]
+    fn everything_goes_when_its_test_is_killed() {
+        end_everything_and_check(Ending::Signal(libc::SIGKILL), "docker");
+    }
 }
