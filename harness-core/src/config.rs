@@ -29,6 +29,14 @@ pub const DB_POOL: &str = "HARNESS_DB_POOL";
 pub const TIMINGS: &str = "HARNESS_TIMINGS";
 /// How long a server may take to come up (default 60 s).
 pub const STARTUP_TIMEOUT: &str = "HARNESS_STARTUP_TIMEOUT";
+/// A duration: the run's shared servers (Postgres, services, chromedriver and its Chromes) stay
+/// that long after the run, idle, for a look at a failed test's database; `harness down` ends
+/// them sooner. The next run starts its own.
+pub const KEEP: &str = "HARNESS_KEEP";
+/// A duration: warm runs. The run's shared servers, templates and Chromes outlive it by that
+/// long, idle, and the next run in the same target directory adopts them instead of starting its
+/// own; `harness down` ends them sooner.
+pub const LINGER: &str = "HARNESS_LINGER";
 
 /// Which browser the tests drive: `chrome` (the default) or `firefox`; `skip` makes every test
 /// that asks for a browser fail, saying how to leave browser tests out by name instead.
@@ -79,7 +87,7 @@ pub struct Variable {
 }
 
 const FLAG: &str = "1, true, yes or on; 0, false, no or off";
-const DURATION: &str = "a duration: 500ms, 5s, 2.5s, 2m, or plain seconds";
+const DURATION: &str = "a duration: 500ms, 5s, 2.5s, 2m, 1h, or plain seconds";
 const COUNT: &str = "a count from 0 to 64";
 const PATH: &str = "a path";
 const TEXT: &str = "any text";
@@ -129,6 +137,16 @@ pub const VARIABLES: &[Variable] = &[
     Variable {
         name: STARTUP_TIMEOUT,
         default: "`60s`",
+        accepts: DURATION,
+    },
+    Variable {
+        name: KEEP,
+        default: "unset",
+        accepts: DURATION,
+    },
+    Variable {
+        name: LINGER,
+        default: "unset",
         accepts: DURATION,
     },
     Variable {
@@ -242,6 +260,10 @@ pub struct Settings {
     pub db_pool: Option<usize>,
     /// `HARNESS_STARTUP_TIMEOUT`.
     pub startup_timeout: Duration,
+    /// `HARNESS_KEEP`; `None` when unset or zero.
+    pub keep: Option<Duration>,
+    /// `HARNESS_LINGER`; `None` when unset or zero.
+    pub linger: Option<Duration>,
     /// `HARNESS_CHROMEDRIVER`.
     pub chromedriver: Option<PathBuf>,
     /// `HARNESS_CHROME`.
@@ -391,6 +413,8 @@ impl Settings {
             keep_failed_db: r.flag(KEEP_FAILED_DB, true),
             db_pool: r.count(DB_POOL),
             startup_timeout: r.duration(STARTUP_TIMEOUT, Duration::from_secs(60)),
+            keep: r.parsed(KEEP, parse_duration).filter(|d| !d.is_zero()),
+            linger: r.parsed(LINGER, parse_duration).filter(|d| !d.is_zero()),
             chromedriver: r.path(CHROMEDRIVER),
             chrome: r.path(CHROME),
             webdriver_url: r.parsed(WEBDRIVER_URL, |v| {
@@ -468,7 +492,7 @@ fn parse_flag(text: &str) -> Option<bool> {
     }
 }
 
-/// A duration as people write it: `5s`, `500ms`, `1.5s`, `2m`, or plain seconds.
+/// A duration as people write it: `5s`, `500ms`, `1.5s`, `2m`, `1h`, or plain seconds.
 fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
@@ -480,6 +504,7 @@ fn parse_duration(text: &str) -> Option<Duration> {
         "ms" => number / 1000.0,
         "s" => number,
         "m" | "min" => number * 60.0,
+        "h" => number * 3600.0,
         _ => return None,
     };
     Duration::try_from_secs_f64(seconds).ok()
@@ -550,6 +575,13 @@ mod tests {
             Duration::from_secs(120)
         );
         assert_eq!(parse_duration("1.5"), Some(Duration::from_millis(1500)));
+        // Keeping and lingering: a duration, zero as off.
+        let s = with(&[(KEEP, "1h"), (LINGER, "0")]).unwrap();
+        assert_eq!((s.keep, s.linger), (Some(Duration::from_secs(3600)), None));
+        assert_eq!(
+            with(&[(LINGER, "10m")]).unwrap().linger,
+            Some(Duration::from_secs(600))
+        );
         for bad in ["soon", "5 parsecs", "-1s"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
@@ -593,6 +625,6 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), all);
-        assert_eq!(all, 21);
+        assert_eq!(all, 23);
     }
 }

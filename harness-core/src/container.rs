@@ -216,6 +216,7 @@ pub(crate) async fn start(
         remove: Vec::new(),
         private,
         teardown: None,
+        linger: None,
     };
     let image = request.image.clone();
     keeper::spawn(&spec, request.startup_timeout).map_err(|source| ContainerError::Keeper {

@@ -382,7 +382,7 @@ fn report_kept(server: &PostgresServer, name: &str, url: &str, test: &str, kept:
     };
     let connect = match &kept.url_file {
         Some(file) => format!(
-            "connect while the run lasts: psql \"$(cat {})\"",
+            "connect while it is kept: psql \"$(cat {})\"",
             file.display()
         ),
         None => format!(
@@ -391,11 +391,16 @@ fn report_kept(server: &PostgresServer, name: &str, url: &str, test: &str, kept:
         ),
     };
     eprintln!(
-        "harness: test failed; kept database {name} (of {test}) on {} ({}) until the run ends; URL {}{}\n\
+        "harness: test failed; kept database {name} (of {test}) on {} ({}) {}; URL {}{}\n\
          harness:   {dump}\n\
          harness:   {connect}",
         server.description(),
         server.backend(),
+        match crate::workdir::Run::current().linger {
+            Some(linger) =>
+                format!("for {linger:?} after the run ends (`harness down` ends it sooner)"),
+            None => format!("until the run ends ({}=10m keeps it after)", config::KEEP),
+        },
         redact(url),
         // A test whose connection was reset learns here that the server crashed, and why.
         server_says(&server.last_complaint())

@@ -182,6 +182,7 @@ async fn run_server(
         remove: Vec::new(),
         private: false,
         teardown: None,
+        linger: None,
     };
     let child = local::start_under_keeper(&spec, &data_dir, &log).await?;
     Ok((port.port(), child))

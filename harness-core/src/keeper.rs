@@ -60,6 +60,11 @@ pub struct KeeperSpec {
     /// resource's state is still there: a run-scoped fixture's teardown.
     #[serde(default)]
     pub(crate) teardown: Option<ChildSpec>,
+    /// How long the resource outlives its run, idle, for the next run to adopt or a person to
+    /// look at: set when the spec is written, from the run's `HARNESS_LINGER` or `HARNESS_KEEP`,
+    /// never for a private resource.
+    #[serde(default)]
+    pub(crate) linger: Option<Duration>,
 }
 
 /// How long a run-scoped fixture's teardown may take before the keeper ends it.
@@ -133,6 +138,7 @@ impl KeeperSpec {
             remove: Vec::new(),
             private,
             teardown: None,
+            linger: None,
         }
     }
 }
@@ -256,7 +262,15 @@ pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<
 /// should this process die before the keeper runs.
 pub(crate) fn write_spec(spec: &KeeperSpec) -> std::io::Result<()> {
     fs::create_dir_all(spec.files.dir())?;
-    let bytes = serde_json::to_vec_pretty(spec).map_err(std::io::Error::other)?;
+    let spec = KeeperSpec {
+        linger: if spec.private {
+            None
+        } else {
+            crate::workdir::Run::current().linger
+        },
+        ..spec.clone()
+    };
+    let bytes = serde_json::to_vec_pretty(&spec).map_err(std::io::Error::other)?;
     write_atomically(&spec.files.spec(), &bytes)
 }
 
@@ -467,6 +481,8 @@ fn keeper_main(spec_path: &Path) -> i32 {
             return 1;
         }
     };
+    // Since when the run has been over with nothing using the resource, when it lingers.
+    let mut idle_since: Option<Instant> = None;
     let ending = loop {
         std::thread::sleep(POLL);
         if files.quit().exists() {
@@ -481,22 +497,48 @@ fn keeper_main(spec_path: &Path) -> i32 {
         // An exclusive lock succeeds only when no process holds a lease.
         if lease.try_lock().is_ok() {
             if spec.runner.is_none_or(|pid| !process::is_alive(pid)) {
-                // Keep the lease locked while cleaning so no process starts using a dying resource.
-                break Ending::RunOver;
+                let Some(linger) = spec.linger else {
+                    // Keep the lease locked while cleaning so no process starts using a dying
+                    // resource.
+                    break Ending::RunOver;
+                };
+                let since = *idle_since.get_or_insert_with(|| {
+                    log(format!(
+                        "the run is over: lingering for {linger:?} unless used"
+                    ));
+                    Instant::now()
+                });
+                if since.elapsed() >= linger {
+                    break Ending::RunOver;
+                }
+            } else {
+                idle_since = None;
             }
             let _ = lease.unlock();
+        } else if idle_since.take().is_some() {
+            log("in use again");
         }
     };
+    // Asked to end after its run (`harness down`): as if the run were over, the lease kept locked.
+    let ending = match ending {
+        Ending::Asked
+            if spec.runner.is_none_or(|pid| !process::is_alive(pid))
+                && lease.try_lock().is_ok() =>
+        {
+            Ending::RunOver
+        }
+        other => other,
+    };
     log(format!("ending: {ending:?}"));
-    let lingers = !(ending == Ending::RunOver || spec.private);
+    let run_goes_on = !(ending == Ending::RunOver || spec.private);
     // A child that died by itself (Postgres of a full disk, say) told why in its log: the run's
     // tests quote it in their errors, so it stays until the run is over.
     let keep = match (&ending, &spec.child) {
-        (Ending::ChildExited, Some(child)) if lingers => Some(child.log.as_path()),
+        (Ending::ChildExited, Some(child)) if run_goes_on => Some(child.log.as_path()),
         _ => None,
     };
     clean_up_keeping(&spec, child.as_mut(), keep);
-    if !lingers {
+    if !run_goes_on {
         drop(lease);
         drop(keeper_lock);
         remove_run_files(files);

@@ -35,6 +35,7 @@ mod docker_engine;
 pub mod doctor;
 mod embedded;
 pub mod keeper;
+pub mod lingering;
 pub mod migrate;
 #[doc(hidden)]
 pub mod net;
@@ -66,8 +67,9 @@ pub mod env {
     pub use crate::config::{
         BROWSER, BROWSER_POOL, BROWSER_REUSE, BrowserChoice, CHROME, CHROMEDRIVER, DATA_DIR,
         DB_POOL, DEFAULT_POSTGRES_IMAGE, DIR, EXPECT_TIMEOUT, FIREFOX, GECKODRIVER, JS_COVERAGE,
-        KEEP_FAILED_DB, PG_BIN, POSTGRES, POSTGRES_IMAGE, POSTGRES_URL, PostgresChoice,
-        STARTUP_TIMEOUT, STEP_SCREENSHOTS, TIMINGS, VARIABLES, Variable, WEBDRIVER_URL,
+        KEEP, KEEP_FAILED_DB, LINGER, PG_BIN, POSTGRES, POSTGRES_IMAGE, POSTGRES_URL,
+        PostgresChoice, STARTUP_TIMEOUT, STEP_SCREENSHOTS, TIMINGS, VARIABLES, Variable,
+        WEBDRIVER_URL,
     };
 }
 

@@ -107,6 +107,7 @@ impl<T: RunFixture + RunFixtureEntry> PerRun<T> {
                 remove: Vec::new(),
                 private: false,
                 teardown: Some(teardown_entry::<T>(&files)?),
+                linger: None,
                 files,
             };
             keeper::spawn(&spec, crate::config::startup_timeout())?;

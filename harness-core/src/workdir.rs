@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use crate::config;
 
@@ -22,6 +23,8 @@ pub fn harness_dir() -> &'static Path {
 
 /// Cargo's target directory, found from the running executable (`target/debug/deps/it-…` or
 /// `target/debug/tunix-rt`): the nearest ancestor holding the `CACHEDIR.TAG` cargo writes there.
+/// A program installed elsewhere (`harness` by `cargo install`) finds the `target` of the
+/// project it runs in.
 pub fn target_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
         let dir = PathBuf::from(dir);
@@ -30,36 +33,63 @@ pub fn target_dir() -> Option<PathBuf> {
         }
     }
     let exe = std::env::current_exe().ok()?;
-    exe.ancestors()
+    let beside_exe = exe
+        .ancestors()
         .skip(1)
         .find(|dir| dir.join("CACHEDIR.TAG").is_file())
-        .map(Path::to_path_buf)
+        .map(Path::to_path_buf);
+    beside_exe.or_else(|| {
+        let cwd = std::env::current_dir().ok()?;
+        cwd.ancestors()
+            .map(|dir| dir.join("target"))
+            .find(|target| target.join("CACHEDIR.TAG").is_file())
+    })
 }
 
 /// The run this process belongs to. Under nextest every test process of one `cargo nextest run`
 /// shares `NEXTEST_RUN_ID`, and the runner is our parent; elsewhere (plain `cargo test`, an editor)
-/// the process is a run of its own.
+/// the process is a run of its own. With `HARNESS_LINGER` every run in this harness directory is
+/// one warm run, whose servers the next run adopts.
 #[derive(Debug, Clone)]
 pub struct Run {
     pub id: String,
     /// The process whose death ends the run.
     pub runner: Option<u32>,
+    /// How long the run's shared resources outlive it, idle (`HARNESS_LINGER`, `HARNESS_KEEP`).
+    pub linger: Option<Duration>,
 }
+
+/// The run directory of warm runs (`HARNESS_LINGER`) starts with this.
+pub const WARM_RUN: &str = "warm";
 
 impl Run {
     pub fn current() -> &'static Run {
         static RUN: OnceLock<Run> = OnceLock::new();
-        RUN.get_or_init(|| match std::env::var("NEXTEST_RUN_ID") {
-            Ok(id) if !id.is_empty() => Run {
-                id: sanitize(&id),
-                // An orphaned test process (its runner killed) has been re-parented to init or a
-                // subreaper: no runner holds the run open any more, only leases.
-                runner: crate::process::parent_pid().filter(|pid| *pid > 1),
-            },
-            _ => Run {
-                id: format!("proc-{}", std::process::id()),
-                runner: Some(std::process::id()),
-            },
+        RUN.get_or_init(|| {
+            let settings = config::current();
+            let linger = settings.linger.max(settings.keep);
+            let (id, runner) = match std::env::var("NEXTEST_RUN_ID") {
+                Ok(id) if !id.is_empty() => (
+                    sanitize(&id),
+                    // An orphaned test process (its runner killed) has been re-parented to init or
+                    // a subreaper: no runner holds the run open any more, only leases.
+                    crate::process::parent_pid().filter(|pid| *pid > 1),
+                ),
+                _ => (
+                    format!("proc-{}", std::process::id()),
+                    Some(std::process::id()),
+                ),
+            };
+            // One name per harness directory: a server's data outside it (in /dev/shm) is named
+            // after the run, and two projects' warm runs must not meet there.
+            let id = match settings.linger {
+                Some(_) => format!(
+                    "{WARM_RUN}-{:08x}",
+                    stable_hash(&[harness_dir().to_string_lossy().as_bytes()]) as u32
+                ),
+                None => id,
+            };
+            Run { id, runner, linger }
         })
     }
 

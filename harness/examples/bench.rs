@@ -6,7 +6,9 @@
 //! `cargo run -p e2e-harness --example bench [-- local docker] [--starts N] [--clones N]`
 //!
 //! Each cold start runs in a child process of its own (a run of its own), so the server really is
-//! started and removed every time.
+//! started and removed every time. Warm runs (`HARNESS_LINGER`): runs of one test each, in child
+//! processes sharing a harness directory of their own, the first of which starts the server; the
+//! figure is what each later one waits for its database and its clean-up, from its start.
 
 use harness::sqlx_0_8::TestDatabaseExt as _;
 use std::process::Command;
@@ -47,6 +49,55 @@ async fn child_start(backend: Backend) {
     println!("START_MS {}", ms(started.elapsed()));
 }
 
+/// Child mode: one warm run's test: a database from the (lingering) server, used and closed.
+async fn child_warm(backend: Backend) {
+    let started = Instant::now();
+    let server = PostgresServer::shared_with(backend).await.expect("server");
+    let db = TestDatabase::on(server, &MIGRATOR).await.expect("database");
+    count_notes(&db).await;
+    db.close().await.expect("close");
+    println!("WARM_MS {}", ms(started.elapsed()));
+}
+
+/// `runs` runs of one test each with `HARNESS_LINGER`, in a harness directory of their own that
+/// `harness::lingering::down` (in a child, which sees that directory) empties at the end.
+fn warm_runs(backend: Backend, runs: usize) {
+    let exe = std::env::current_exe().unwrap();
+    let dir = std::env::temp_dir().join(format!("harness-bench-warm-{}", std::process::id()));
+    let child = |mode: &str| {
+        let out = Command::new(&exe)
+            .args([mode, &backend.to_string()])
+            .env_remove("NEXTEST_RUN_ID")
+            .env(harness::env::DIR, &dir)
+            .env(harness::env::LINGER, "2m")
+            .output()
+            .expect("child");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "child failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let mut samples: Vec<f64> = (0..=runs)
+        .map(|_| {
+            let text = child("--child-warm");
+            text.lines()
+                .find_map(|l| l.strip_prefix("WARM_MS ")?.parse().ok())
+                .expect("a WARM_MS line")
+        })
+        .collect();
+    let first = samples.remove(0);
+    println!(
+        "  {:<42} {first:8.1} ms (server start, template, first clone)",
+        "warm runs: the first run's test"
+    );
+    summary("warm runs: a later run's test", &mut samples);
+    child("--child-down");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 async fn measure(backend: Backend, starts: usize, clones: usize) {
     println!("backend {backend}");
     let exe = std::env::current_exe().unwrap();
@@ -69,6 +120,7 @@ async fn measure(backend: Backend, starts: usize, clones: usize) {
         })
         .collect();
     summary("cold server start (cache warm)", &mut cold);
+    warm_runs(backend, starts);
 
     let server = PostgresServer::shared_with(backend).await.expect("server");
     let started = Instant::now();
@@ -183,6 +235,15 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == "--child-start") {
         child_start(backend_named(&args[i + 1])).await;
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--child-warm") {
+        child_warm(backend_named(&args[i + 1])).await;
+        return;
+    }
+    if args.iter().any(|a| a == "--child-down") {
+        let down = harness::lingering::down(Duration::from_secs(60));
+        assert!(down.stuck.is_empty() && down.in_use.is_empty(), "{down:?}");
         return;
     }
     let number = |flag: &str, default: usize| {

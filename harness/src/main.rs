@@ -1,6 +1,7 @@
 //! The harness's command line. `doctor` (`cargo run -p e2e-harness --features browser -- doctor`):
 //! what this machine offers the harness. `js-coverage`: the JavaScript coverage a run's browser
-//! tests collected, merged, written as lcov and gated.
+//! tests collected, merged, written as lcov and gated. `ls` and `down`: the servers kept after
+//! their run (`HARNESS_KEEP`, `HARNESS_LINGER`).
 //!
 //! Arguments are parsed by hand: this binary is built with the library's dependencies, so an
 //! argument parser would land in the dependency tree of every user of the harness.
@@ -9,11 +10,18 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: harness doctor
+       harness ls
+       harness down
        harness js-coverage <raw dir> [--only <script path>]... [--lcov <path>] [--min-lines <percent>] [--min-branches <percent>]
 
 doctor       Reports what this machine offers the harness (Postgres backends, Docker, browser and
              driver), which backend `auto` would choose, and the install line for each missing
              piece. Exits non-zero when the test suite could not run here.
+ls           Lists the servers of this target directory's runs that are still up: a run going
+             on, or kept after it by HARNESS_KEEP or HARNESS_LINGER.
+down         Ends every server kept after its run (HARNESS_KEEP, HARNESS_LINGER) and removes
+             its files, as the end of a run would; a run going on keeps its own. Exits non-zero
+             when one did not end within 60 s.
 js-coverage  Merges the raw JavaScript coverage that browser tests wrote into <raw dir> (run them
              with HARNESS_JS_COVERAGE=<raw dir>, an absolute path), keeps the scripts named by
              --only (their URL's path, e.g. /app.js; all when none is given), prints a summary
@@ -33,10 +41,57 @@ fn main() -> ExitCode {
             }
         }
         Some("js-coverage") => js_coverage::run(&args[1..]),
+        Some("ls") if args.len() == 1 => {
+            let resources = harness::lingering::resources();
+            if resources.is_empty() {
+                println!(
+                    "no servers up under {}",
+                    harness::workdir::harness_dir().display()
+                );
+            }
+            for resource in resources {
+                let what = if resource.in_use { "in use" } else { "idle" };
+                println!("{}  {}  {what}", resource.run, resource.key);
+            }
+            ExitCode::SUCCESS
+        }
+        Some("down") if args.len() == 1 => down(),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn down() -> ExitCode {
+    let report = harness::lingering::down(std::time::Duration::from_secs(60));
+    for resource in &report.ended {
+        println!("ended {} ({})", resource.key, resource.run);
+    }
+    for resource in &report.in_use {
+        println!(
+            "left {} ({}): a run is using it, and ends it when it is over",
+            resource.key, resource.run
+        );
+    }
+    for resource in &report.stuck {
+        eprintln!(
+            "{} ({}) did not end within 60 s: its keeper's log is in {}",
+            resource.key,
+            resource.run,
+            harness::workdir::runs_dir().join(&resource.run).display()
+        );
+    }
+    if report.ended.is_empty() && report.in_use.is_empty() && report.stuck.is_empty() {
+        println!(
+            "nothing kept under {}",
+            harness::workdir::harness_dir().display()
+        );
+    }
+    if report.stuck.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -555,6 +555,7 @@ async fn start(
         },
         private: false,
         teardown: None,
+        linger: None,
     };
     // Written before the data exists, so that a later run knows what to remove should we die now.
     keeper::write_spec(&spec).map_err(|source| ProvisionError::Io {

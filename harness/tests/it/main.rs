@@ -32,6 +32,7 @@ with_every_feature! {
     mod run_fixtures;
     mod security;
     mod services;
+    mod warm;
 
     pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("tests/it/migrations");
     pub static BROKEN_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("tests/it/broken_migrations");

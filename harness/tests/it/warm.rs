@@ -1,0 +1,138 @@
+//! Servers kept after their run: `HARNESS_LINGER` (the next run adopts them), `HARNESS_KEEP` (for
+//! a look, not adopted), and `harness down`, which ends them sooner but leaves a run going on alone.
+#![cfg(target_os = "linux")]
+
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::child::{
+    ScratchDir, containers_publishing, eventually, helper, output_of, spawn_ready,
+};
+use crate::lifecycle::assert_nothing_left;
+
+/// A test process of a run of its own on `backend` under `scratch`, with `vars` set.
+fn run_in(scratch: &ScratchDir, backend: &str, helper_name: &str, vars: &[(&str, &str)]) -> Command {
+    let mut command = helper(helper_name);
+    command
+        .env(harness::env::POSTGRES, backend)
+        .env(harness::env::DIR, &scratch.0)
+        .env(harness::env::DATA_DIR, scratch.0.join("data"))
+        .env_remove(harness::env::KEEP)
+        .env_remove(harness::env::LINGER);
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    command
+}
+
+/// One whole run that takes a database and ends at once; the server's port.
+fn one_run(scratch: &ScratchDir, backend: &str, vars: &[(&str, &str)]) -> u16 {
+    let release = scratch.0.join("release");
+    std::fs::write(&release, b"").unwrap();
+    let mut command = run_in(scratch, backend, "helper_hold_database_briefly", vars);
+    command.env("HELPER_RELEASE", &release);
+    let (mut child, _out, port) = spawn_ready(command);
+    assert!(child.wait().unwrap().success());
+    port.parse().unwrap()
+}
+
+fn harness_cli(scratch: &ScratchDir, command: &str) -> (bool, String) {
+    let mut cli = Command::new(env!("CARGO_BIN_EXE_harness"));
+    cli.arg(command).env(harness::env::DIR, &scratch.0);
+    let output = cli.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+fn listens(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+/// The next run finds the last one's server and uses it; `harness down` leaves it while a run
+/// holds it, and ends it, with everything of the runs', once none does.
+fn warm_runs_adopt_and_down_ends(backend: &str) {
+    let scratch = ScratchDir::new(&format!("warm-{backend}"));
+    let warm = [(harness::env::LINGER, "2m")];
+    let port = one_run(&scratch, backend, &warm);
+    assert!(listens(port), "the server lingers after its run");
+    let container = (backend == "docker").then(|| {
+        let ids = containers_publishing(port);
+        assert_eq!(ids.len(), 1, "one container publishes {port}: {ids:?}");
+        ids[0].clone()
+    });
+
+    // The next run adopts it, and holds it while `down` runs.
+    let (mut holder, out, again) =
+        spawn_ready(run_in(&scratch, backend, "helper_hold_database", &warm));
+    assert_eq!(again.parse::<u16>().unwrap(), port, "the next run adopts the server");
+    let (ok, said) = harness_cli(&scratch, "ls");
+    assert!(ok && said.contains("in use"), "{said}");
+    let (ok, said) = harness_cli(&scratch, "down");
+    assert!(ok && said.contains("a run is using it"), "{said}");
+    assert!(listens(port), "down ended a server a run holds");
+
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success());
+    drop(out);
+    let (ok, said) = harness_cli(&scratch, "down");
+    assert!(ok && said.contains("ended postgres-"), "{said}");
+    assert_nothing_left(&scratch.0, port);
+    if let Some(id) = container {
+        assert!(!crate::child::container_exists(&id), "container {id} is left");
+    }
+    let (ok, said) = harness_cli(&scratch, "down");
+    assert!(ok && said.contains("nothing kept"), "{said}");
+}
+
+#[test]
+fn warm_runs_adopt_the_last_runs_server_and_down_ends_it() {
+    warm_runs_adopt_and_down_ends("local");
+}
+
+/// `HARNESS_KEEP`: the server stays after its run, the next run starts its own, and each ends
+/// by itself when its time is up, leaving nothing.
+#[test]
+fn a_kept_server_outlives_its_run_and_then_ends_by_itself() {
+    let scratch = ScratchDir::new("keep");
+    let keep = [(harness::env::KEEP, "3s")];
+    let first = one_run(&scratch, "local", &keep);
+    assert!(listens(first), "the kept server is there after its run");
+    let second = one_run(&scratch, "local", &keep);
+    assert_ne!(first, second, "a kept server is not adopted by the next run");
+    eventually(Duration::from_secs(20), || {
+        if listens(first) || listens(second) {
+            return Err("a kept server is still up after its time".into());
+        }
+        Ok(())
+    });
+    assert_nothing_left(&scratch.0, first);
+}
+
+/// A bad duration is refused before anything starts.
+#[test]
+fn a_bad_linger_is_refused_before_anything_starts() {
+    let scratch = ScratchDir::new("bad-linger");
+    let (out, _err) = output_of(run_in(
+        &scratch,
+        "local",
+        "helper_report_provision_error",
+        &[(harness::env::LINGER, "a while")],
+    ));
+    assert!(
+        out.contains("HARNESS_LINGER=\"a while\" is not accepted"),
+        "{out}"
+    );
+    assert!(!scratch.0.join("runs").exists(), "a run directory was made");
+}
+
+mod docker {
+    #[test]
+    fn warm_runs_adopt_the_last_runs_server_and_down_ends_it() {
+        super::warm_runs_adopt_and_down_ends("docker");
+    }
+}
