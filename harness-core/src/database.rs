@@ -571,6 +571,63 @@ async fn drop_database(server: &PostgresServer, name: &str) -> Result<(), Databa
     .await
 }
 
+/// `harness up`'s database `name`: a clone of the migrations' template that no test owns, kept
+/// with its data while its template stays the same. Changed migrations (a new template) make it
+/// again from the new one. Its URL, and whether it was made now.
+pub(crate) async fn dev_database(
+    server: &PostgresServer,
+    migrations: &dyn Migrations,
+    fixtures: &[SqlFixture],
+    name: &str,
+) -> Result<(String, bool), DatabaseError> {
+    let key = migrations
+        .key()
+        .map_err(|source| DatabaseError::MigrationsKey { source })?;
+    let admin = connect(server, "postgres").await?;
+    let (template, file_copy) = template_for(
+        &admin,
+        server,
+        migrations,
+        fixtures,
+        template_name(&key, fixtures),
+    )
+    .await?;
+    // The database's comment names the template it was cloned from.
+    const MADE_FROM: &str = "SELECT shobj_description(oid, 'pg_database') FROM pg_database \
+                             WHERE datname = $1";
+    let made_from: Option<Option<String>> = admin
+        .query_opt(MADE_FROM, &[&name])
+        .await
+        .map_err(|source| statement_error(server, MADE_FROM, source.into()))?
+        .map(|row| row.get(0));
+    let mark = format!("harness up: from {template}");
+    if made_from.as_ref() == Some(&Some(mark.clone())) {
+        return Ok((server.url_for(name), false));
+    }
+    if made_from.is_some() {
+        run(
+            &admin,
+            server,
+            &format!("DROP DATABASE \"{name}\" WITH (FORCE)"),
+        )
+        .await?;
+    }
+    let strategy = if file_copy { " STRATEGY FILE_COPY" } else { "" };
+    run(
+        &admin,
+        server,
+        &format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"{strategy}"),
+    )
+    .await?;
+    run(
+        &admin,
+        server,
+        &format!("COMMENT ON DATABASE \"{name}\" IS '{mark}'"),
+    )
+    .await?;
+    Ok((server.url_for(name), true))
+}
+
 /// The template's name: a hash of the migrations' key, then of each fixture's name and SQL in
 /// order, so that a changed set gets a new template and an unchanged one reuses it.
 pub(crate) fn template_name(key: &str, fixtures: &[SqlFixture]) -> String {

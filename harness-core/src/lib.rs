@@ -24,6 +24,7 @@ mod db_pool;
 #[cfg(feature = "deadpool-postgres-0.14")]
 #[path = "deadpool_adapter.rs"]
 pub mod deadpool_postgres_0_14;
+pub mod dev;
 #[cfg(feature = "diesel-2")]
 #[path = "diesel_adapter.rs"]
 pub mod diesel_2;

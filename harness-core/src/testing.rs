@@ -219,6 +219,7 @@ pub mod private {
 
     pub use tokio;
 
+    pub use crate::dev::entry as dev_services_entry;
     pub use crate::run_fixture::{RunFixtureEntry, run_teardown};
 
     /// A fixture's setup, timed for `HARNESS_TIMINGS`.

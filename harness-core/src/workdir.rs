@@ -130,7 +130,7 @@ fn user_tag() -> String {
 /// Write `text` into a file only this user can read (a password, a URL holding one), making its
 /// directory if needed: created so, never readable by others for a moment, and made so if it
 /// was there already.
-pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;

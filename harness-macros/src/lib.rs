@@ -32,6 +32,53 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
+/// See `harness::dev_services`.
+#[proc_macro_attribute]
+pub fn dev_services(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = syn::parse_macro_input!(item as syn::ItemFn);
+    match expand_dev_services(attr.into(), &item) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => {
+            let error = e.to_compile_error();
+            quote!(#error #item).into()
+        }
+    }
+}
+
+fn expand_dev_services(attr: TokenStream2, item: &syn::ItemFn) -> syn::Result<TokenStream2> {
+    if !attr.is_empty() {
+        return Err(syn::Error::new_spanned(
+            attr,
+            "`#[harness::dev_services]` takes no options",
+        ));
+    }
+    let sig = &item.sig;
+    if sig.asyncness.is_some() || !sig.inputs.is_empty() || !sig.generics.params.is_empty() {
+        return Err(syn::Error::new_spanned(
+            sig,
+            "`#[harness::dev_services]` goes on `fn name() -> harness::dev::DevServices` \
+             (not async, no parameters)",
+        ));
+    }
+    let name = &sig.ident;
+    let entry = format_ident!("__harness_dev_services_{}", name);
+    let entry_name = entry.to_string();
+    Ok(quote! {
+        #item
+
+        /// What `harness up` starts: the dev services declared by the function above.
+        #[test]
+        #[ignore = "`harness up` runs it: the development services this project declares"]
+        #[allow(non_snake_case)]
+        fn #entry() {
+            ::harness::__private::dev_services_entry(
+                ::core::concat!(::core::module_path!(), "::", #entry_name),
+                #name,
+            )
+        }
+    })
+}
+
 /// See `harness::run_fixture`.
 #[proc_macro_attribute]
 pub fn run_fixture(attr: TokenStream, item: TokenStream) -> TokenStream {

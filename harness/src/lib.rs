@@ -162,3 +162,15 @@ pub use harness_macros::test;
 /// async fn sees_the_tenant(tenant: harness::PerRun<Tenant>) { /* tenant.id */ }
 /// ```
 pub use harness_macros::run_fixture;
+
+/// Declares the project's development services once, for `harness up` (see [`dev`]): on a
+/// `fn name() -> harness::dev::DevServices`, it adds the hidden test entry (`#[ignore]`d, listed
+/// as skipped) that `harness up` runs to start them and print their addresses.
+///
+/// ```ignore
+/// #[harness::dev_services]
+/// fn my_app() -> harness::dev::DevServices {
+///     harness::dev::DevServices::new().database("DATABASE_URL", "my_app", &my_app::MIGRATOR)
+/// }
+/// ```
+pub use harness_macros::dev_services;

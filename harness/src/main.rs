@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: harness doctor
+       harness up [<name>] [--idle <duration>] [--env-file <path>]
        harness ls
        harness down
        harness js-coverage <raw dir> [--only <script path>]... [--lcov <path>] [--min-lines <percent>] [--min-branches <percent>]
@@ -17,6 +18,13 @@ usage: harness doctor
 doctor       Reports what this machine offers the harness (Postgres backends, Docker, browser and
              driver), which backend `auto` would choose, and the install line for each missing
              piece. Exits non-zero when the test suite could not run here.
+up           Starts the development services the workspace's tests declare with
+             #[harness::dev_services] (the one named <name>, the function's name, when there
+             are several): Postgres with the project's migrations, Redis, ... as a warm run's
+             (HARNESS_LINGER), so tests run with HARNESS_LINGER use the same servers. Prints
+             `export VAR='value'` lines for a shell to eval, or writes VAR=value lines to
+             --env-file (say .env, which sqlx's query! reads). They stay until `harness down`,
+             or until no harness process has used them for --idle (default 8h).
 ls           Lists the servers of this target directory's runs that are still up: a run going
              on, or kept after it by HARNESS_KEEP or HARNESS_LINGER.
 down         Ends every server kept after its run (HARNESS_KEEP, HARNESS_LINGER) and removes
@@ -56,6 +64,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("down") if args.len() == 1 => down(),
+        Some("up") => up::run(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
@@ -92,6 +101,247 @@ fn down() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+mod up {
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, ExitCode, Stdio};
+
+    const ENTRY: &str = "__harness_dev_services_";
+
+    #[derive(Debug, PartialEq)]
+    pub(crate) struct Options {
+        pub(crate) name: Option<String>,
+        pub(crate) idle: String,
+        pub(crate) env_file: Option<PathBuf>,
+    }
+
+    pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
+        let mut options = Options {
+            name: None,
+            idle: "8h".to_owned(),
+            env_file: None,
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--idle" => {
+                    let idle = value()?;
+                    // Checked as every run checks it: a bad value is refused here, not later.
+                    harness::Settings::from_lookup(|name| {
+                        (name == harness::env::LINGER).then(|| idle.clone())
+                    })
+                    .map_err(|e| format!("--idle: {e}"))?;
+                    options.idle = idle.clone();
+                }
+                "--env-file" => options.env_file = Some(PathBuf::from(value()?)),
+                flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
+                _ if options.name.is_some() => return Err(format!("unexpected argument {arg}")),
+                name => options.name = Some(name.to_owned()),
+            }
+        }
+        Ok(options)
+    }
+
+    fn cargo() -> Command {
+        let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        command.args(["test", "--workspace", "--tests", "-q", "--"]);
+        command.stdin(Stdio::null());
+        command
+    }
+
+    /// The declarations' entries in the workspace's tests: `path::__harness_dev_services_<name>`.
+    fn entries() -> Result<Vec<String>, String> {
+        let output = cargo()
+            .args(["--list", "--ignored", ENTRY])
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "cargo test --list failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| line.strip_suffix(": test"))
+            .filter(|path| {
+                path.rsplit("::")
+                    .next()
+                    .is_some_and(|last| last.starts_with(ENTRY))
+            })
+            .map(str::to_owned)
+            .collect())
+    }
+
+    fn declared_name(entry: &str) -> &str {
+        entry
+            .rsplit("::")
+            .next()
+            .unwrap_or(entry)
+            .trim_start_matches(ENTRY)
+    }
+
+    /// `'…'` for a POSIX shell.
+    fn quoted(value: &str) -> String {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+
+    pub(crate) fn run(args: &[String]) -> ExitCode {
+        let options = match parse(args) {
+            Ok(options) => options,
+            Err(problem) => {
+                eprintln!("harness up: {problem}\n\n{}", super::USAGE);
+                return ExitCode::from(2);
+            }
+        };
+        match up(&options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(problem) => {
+                eprintln!("harness up: {problem}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    fn up(options: &Options) -> Result<(), String> {
+        let started = std::time::Instant::now();
+        let entries = entries()?;
+        let chosen: Vec<&String> = entries
+            .iter()
+            .filter(|e| {
+                options
+                    .name
+                    .as_deref()
+                    .is_none_or(|n| declared_name(e) == n)
+            })
+            .collect();
+        let names = || {
+            entries
+                .iter()
+                .map(|e| declared_name(e))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let entry = match chosen.as_slice() {
+            [one] => *one,
+            [] if entries.is_empty() => {
+                return Err(
+                    "no #[harness::dev_services] function in this workspace's tests \
+                            (see `harness::dev`)"
+                        .into(),
+                );
+            }
+            [] => {
+                return Err(format!(
+                    "no declaration named {:?}: there are {}",
+                    options.name.as_deref().unwrap_or(""),
+                    names()
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "several declarations ({}): name one, `harness up <name>`",
+                    names()
+                ));
+            }
+        };
+        let out = tempdir()?;
+        let output = cargo()
+            .args(["--ignored", "--exact", entry])
+            .env(harness::dev::OUTPUT_ENV, &out)
+            .env(harness::env::LINGER, &options.idle)
+            .env_remove("NEXTEST_RUN_ID")
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"));
+        let read = |ext: &str| {
+            std::fs::read_to_string(out.join(format!("{}.{ext}", entry.replace("::", ".")))).ok()
+        };
+        let (values, error) = (read("env"), read("error"));
+        let _ = std::fs::remove_dir_all(&out);
+        let output = output?;
+        let Some(values) = values else {
+            return Err(match error {
+                Some(error) => error,
+                None => format!(
+                    "{entry} wrote nothing:\n{}{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                ),
+            });
+        };
+        let pairs: Vec<(&str, &str)> = values.lines().filter_map(|l| l.split_once('=')).collect();
+        match &options.env_file {
+            Some(path) => {
+                // A project's .env holds more than ours: only our variables' lines change.
+                let existing = match std::fs::read_to_string(path) {
+                    Ok(text) => text,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                    Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+                };
+                harness::workdir::write_private(path, &merged(&existing, &pairs))
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
+            None => {
+                for (var, value) in &pairs {
+                    println!("export {var}={}", quoted(value));
+                }
+            }
+        }
+        let vars: Vec<&str> = pairs.iter().map(|(var, _)| *var).collect();
+        eprintln!(
+            "harness up: {} ready in {:.1} s{} (they stay until `harness down`, or {} unused)",
+            vars.join(", "),
+            started.elapsed().as_secs_f64(),
+            options
+                .env_file
+                .as_ref()
+                .map(|p| format!(", written to {}", p.display()))
+                .unwrap_or_default(),
+            options.idle
+        );
+        Ok(())
+    }
+
+    /// `existing` (a .env file) with each of `values` set: its line replaced where there is one,
+    /// else added at the end; every other line as it was.
+    pub(crate) fn merged(existing: &str, values: &[(&str, &str)]) -> String {
+        let mut left: Vec<&(&str, &str)> = values.iter().collect();
+        let mut text = String::new();
+        for line in existing.lines() {
+            let var = line
+                .trim_start()
+                .trim_start_matches("export ")
+                .split('=')
+                .next();
+            match left
+                .iter()
+                .position(|(name, _)| Some(name.trim()) == var.map(str::trim))
+            {
+                Some(at) => {
+                    let (name, value) = left.remove(at);
+                    text.push_str(&format!("{name}={value}\n"));
+                }
+                None => {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+        }
+        for (name, value) in left {
+            text.push_str(&format!("{name}={value}\n"));
+        }
+        text
+    }
+
+    fn tempdir() -> Result<PathBuf, String> {
+        let dir: &Path = &std::env::temp_dir();
+        let dir = dir.join(format!("harness-up-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        Ok(dir)
     }
 }
 
@@ -282,6 +532,55 @@ mod tests {
                 "js coverage: branches n/a (0/0), gate 50%: FAILED (nothing found)".to_owned(),
                 false
             )
+        );
+    }
+}
+
+#[cfg(test)]
+mod up_tests {
+    use super::up;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn up_takes_a_name_an_idle_time_and_an_env_file() {
+        let options = up::parse(&args("tunix_rt --idle 2h --env-file .env")).unwrap();
+        assert_eq!(options.name.as_deref(), Some("tunix_rt"));
+        assert_eq!(options.idle, "2h");
+        assert_eq!(options.env_file, Some(".env".into()));
+        assert_eq!(up::parse(&[]).unwrap().idle, "8h");
+        let bad = up::parse(&args("--idle soon")).unwrap_err();
+        assert!(
+            bad.contains("HARNESS_LINGER=\"soon\" is not accepted"),
+            "{bad}"
+        );
+        assert!(
+            up::parse(&args("a b"))
+                .unwrap_err()
+                .contains("unexpected argument b")
+        );
+        assert!(
+            up::parse(&args("--idle"))
+                .unwrap_err()
+                .contains("needs a value")
+        );
+    }
+
+    #[test]
+    fn an_env_file_keeps_its_other_lines() {
+        let existing = "# mine\nRUST_LOG=debug\nDATABASE_URL=postgres://old\n";
+        let merged = up::merged(
+            existing,
+            &[
+                ("DATABASE_URL", "postgres://new"),
+                ("REDIS_URL", "redis://127.0.0.1:1"),
+            ],
+        );
+        assert_eq!(
+            merged,
+            "# mine\nRUST_LOG=debug\nDATABASE_URL=postgres://new\nREDIS_URL=redis://127.0.0.1:1\n"
         );
     }
 }

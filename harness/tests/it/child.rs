@@ -618,3 +618,20 @@ async fn helper_lent_browser_after() {
     std::io::stdout().flush().unwrap();
     browser.close().await.unwrap();
 }
+
+/// `harness up`'s entry for the declaration below: the attribute's expansion written out, since
+/// a `#[harness::dev_services]` here would be a second declaration in this workspace beside
+/// tunix-rt's, and `harness up` would ask which.
+#[test]
+#[ignore = "helper run by other tests as a child process"]
+fn helper_dev_services() {
+    harness::__private::dev_services_entry("it::child::helper_dev_services", dev_services);
+}
+
+fn dev_services() -> harness::dev::DevServices {
+    harness::dev::DevServices::new()
+        .database("DATABASE_URL", "harness_dev", &crate::MIGRATOR)
+        .service("REDIS_URL", crate::services::redis_binary(), |redis| {
+            redis.url("redis")
+        })
+}

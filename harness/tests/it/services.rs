@@ -35,7 +35,7 @@ pub fn redis_container() -> ServiceBuilder<ContainerService> {
 
 /// One command in Redis' protocol, its reply's first line (`+PONG`, `$5` …, `:1`) and, for a
 /// bulk string, the string.
-fn redis(port: u16, args: &[&str]) -> String {
+pub(crate) fn redis(port: u16, args: &[&str]) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))

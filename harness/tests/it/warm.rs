@@ -113,6 +113,62 @@ fn a_kept_server_outlives_its_run_and_then_ends_by_itself() {
     assert_nothing_left(&scratch.0, first);
 }
 
+/// `harness up`'s entry, as `up` runs it: the declared database, migrated, and Redis, as a warm
+/// run's; the next `up` finds them, the database's data kept; `down` ends them.
+#[test]
+fn dev_services_come_up_once_and_keep_their_data_until_down() {
+    let scratch = ScratchDir::new("up");
+    let out = scratch.0.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let up = || {
+        let mut command = run_in(&scratch, "local", "helper_dev_services", &[(harness::env::LINGER, "2m")]);
+        command.env(harness::dev::OUTPUT_ENV, &out);
+        let (_, err) = output_of(command);
+        let file = out.join("child.helper_dev_services.env");
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}: {err}"));
+        std::fs::remove_file(&file).unwrap();
+        let values: std::collections::HashMap<String, String> = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        values
+    };
+    let first = up();
+    let url = first["DATABASE_URL"].clone();
+    assert!(url.starts_with("postgres://") && url.ends_with("/harness_dev"), "{url}");
+    let redis_port: u16 = first["REDIS_URL"].rsplit(':').next().unwrap().parse().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query("INSERT INTO notes (body) VALUES ('kept across ups')")
+            .execute(&pool)
+            .await
+            .expect("the database is migrated");
+        pool.close().await;
+    });
+    assert_eq!(crate::services::redis(redis_port, &["SET", "k", "v"]), "+OK");
+
+    let second = up();
+    assert_eq!(first, second, "the next up finds the same services");
+    runtime.block_on(async {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM notes WHERE body = 'kept across ups'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(kept, 1, "the data stays while the migrations do");
+        pool.close().await;
+    });
+    assert_eq!(crate::services::redis(redis_port, &["GET", "k"]), "v");
+
+    let (ok, said) = harness_cli(&scratch, "down");
+    assert!(ok && said.contains("ended postgres-") && said.contains("ended service-redis"), "{said}");
+    let port: u16 = url.rsplit_once(':').unwrap().1.split('/').next().unwrap().parse().unwrap();
+    assert_nothing_left(&scratch.0, port);
+    assert!(!listens(redis_port), "Redis still listens");
+}
+
 /// A bad duration is refused before anything starts.
 #[test]
 fn a_bad_linger_is_refused_before_anything_starts() {

@@ -20,3 +20,10 @@ mod rediai;
 mod rediai_stub;
 mod tcp_proxy;
 mod test_app;
+
+/// The services `harness up` starts for `cargo run` and sqlx's `query!`: tunix-rt's database,
+/// migrated as its tests' (`cargo run -p e2e-harness -- up`).
+#[harness::dev_services]
+fn tunix_rt() -> harness::dev::DevServices {
+    harness::dev::DevServices::new().database("DATABASE_URL", "tunix_rt", &tunix_rt::MIGRATOR)
+}
