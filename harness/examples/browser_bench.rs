@@ -4,7 +4,9 @@
 //! `cargo run -p e2e-harness --all-features --example browser_bench [-- --runs N]`
 //!
 //! Each measurement of a cold start runs in a child process of its own (a run of its own), so
-//! chromedriver and the browser really are started and removed every time.
+//! chromedriver and the browser really are started and removed every time. Warm runs
+//! (`HARNESS_LINGER`): one-test runs in child processes sharing a harness directory of their own;
+//! the first starts chromedriver and a Chrome, each later one's browser is a context in them.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -72,6 +74,57 @@ async fn child() {
     second.close().await.expect("close");
 }
 
+/// Child mode: one warm run's browser test, from the process's start to its browser closed,
+/// printed as `WARM_MS`.
+async fn child_warm(started: Instant) {
+    let browser = Browser::start().await.expect("browser");
+    browser.close().await.expect("close");
+    println!("WARM_MS {}", ms(started.elapsed()));
+}
+
+/// `runs` one-test runs with `HARNESS_LINGER` in a harness directory of their own, emptied by
+/// `harness::lingering::down` (in a child, which sees that directory) at the end.
+fn warm_runs(runs: usize) {
+    let exe = std::env::current_exe().unwrap();
+    let dir = std::env::temp_dir().join(format!("harness-bench-warm-{}", std::process::id()));
+    let child = |mode: &str| {
+        let out = Command::new(&exe)
+            .arg(mode)
+            .env_remove("NEXTEST_RUN_ID")
+            .env(harness::env::DIR, &dir)
+            .env(harness::env::LINGER, "2m")
+            .output()
+            .expect("child");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "child failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let mut samples: Vec<f64> = (0..=runs)
+        .map(|_| {
+            child("--child-warm")
+                .lines()
+                .find_map(|l| l.strip_prefix("WARM_MS ")?.parse().ok())
+                .expect("a WARM_MS line")
+        })
+        .collect();
+    let first = samples.remove(0);
+    println!("warm runs (HARNESS_LINGER), a browser started and closed per run");
+    println!(
+        "  {:<44} {first:8.1} ms (chromedriver and a Chrome started)",
+        "the first run"
+    );
+    summary(
+        "a later run (a context in the lingering Chrome)",
+        &mut samples,
+    );
+    child("--child-down");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn cold_starts(runs: usize, reuse: &str) {
     let exe = std::env::current_exe().unwrap();
     let mut steps: Vec<(String, Vec<f64>)> = Vec::new();
@@ -105,9 +158,19 @@ fn cold_starts(runs: usize, reuse: &str) {
 
 #[tokio::main]
 async fn main() {
+    let started = Instant::now();
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--child") {
         child().await;
+        return;
+    }
+    if args.iter().any(|a| a == "--child-warm") {
+        child_warm(started).await;
+        return;
+    }
+    if args.iter().any(|a| a == "--child-down") {
+        let down = harness::lingering::down(Duration::from_secs(60));
+        assert!(down.stuck.is_empty() && down.in_use.is_empty(), "{down:?}");
         return;
     }
     let runs = args
@@ -118,4 +181,5 @@ async fn main() {
     for reuse in ["0", "1"] {
         cold_starts(runs, reuse);
     }
+    warm_runs(runs.max(5));
 }

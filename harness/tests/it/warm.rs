@@ -54,7 +54,8 @@ fn listens(port: u16) -> bool {
 }
 
 /// The next run finds the last one's server and uses it; `harness down` leaves it while a run
-/// holds it, and ends it, with everything of the runs', once none does.
+/// holds it; a run killed mid-way leaves it to the next; `down` ends it, with everything of the
+/// runs', once no run holds it.
 fn warm_runs_adopt_and_down_ends(backend: &str) {
     let scratch = ScratchDir::new(&format!("warm-{backend}"));
     let warm = [(harness::env::LINGER, "2m")];
@@ -76,9 +77,17 @@ fn warm_runs_adopt_and_down_ends(backend: &str) {
     assert!(ok && said.contains("a run is using it"), "{said}");
     assert!(listens(port), "down ended a server a run holds");
 
-    drop(holder.stdin.take());
-    assert!(holder.wait().unwrap().success());
+    // That run is killed mid-way: its lease goes with its test process, the server stays, and
+    // the run after it adopts the server again.
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(holder.id() as i32, libc::SIGKILL) };
+    let _ = holder.wait();
     drop(out);
+    assert_eq!(
+        one_run(&scratch, backend, &warm),
+        port,
+        "the run after a killed one adopts the server"
+    );
     let (ok, said) = harness_cli(&scratch, "down");
     assert!(ok && said.contains("ended postgres-"), "{said}");
     assert_nothing_left(&scratch.0, port);
