@@ -115,6 +115,69 @@ impl InProcessService {
         })
     }
 
+    /// Adopt a server that binds its own listener, as an app's builder often does
+    /// (`Application::build(config)` listening on port 0 and reporting its port): `addr` is where
+    /// it listens, `server` the future that runs it (`app.run_until_stopped()`). The future is
+    /// spawned on this runtime, and this returns once `addr` accepts connections, or fails with
+    /// the server's own error if it ends first, or after `HARNESS_STARTUP_TIMEOUT`. An address
+    /// on every interface (`0.0.0.0`) is reached on 127.0.0.1. [`stop`](Self::stop) (or a drop)
+    /// drops the server's future: a server with a stop of its own is better served by
+    /// [`start`](Self::start).
+    ///
+    /// ```ignore
+    /// let app = my_app::Application::build(config).await?; // binds 127.0.0.1:0 itself
+    /// let app = harness::InProcessService::adopt(("127.0.0.1", app.port()), app.run_until_stopped()).await?;
+    /// ```
+    pub async fn adopt<A, Fut, E>(addr: A, server: Fut) -> std::io::Result<InProcessService>
+    where
+        A: tokio::net::ToSocketAddrs,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        crate::capture::install();
+        let log_from = crate::capture::position();
+        let mut addr = tokio::net::lookup_host(addr).await?.next().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to adopt")
+        })?;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(net::LOOPBACK.into());
+        }
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            tokio::select! {
+                ended = server => ended.map_err(Into::into),
+                _ = stop => Ok(()),
+            }
+        });
+        let ready = crate::probe::Probe::Tcp(addr)
+            .wait_unless(crate::config::startup_timeout(), || {
+                task.is_finished()
+                    .then(|| "the server's future ended".to_owned())
+            })
+            .await;
+        if let Err(probe) = ready {
+            if task.is_finished() {
+                let ended = match task.await {
+                    Ok(Ok(())) => "it returned Ok before serving".to_owned(),
+                    Ok(Err(e)) => crate::error_chain(e.as_ref()),
+                    Err(e) => format!("it panicked: {e}"),
+                };
+                return Err(std::io::Error::other(format!(
+                    "the adopted server on {addr} ended before it accepted a connection: {ended}"
+                )));
+            }
+            task.abort();
+            return Err(std::io::Error::other(probe));
+        }
+        Ok(InProcessService {
+            addr,
+            base_url: format!("http://{addr}"),
+            log_from,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        })
+    }
+
     /// `127.0.0.1:<port>`.
     pub fn addr(&self) -> SocketAddr {
         self.addr

@@ -24,6 +24,55 @@ impl AppState {
     }
 }
 
+/// What the binary is given: where its database and Redis are, and where to listen (port `0`:
+/// any free one).
+pub struct Settings {
+    /// `postgres://…`.
+    pub database_url: String,
+    /// `redis://…`.
+    pub redis_url: String,
+    /// The address to bind, `127.0.0.1`.
+    pub host: String,
+    /// The port; `0` for any.
+    pub port: u16,
+}
+
+/// The app as many services build theirs: it binds its own listener and reports the port it
+/// got, and runs when asked. The binary runs it; the tests adopt it as it is
+/// (`InProcessService::adopt`), with no change made for them.
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+}
+
+impl Application {
+    /// Connect, bind, and make the server (not yet running).
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let pool = PgPool::connect(&settings.database_url).await?;
+        let state = AppState::new(pool, &settings.redis_url).await?;
+        let listener = std::net::TcpListener::bind((settings.host.as_str(), settings.port))?;
+        let port = listener.local_addr()?.port();
+        let server = actix_web::HttpServer::new(move || {
+            actix_web::App::new()
+                .app_data(web::Data::new(state.clone()))
+                .configure(routes)
+        })
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serve until the server is stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
 /// The routes, for `App::new().configure(visits::routes)`.
 pub fn routes(config: &mut web::ServiceConfig) {
     config

@@ -1,7 +1,5 @@
 //! `DATABASE_URL=… REDIS_URL=… PORT=8080 visits`: listens on 127.0.0.1:$PORT.
 
-use actix_web::{App, HttpServer, web};
-
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[tokio::main]
@@ -10,17 +8,18 @@ async fn main() -> anyhow::Result<()> {
     let port: u16 = var("PORT")?
         .parse()
         .map_err(|e| anyhow::anyhow!("PORT is not a port: {e}"))?;
-    let pool = sqlx::PgPool::connect(&var("DATABASE_URL")?).await?;
-    MIGRATOR.run(&pool).await?;
-    let state = visits::AppState::new(pool, &var("REDIS_URL")?).await?;
-    println!("visits listening on 127.0.0.1:{port}");
-    HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(state.clone()))
-            .configure(visits::routes)
+    let database_url = var("DATABASE_URL")?;
+    MIGRATOR
+        .run(&sqlx::PgPool::connect(&database_url).await?)
+        .await?;
+    let app = visits::Application::build(visits::Settings {
+        database_url,
+        redis_url: var("REDIS_URL")?,
+        host: "127.0.0.1".into(),
+        port,
     })
-    .bind(("127.0.0.1", port))?
-    .run()
     .await?;
+    println!("visits listening on 127.0.0.1:{}", app.port());
+    app.run_until_stopped().await?;
     Ok(())
 }

@@ -350,3 +350,47 @@ mod docker {
         assert!(text.contains("scripts/build-image"), "{text}");
     }
 }
+
+/// An app that binds its own listener (port 0) and reports its port, its server a future: the
+/// harness adopts it as it is, reached on 127.0.0.1 even when told every interface.
+#[tokio::test]
+async fn a_server_that_binds_its_own_listener_is_adopted() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router = axum::Router::new().route("/hello", axum::routing::get(|| async { "adopted" }));
+    let server = async move { axum::serve(listener, router).await };
+    let app = harness::InProcessService::adopt(("0.0.0.0", port), server)
+        .await
+        .unwrap();
+    assert_eq!(app.base_url(), format!("http://127.0.0.1:{port}"));
+    let body = reqwest::get(format!("{}/hello", app.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "adopted");
+    app.stop().await;
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the adopted server still listens after stop"
+    );
+}
+
+/// A server whose future ends before it serves (its settings refused, say) fails the adoption
+/// at once with its own error, not at the startup deadline.
+#[tokio::test]
+async fn an_adopted_server_that_ends_first_is_an_error_saying_why() {
+    let unused = harness::free_loopback_port().unwrap();
+    let started = Instant::now();
+    let server = async { Err::<(), _>(std::io::Error::other("REDIS_URL is not set")) };
+    let err = harness::InProcessService::adopt(unused.addr(), server)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ended before it accepted a connection: REDIS_URL is not set"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}

@@ -162,6 +162,35 @@ async fn a_visit_to_the_popular_page_adds_to_its_history(
     );
 }
 
+/// The app as its binary builds it: `Application::build` binds its own listener (port 0) and
+/// reports the port; the harness adopts that server as it is, no change made to the app.
+#[harness::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_built_as_its_binary_builds_it_is_adopted(db: TestDatabase, redis: SharedRedis) {
+    let app = visits::Application::build(visits::Settings {
+        database_url: db.url().to_owned(),
+        redis_url: redis.url(),
+        host: "127.0.0.1".into(),
+        port: 0,
+    })
+    .await
+    .unwrap();
+    let port = app.port();
+    let app = InProcessService::adopt(("127.0.0.1", port), app.run_until_stopped())
+        .await
+        .unwrap();
+    assert_eq!(app.base_url(), format!("http://127.0.0.1:{port}"));
+    let slug = format!("adopted-{}", db.name());
+    assert_eq!(
+        post(app.base_url(), &format!("/pages/{slug}/visits")).await["count"],
+        1
+    );
+    assert_eq!(
+        get(app.base_url(), &format!("/pages/{slug}")).await["logged"],
+        1
+    );
+    app.stop().await;
+}
+
 #[harness::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_test_with_its_own_redis_starts_from_nothing(db: TestDatabase, redis: OwnRedis) {
     let state = visits::AppState::new(db.pool().clone(), &redis.url())
