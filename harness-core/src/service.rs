@@ -106,13 +106,7 @@ impl InProcessService {
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = serve(L::from_std(listener)?, Shutdown(stop));
         let task = tokio::spawn(async move { server.await.map_err(Into::into) });
-        Ok(InProcessService {
-            addr,
-            base_url: format!("http://{addr}"),
-            log_from,
-            shutdown: Some(shutdown),
-            task: Some(task),
-        })
+        Ok(InProcessService::running(addr, log_from, shutdown, task))
     }
 
     /// Adopt a server that binds its own listener, as an app's builder often does
@@ -169,13 +163,22 @@ impl InProcessService {
             task.abort();
             return Err(std::io::Error::other(probe));
         }
-        Ok(InProcessService {
+        Ok(InProcessService::running(addr, log_from, shutdown, task))
+    }
+
+    fn running(
+        addr: SocketAddr,
+        log_from: usize,
+        shutdown: oneshot::Sender<()>,
+        task: JoinHandle<ServeResult>,
+    ) -> InProcessService {
+        InProcessService {
             addr,
             base_url: format!("http://{addr}"),
             log_from,
             shutdown: Some(shutdown),
             task: Some(task),
-        })
+        }
     }
 
     /// `127.0.0.1:<port>`.
