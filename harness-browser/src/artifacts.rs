@@ -251,7 +251,7 @@ pub(crate) async fn save(job: &FailureJob) -> Result<PathBuf, ActionError> {
     });
     write(&dir.join("failure.txt"), summary)?;
     write(&dir.join("report.html"), html)?;
-    if let Err(e) = report::write_index(&root()) {
+    if let Err(e) = harness_core::artifacts::write_index(&root()) {
         eprintln!("harness: cannot update the failed tests' index: {e}");
     }
     Ok(dir)

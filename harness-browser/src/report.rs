@@ -4,8 +4,6 @@
 //! It opens from a CI artifact in any browser, with no server and nothing else to install.
 
 use std::fmt::Write as _;
-use std::fs;
-use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -40,22 +38,7 @@ pub(crate) struct ReportInput<'a> {
     pub(crate) notes: &'a str,
 }
 
-/// HTML-escape text for element content and attribute values (hand-written: five characters
-/// are all it takes, no crate needed).
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use harness_core::artifacts::escape_html as escape;
 
 fn png_data_uri(png: &[u8]) -> String {
     format!(
@@ -182,65 +165,6 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
     html
 }
 
-/// Rewrite `index.html` in `root` from the reports found there (each process writes it whole
-/// after adding its own report, under a lock so that the last writer saw every report).
-pub(crate) fn write_index(root: &Path) -> std::io::Result<()> {
-    let lock = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(root.join(".index.lock"))?;
-    lock.lock()?;
-    let mut rows = Vec::new();
-    for entry in fs::read_dir(root)?.flatten() {
-        let dir = entry.path();
-        let Ok(summary) = fs::read_to_string(dir.join("failure.txt")) else {
-            continue;
-        };
-        if !dir.join("report.html").is_file() {
-            continue;
-        }
-        let field = |name: &str| {
-            summary
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let modified = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
-        rows.push((
-            modified,
-            entry.file_name().to_string_lossy().into_owned(),
-            field("test: "),
-            field("why: "),
-        ));
-    }
-    rows.sort();
-    let mut html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Failed browser tests</title>\
-         <style>{STYLE}</style></head><body><h1>Failed browser tests ({})</h1>\
-         <table><tr><th>test</th><th>why</th></tr>",
-        rows.len()
-    );
-    for (_, dir, test, why) in &rows {
-        let _ = write!(
-            html,
-            "<tr><td><a href=\"{}/report.html\">{}</a></td><td class=\"err\">{}</td></tr>",
-            escape(dir),
-            escape(test),
-            escape(&why.chars().take(300).collect::<String>())
-        );
-    }
-    html.push_str("</table></body></html>\n");
-    let temp = root.join(format!(".index.{}.html", std::process::id()));
-    fs::write(&temp, html)?;
-    fs::rename(&temp, root.join("index.html"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,32 +227,5 @@ mod tests {
             !html.contains("<script>"),
             "nothing of the page runs in the report"
         );
-    }
-
-    #[test]
-    fn the_index_links_every_report_found() {
-        let root =
-            std::env::temp_dir().join(format!("harness-report-index-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        for (dir, test) in [("a__one", "a::one"), ("b__two", "b::two")] {
-            fs::create_dir_all(root.join(dir)).unwrap();
-            fs::write(
-                root.join(dir).join("failure.txt"),
-                format!("test: {test}\nwhy: it <broke>\n"),
-            )
-            .unwrap();
-            fs::write(root.join(dir).join("report.html"), "").unwrap();
-        }
-        // A directory without a report (artifacts saved by hand, say) is not listed.
-        fs::create_dir_all(root.join("c")).unwrap();
-        write_index(&root).unwrap();
-        let index = fs::read_to_string(root.join("index.html")).unwrap();
-        assert!(index.contains("Failed browser tests (2)"), "{index}");
-        assert!(
-            index.contains("<a href=\"a__one/report.html\">a::one</a>"),
-            "{index}"
-        );
-        assert!(index.contains("it &lt;broke&gt;"), "{index}");
-        fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -670,11 +670,13 @@ impl Leftover {
             );
         }
         match saved {
+            // The path first, on a line of its own, and not the reason: the test's own failure
+            // prints that (an `Err` with its backtrace may run to a hundred lines), and the report
+            // has it.
             Some(Ok(dir)) => eprintln!(
-                "harness: browser test failed ({}); screenshot, page HTML, browser console and \
-                 service log saved in {}",
-                self.job.reason,
-                dir.display()
+                "harness: browser test failed; its report: {} (screenshot, page HTML, browser \
+                 console and service log beside it)",
+                dir.join("report.html").display()
             ),
             Some(Err(e)) => eprintln!(
                 "harness: cannot save the failed browser test's artifacts: {}",

@@ -424,11 +424,16 @@ mod browser {
 
             let (passed, text) = run_helper_with("attribute::helper_browser_outcome", "err", &env);
             assert!(!passed, "{text}");
-            assert!(
-                text.contains(
-                    "browser test failed (the test returned an error: \"the browser helper fails as asked\")"
-                ),
-                "reuse={reuse}: {text}"
+            // The report's path on a line of its own; the reason once, as the test's outcome.
+            let line = format!(
+                "harness: browser test failed; its report: {} (",
+                dir.join("report.html").display()
+            );
+            assert!(text.contains(&line), "reuse={reuse}: {text}");
+            assert_eq!(
+                text.matches("the browser helper fails as asked").count(),
+                1,
+                "reuse={reuse}: the error is printed once: {text}"
             );
             assert!(
                 dir.join("screenshot.png").is_file(),
