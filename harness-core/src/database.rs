@@ -181,7 +181,8 @@ impl TestDatabase {
         fixtures: &[SqlFixture],
     ) -> Result<TestDatabase, DatabaseError> {
         let server = PostgresServer::shared().await?;
-        TestDatabase::create(server, &migrations, fixtures, &current_test_name(), None).await
+        let (test, slot) = made_here();
+        TestDatabase::create(server, &migrations, fixtures, &test, slot).await
     }
 
     /// A fresh migrated database on a given server.
@@ -189,7 +190,8 @@ impl TestDatabase {
         server: &PostgresServer,
         migrations: &(impl Migrations + ?Sized),
     ) -> Result<TestDatabase, DatabaseError> {
-        TestDatabase::create(server, &migrations, &[], &current_test_name(), None).await
+        let (test, slot) = made_here();
+        TestDatabase::create(server, &migrations, &[], &test, slot).await
     }
 
     /// A fresh database with migrations and fixtures, on a given server.
@@ -198,7 +200,8 @@ impl TestDatabase {
         migrations: &(impl Migrations + ?Sized),
         fixtures: &[SqlFixture],
     ) -> Result<TestDatabase, DatabaseError> {
-        TestDatabase::create(server, &migrations, fixtures, &current_test_name(), None).await
+        let (test, slot) = made_here();
+        TestDatabase::create(server, &migrations, fixtures, &test, slot).await
     }
 
     pub(crate) async fn create(
@@ -407,6 +410,30 @@ fn report_kept(server: &PostgresServer, name: &str, url: &str, test: &str, kept:
     );
 }
 
+/// A clone from the ready pool (`t_ready_…`, named before any test took it) renamed after the
+/// failed test it is kept for, so that whoever looks finds it by the test's own words; `None`
+/// when it keeps its name (not a pool's, or the rename did not go through). The test is over:
+/// connections still open to it (its pool's, dropped a moment ago) are ended first.
+async fn named_after(server: &PostgresServer, name: &str, test: &str) -> Option<String> {
+    if !name.starts_with(crate::db_pool::PREFIX) {
+        return None;
+    }
+    let new = database_name(test);
+    let admin = connect(server, "postgres").await.ok()?;
+    const OTHERS: &str = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                          WHERE datname = $1 AND pid <> pg_backend_pid()";
+    let rename = format!("ALTER DATABASE \"{name}\" RENAME TO \"{new}\"");
+    for _ in 0..5 {
+        let _ = admin.execute(OTHERS, &[&name]).await;
+        if admin.batch_execute(&rename).await.is_ok() {
+            return Some(new);
+        }
+        // A connection came back between the two: once more.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
 /// The end of a test's database: kept when the test failed (and `HARNESS_KEEP_FAILED_DB`
 /// allows), dumped into the test's artifacts directory (`artifacts`, else the test's own), else
 /// dropped.
@@ -423,8 +450,13 @@ async fn end(
             || crate::artifacts::test_dir(test),
             std::path::Path::to_path_buf,
         );
-        let kept = keep_for_post_mortem(server, name, url, &dir).await;
-        report_kept(server, name, url, test, &kept);
+        let renamed = named_after(server, name, test).await;
+        let (name, url) = match &renamed {
+            Some(new) => (new.as_str(), server.url_for(new)),
+            None => (name, url.to_owned()),
+        };
+        let kept = keep_for_post_mortem(server, name, &url, &dir).await;
+        report_kept(server, name, &url, test, &kept);
         return;
     }
     if crate::db_pool::discard(server, name) {
@@ -755,9 +787,20 @@ pub fn current_test_name() -> String {
     }
 }
 
+/// The test a database made by hand is for, and its teardown slot when an attribute's test runs
+/// it (a helper's database follows the test's outcome, as a parameter's does).
+fn made_here() -> (String, Option<TeardownSlot>) {
+    let slot = crate::teardown::current_slot();
+    let test = slot
+        .as_ref()
+        .map_or_else(current_test_name, |slot| slot.test().to_owned());
+    (test, slot)
+}
+
 /// `t_<the test's last whole path segments>_<hash><random>`, at most 63 bytes (Postgres' limit),
 /// lower case. The end of a test's path (its function name) says most, so segments are dropped
-/// from the front, whole; the hash of the full path tells apart tests whose ends are alike.
+/// from the front, whole, and a function name too long by itself keeps its first words; the hash
+/// of the full path tells apart tests whose ends are alike.
 pub(crate) fn database_name(test: &str) -> String {
     let segments: Vec<String> = test
         .split("::")
@@ -791,10 +834,10 @@ pub(crate) fn database_name(test: &str) -> String {
         };
         if joined.len() > BUDGET {
             if tail.is_empty() {
-                // One segment longer than the budget: its end, as for the path.
-                tail = segment[segment.len() - BUDGET..]
-                    .trim_start_matches('_')
-                    .to_owned();
+                // One segment longer than the budget (a long function name): its beginning, the
+                // words a person reads first, whole.
+                let cut = &segment[..BUDGET];
+                tail = cut[..cut.rfind('_').unwrap_or(BUDGET)].to_owned();
             }
             break;
         }
@@ -816,8 +859,11 @@ mod tests {
             "api::traces::posting_a_valid_trace_returns_201_and_its_id_which_is_long",
         );
         assert!(name.len() <= 63, "{name}");
-        assert!(name.starts_with("t_"), "{name}");
-        assert!(name.contains("which_is_long_"), "{name}");
+        assert!(
+            name.starts_with("t_posting_a_valid_trace_returns_201_and_its_id_"),
+            "{name}"
+        );
+        assert!(!name.contains("_whi_"), "words are kept whole: {name}");
         // Segments go whole from the front: never a cut word such as `wser` for `browser`.
         let name =
             database_name("suite::tests::e2e::browser::a_wrong_password_is_refused_and_says_so");
@@ -825,6 +871,15 @@ mod tests {
             name.starts_with("t_browser__a_wrong_password_is_refused_and_says_so_"),
             "{name}"
         );
+        // A function name longer than the budget keeps its first words.
+        let long = database_name(
+            "subscriptions::subscribe_returns_a_400_when_fields_are_present_but_invalid_or_empty",
+        );
+        assert!(
+            long.starts_with("t_subscribe_returns_a_400_when_fields_are_present_"),
+            "{long}"
+        );
+        assert!(long.len() <= 63, "{long}");
         let short = database_name("e2e::browser::page_loads");
         assert!(short.starts_with("t_e2e__browser__page_loads_"), "{short}");
         // The same test gets the same hash, another test another.

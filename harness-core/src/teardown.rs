@@ -6,7 +6,7 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// How a test ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,6 +249,55 @@ impl Scope {
             .partition(|teardown| teardown.stage() == Stage::Report);
         futures_util::future::join_all(cleanups.into_iter().map(|t| t.run(&end))).await;
         futures_util::future::join_all(reports.into_iter().map(|t| t.run(&end))).await;
+    }
+}
+
+tokio::task_local! {
+    /// The attribute's test whose body (fixtures' setups included) this task runs.
+    static RUNNING: Arc<Scope>;
+}
+
+/// The attribute's tests whose bodies run in this process now (under nextest, one).
+static ACTIVE: Mutex<Vec<Weak<Scope>>> = Mutex::new(Vec::new());
+
+/// Run a test's body as `scope`'s: what a helper makes in it (a `TestDatabase::new` of its own)
+/// follows the test's outcome as a parameter does.
+pub(crate) async fn run_body<F: Future>(scope: &Arc<Scope>, body: F) -> F::Output {
+    /// Out of `ACTIVE` however the body ends (a timeout drops it).
+    struct Active(Weak<Scope>);
+    impl Drop for Active {
+        fn drop(&mut self) {
+            ACTIVE
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|w| !w.ptr_eq(&self.0));
+        }
+    }
+    let active = Active(Arc::downgrade(scope));
+    ACTIVE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(active.0.clone());
+    let output = RUNNING.scope(Arc::clone(scope), body).await;
+    drop(active);
+    output
+}
+
+/// The slot of the attribute's test this code runs for: the body's own task's, else (a task it
+/// spawned, a thread of its own) the one test whose body runs in this process. `None` off the
+/// attribute, or when several tests of one process could be meant (`cargo test`'s threads).
+pub(crate) fn current_slot() -> Option<TeardownSlot> {
+    if let Ok(scope) = RUNNING.try_with(Arc::clone) {
+        return Some(TeardownSlot::new(scope));
+    }
+    let active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut live = active
+        .iter()
+        .filter_map(Weak::upgrade)
+        .filter(|scope| !scope.finished.load(Ordering::SeqCst));
+    match (live.next(), live.next()) {
+        (Some(one), None) => Some(TeardownSlot::new(one)),
+        _ => None,
     }
 }
 

@@ -338,13 +338,13 @@ pub mod private {
         .expect("a tokio runtime for the test");
         crate::timings::record(runner_started, || "the runner: tracing, runtime".to_owned());
 
-        let ran = runtime.block_on(async {
+        let ran = runtime.block_on(crate::teardown::run_body(&scope, async {
             let body = std::panic::AssertUnwindSafe(test(context)).catch_unwind();
             match info.timeout {
                 Some(limit) => tokio::time::timeout(limit, body).await.map_err(|_| limit),
                 None => Ok(body.await),
             }
-        });
+        }));
         // The body's future is gone by now; the tasks it spawned go with the runtime, and with
         // them any fixture moved into one: then everything the fixtures left is in the scope. A
         // blocking task that never ends is left behind rather than waited for.

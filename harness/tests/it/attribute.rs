@@ -93,7 +93,8 @@ async fn a_fixture_of_ones_own_gets_the_test_context(notes: Notes) -> anyhow::Re
     Ok(())
 }
 
-/// Print the names of the helper's two databases, then end as `HELPER_OUTCOME` says.
+/// Print the names of the helper's three databases (two parameters', one its body makes as a
+/// test's helper function would), then end as `HELPER_OUTCOME` says.
 #[harness::test(migrations = "tests/it/migrations", timeout = "2s")]
 #[ignore = "helper run by other tests as a child process"]
 async fn helper_outcome(db: TestDatabase, pool: PgPool) -> Result<(), String> {
@@ -101,7 +102,8 @@ async fn helper_outcome(db: TestDatabase, pool: PgPool) -> Result<(), String> {
         .fetch_one(&pool)
         .await
         .unwrap();
-    println!("\nDATABASES {} {of_pool}", db.name());
+    let own = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
+    println!("\nDATABASES {} {of_pool} {}", db.name(), own.name());
     match std::env::var("HELPER_OUTCOME").as_deref() {
         Ok("ok") => Ok(()),
         // Dropped before the end: what becomes of it is still the outcome's to decide.
@@ -176,6 +178,7 @@ async fn existing(names: &[&str]) -> Vec<String> {
 /// before the helper's 2 s timeout starts counting.
 #[harness::test(migrations = "tests/it/migrations")]
 async fn the_outcome_decides_whether_the_databases_are_kept(_warm: TestDatabase) {
+    let mut from_the_pool = 0;
     for (outcome, passes, kept, says) in [
         ("ok", true, false, ""),
         ("spawned-ok", true, false, ""),
@@ -191,23 +194,69 @@ async fn the_outcome_decides_whether_the_databases_are_kept(_warm: TestDatabase)
             .find_map(|l| l.strip_prefix("DATABASES "))
             .unwrap_or_else(|| panic!("{outcome}: no databases printed: {text}"));
         let names: Vec<&str> = line.split(' ').collect();
-        let left = existing(&names).await;
+        from_the_pool += names.iter().filter(|n| n.starts_with("t_ready_")).count();
         if kept {
-            assert_eq!(left.len(), 2, "{outcome}: both kept: {text}");
-            assert_eq!(
-                text.matches("kept database").count(),
-                2,
-                "{outcome}: {text}"
-            );
+            // Kept under the test's own words, whichever way each was made (a pool's clone is
+            // renamed after its test).
+            let kept: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.split_once("kept database ")?.1.split(' ').next())
+                .collect();
+            assert_eq!(kept.len(), 3, "{outcome}: all three kept: {text}");
+            assert_eq!(existing(&kept).await.len(), 3, "{outcome}: {text}");
+            for name in &kept {
+                assert!(name.starts_with("t_attribute__helper_outcome_"), "{name}: {text}");
+            }
             assert!(text.contains("URL postgres://"), "{text}");
             assert!(text.contains(says), "{outcome}: {text}");
-            post_mortem_of(&names, &text).await;
+            post_mortem_of(&kept, &text).await;
         } else {
             assert!(!text.contains("kept database"), "{text}");
             let left = dropped_in_the_background(&names).await;
             assert!(left.is_empty(), "{outcome}: {left:?} left: {text}");
         }
     }
+    // The helpers share this run's server and its ready clones: some of theirs were the pool's,
+    // and those kept were renamed after the test (checked above).
+    let server = PostgresServer::shared().await.unwrap();
+    if server.backend() != harness::Backend::External && harness::settings().unwrap().db_pool != Some(0) {
+        assert!(from_the_pool > 0, "no database came from the ready pool");
+    }
+}
+
+/// The porting guide's route, off the attribute: a panic keeps the database, under the test's
+/// own words (a clone from the ready pool is renamed after its test).
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_by_hand_panics() {
+    let db = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
+    println!("\nDATABASE {}", db.name());
+    panic!("the helper panics as asked");
+}
+
+#[tokio::test]
+async fn a_database_made_by_hand_is_kept_under_its_tests_words() {
+    // The template is built and the pool filling: the helper's database is a pool's clone.
+    TestDatabase::new(&crate::MIGRATOR)
+        .await
+        .unwrap()
+        .close()
+        .await
+        .unwrap();
+    let (passed, text) = run_helper("attribute::helper_by_hand_panics", "panic");
+    assert!(!passed, "{text}");
+    let kept = text
+        .lines()
+        .find_map(|l| l.split_once("kept database ")?.1.split(' ').next())
+        .unwrap_or_else(|| panic!("nothing kept: {text}"));
+    assert!(
+        kept.starts_with("t_attribute__helper_by_hand_panics_"),
+        "{kept}: {text}"
+    );
+    assert_eq!(existing(&[kept]).await, [kept], "{text}");
+    let _ = std::fs::remove_dir_all(
+        harness::artifacts::root().join("attribute__helper_by_hand_panics"),
+    );
 }
 
 /// A failed test's kept databases: each dumped into its artifacts directory, and the printed
