@@ -259,6 +259,33 @@ async fn a_database_made_by_hand_is_kept_under_its_tests_words() {
     );
 }
 
+/// The porting guide's route, passing: its database dropped when it goes out of scope.
+#[tokio::test]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_by_hand_passes() {
+    let db = TestDatabase::new(&crate::MIGRATOR).await.unwrap();
+    drop(db);
+}
+
+/// `HARNESS_TIMINGS=1` prints the harness's share of a test, under the attribute (at its end)
+/// and off it (when its database ends).
+#[test]
+fn timings_are_printed_on_and_off_the_attribute() {
+    let timings = [(harness::env::TIMINGS, "1")];
+    for (helper, phase) in [
+        ("attribute::helper_outcome", "fixture db: TestDatabase"),
+        ("attribute::helper_by_hand_passes", "postgres server (found or started)"),
+    ] {
+        let (passed, text) = run_helper_with(helper, "ok", &timings);
+        assert!(passed, "{text}");
+        assert!(
+            text.contains(&format!("harness timings of {helper}")),
+            "{helper}: no timeline: {text}"
+        );
+        assert!(text.contains(phase), "{helper}: {text}");
+    }
+}
+
 /// A failed test's kept databases: each dumped into its artifacts directory, and the printed
 /// command's file connects to it while the run lasts, though no password is printed.
 async fn post_mortem_of(names: &[&str], text: &str) {

@@ -65,3 +65,30 @@ mod browser {
         );
     }
 }
+
+/// Installed (`cargo install e2e-harness`: a binary outside any target directory) and run from
+/// somewhere in a user's project, the CLI works on that project's `target/harness`.
+#[cfg(unix)]
+#[test]
+fn an_installed_cli_works_on_the_project_it_runs_in() {
+    let scratch = crate::child::ScratchDir::new("installed-cli");
+    let bin = scratch.0.join("cargo-home/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_harness"), bin.join("harness")).unwrap();
+    let project = scratch.0.join("project");
+    std::fs::create_dir_all(project.join("target")).unwrap();
+    std::fs::create_dir_all(project.join("src/deep")).unwrap();
+    // What cargo writes into every target directory it makes.
+    std::fs::write(project.join("target/CACHEDIR.TAG"), "Signature: 8a477f597d28d172789f06886806bc55\n").unwrap();
+    let out = Command::new(bin.join("harness"))
+        .arg("ls")
+        .current_dir(project.join("src/deep"))
+        .env_remove(harness::env::DIR)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let want = format!("no servers up under {}", project.join("target/harness").display());
+    assert!(text.contains(&want), "{text}");
+}
