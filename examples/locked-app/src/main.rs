@@ -1,0 +1,2 @@
+//! Only its lockfile matters: see Cargo.toml.
+fn main() {}
