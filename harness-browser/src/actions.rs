@@ -62,6 +62,30 @@ impl Browser {
         .await
     }
 
+    /// Go back one page in the history, as the browser's back button (Playwright's `goBack`).
+    pub async fn go_back(&self) -> Result<(), ActionError> {
+        self.step("go back".into(), async {
+            self.collect_coverage().await;
+            self.client()
+                .back()
+                .await
+                .map_err(command("go back".into()))
+        })
+        .await
+    }
+
+    /// Go forward one page in the history (Playwright's `goForward`).
+    pub async fn go_forward(&self) -> Result<(), ActionError> {
+        self.step("go forward".into(), async {
+            self.collect_coverage().await;
+            self.client()
+                .forward()
+                .await
+                .map_err(command("go forward".into()))
+        })
+        .await
+    }
+
     /// Reload the page and wait for its load event.
     pub async fn reload(&self) -> Result<(), ActionError> {
         self.step("reload".into(), async {
@@ -200,22 +224,99 @@ impl Browser {
         .await
     }
 
-    /// Replace the value of a text field, as Playwright's `fill` does: focus, set the value, and
-    /// fire `input` and `change` (typing a long text key by key would only cost time).
+    /// Replace the value of a text field as Playwright's `fill` does: focus it, select what it
+    /// holds, and insert `text` as input (on Chrome one trusted `input` event, Playwright's own way;
+    /// on Firefox real key events). No `change` is made up: the browser fires it itself when the
+    /// field is left or Enter pressed, as for a user. A field that takes no typing (date, color,
+    /// range) gets its value set, with `input` and `change`, as Playwright does there.
     pub async fn fill(&self, locator: impl Into<Locator>, text: &str) -> Result<(), ActionError> {
         let locator = locator.into();
         self.step(format!("fill {locator} with {:?}", short(text)), async {
             self.expect(&locator).until_actionable().await?;
-            self.on_element(
-                &locator,
-                format!("fill {locator}"),
-                "el.focus(); el.value = args[0]; \
-                 el.dispatchEvent(new Event('input', {bubbles: true})); \
-                 el.dispatchEvent(new Event('change', {bubbles: true}));",
-                vec![json!(text)],
-            )
-            .await
-            .map(drop)
+            let how = self
+                .on_element(
+                    &locator,
+                    format!("fill {locator}"),
+                    "const type = (el.type || 'text').toLowerCase(); \
+                     const typed = el.isContentEditable || el.tagName === 'TEXTAREA' || \
+                       (el.tagName === 'INPUT' && ['text', 'search', 'email', 'url', 'tel', 'password', 'number'].includes(type)); \
+                     if (!typed) { el.focus(); el.value = args[0]; \
+                       el.dispatchEvent(new Event('input', {bubbles: true})); \
+                       el.dispatchEvent(new Event('change', {bubbles: true})); return 'set'; } \
+                     el.focus(); \
+                     if (el.isContentEditable) { document.getSelection().selectAllChildren(el); } \
+                     else if (['email', 'number'].includes(type)) { el.value = ''; } \
+                     else { el.select(); } \
+                     return 'selected';",
+                    vec![json!(text)],
+                )
+                .await?;
+            if how != json!("selected") {
+                return Ok(());
+            }
+            if text.is_empty() {
+                // Deleting the selection is the input.
+                let element = self.found(&locator).await?;
+                return element
+                    .send_keys(&char::from(Key::Backspace).to_string())
+                    .await
+                    .map_err(command(format!("fill {locator}")));
+            }
+            if self.browser_name() == "chrome" && self.insert_text(text).await {
+                return Ok(());
+            }
+            let element = self.found(&locator).await?;
+            element
+                .send_keys(text)
+                .await
+                .map_err(command(format!("fill {locator}")))
+        })
+        .await
+    }
+
+    /// Chrome's `Input.insertText` over chromedriver's DevTools endpoint: the focused field's
+    /// selection replaced by `text` in one trusted `input` event. `false` when the endpoint is
+    /// not there (a remote WebDriver), for the caller to type instead.
+    async fn insert_text(&self, text: &str) -> bool {
+        super::driver::http_json(
+            reqwest::Method::POST,
+            &format!(
+                "{}/session/{}/goog/cdp/execute",
+                self.webdriver_url(),
+                self.session_id()
+            ),
+            Some(json!({"cmd": "Input.insertText", "params": {"text": text}})),
+        )
+        .await
+        .is_ok_and(|answer| answer["value"].get("error").is_none())
+    }
+
+    /// Double-click the first match once it is visible and enabled, with real mouse input: the
+    /// page sees two clicks and a `dblclick`.
+    pub async fn dblclick(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
+        let locator = locator.into();
+        self.step(format!("double-click {locator}"), async {
+            let element = self.actionable(&locator).await?;
+            let mut mouse =
+                MouseActions::new("harness-mouse".into()).then(PointerAction::MoveToElement {
+                    element,
+                    duration: None,
+                    x: 0.0,
+                    y: 0.0,
+                });
+            for _ in 0..2 {
+                mouse = mouse
+                    .then(PointerAction::Down {
+                        button: fantoccini::actions::MOUSE_BUTTON_LEFT,
+                    })
+                    .then(PointerAction::Up {
+                        button: fantoccini::actions::MOUSE_BUTTON_LEFT,
+                    });
+            }
+            self.client()
+                .perform_actions(mouse)
+                .await
+                .map_err(command(format!("double-click {locator}")))
         })
         .await
     }

@@ -96,6 +96,8 @@ const harnessStep = (scope, part) => {
     case 'label': return each((root) => harnessDescendants(root).filter((el) =>
       ['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) || el.hasAttribute('aria-label'))
       .filter((el) => harnessMatches(harnessName(el), part.value, part.exact)));
+    case 'placeholder': return each((root) => [...root.querySelectorAll('[placeholder]')]
+      .filter((el) => harnessMatches(el.getAttribute('placeholder'), part.value, part.exact)));
     case 'nth': {
       const i = part.index < 0 ? scope.length + part.index : part.index;
       return i >= 0 && i < scope.length ? [scope[i]] : [];

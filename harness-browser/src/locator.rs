@@ -35,6 +35,10 @@ enum Part {
         value: String,
         exact: bool,
     },
+    Placeholder {
+        value: String,
+        exact: bool,
+    },
     Nth {
         index: i64,
     },
@@ -220,6 +224,14 @@ impl Locator {
             exact: false,
         })
     }
+
+    /// Inputs and text areas whose `placeholder` contains `text` (Playwright's `getByPlaceholder`).
+    pub fn placeholder(text: impl Into<String>) -> Locator<ends_with::Text> {
+        Locator::of(Part::Placeholder {
+            value: normalized(text.into()),
+            exact: false,
+        })
+    }
 }
 
 impl<Last> Locator<Last> {
@@ -242,7 +254,10 @@ impl<Last> Locator<Last> {
         Last: ends_with::Exact,
     {
         if let Some(
-            Part::Text { exact, .. } | Part::Role { exact, .. } | Part::Label { exact, .. },
+            Part::Text { exact, .. }
+            | Part::Role { exact, .. }
+            | Part::Label { exact, .. }
+            | Part::Placeholder { exact, .. },
         ) = self.parts.last_mut()
         {
             *exact = true;
@@ -321,6 +336,9 @@ impl<Last> fmt::Display for Locator<Last> {
                     }
                 }
                 Part::Label { value, exact } => write!(f, "label {value:?}{}", exactly(exact))?,
+                Part::Placeholder { value, exact } => {
+                    write!(f, "placeholder {value:?}{}", exactly(exact))?
+                }
                 Part::Nth { index } => write!(f, "nth({index})")?,
                 Part::HasText { value, negate } => write!(
                     f,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::error::WaitError;
 use super::locator::Locator;
@@ -31,6 +31,7 @@ fn snapshot_script() -> &'static str {
          const rect = el.getBoundingClientRect(); const style = getComputedStyle(el); \
          return Object.assign(page, {{ \
            count: all.length, \
+           texts: all.slice(0, 1000).map((e) => e.innerText === undefined ? e.textContent : e.innerText), \
            visible: rect.width > 0 && rect.height > 0 && style.visibility !== 'hidden', \
            enabled: !el.disabled, \
            text: el.innerText === undefined ? el.textContent : el.innerText, \
@@ -66,6 +67,9 @@ pub struct ElementState {
     /// Its visible text (`innerText`).
     #[serde(default)]
     pub text: String,
+    /// Every match's visible text, in document order (the first 1000).
+    #[serde(default)]
+    pub texts: Vec<String>,
     /// Its `class` attribute.
     #[serde(default)]
     pub classes: String,
@@ -85,6 +89,15 @@ impl ElementState {
     pub fn has_class(&self, class: &str) -> bool {
         self.classes.split_whitespace().any(|c| c == class)
     }
+
+    /// Every match's text, each trimmed, as a list assertion compares them.
+    fn trimmed_texts(&self) -> Vec<&str> {
+        self.texts.iter().map(|t| t.trim()).collect()
+    }
+}
+
+fn words(text: &str) -> Vec<&str> {
+    text.split_whitespace().collect()
 }
 
 fn shortened(text: &str) -> String {
@@ -118,6 +131,10 @@ impl fmt::Display for ElementState {
         }
         if let Some(attribute) = &self.attribute {
             write!(f, ", the attribute is {attribute:?}")?;
+        }
+        if self.count > 1 {
+            let texts: Vec<String> = self.trimmed_texts().iter().map(|t| shortened(t)).collect();
+            write!(f, "; the texts of all: {texts:?}")?;
         }
         Ok(())
     }
@@ -221,10 +238,34 @@ impl<'a> Expect<'a> {
             .map(drop)
     }
 
-    /// The first match has the CSS class `class`.
-    pub async fn to_have_class(self, class: &str) -> Result<(), WaitError> {
-        self.until(&format!("have the class {class:?}"), |s| {
-            s.count > 0 && s.has_class(class)
+    /// The first match's `class` attribute is `classes`, whole (the same names in the same order,
+    /// whitespace aside), as Playwright's `toHaveClass` with a string: `"completed"` does not match
+    /// `class="completed editing"`; [`to_contain_class`](Self::to_contain_class) does.
+    pub async fn to_have_class(self, classes: &str) -> Result<(), WaitError> {
+        self.until(&format!("have the class attribute {classes:?}"), |s| {
+            s.count > 0 && words(&s.classes) == words(classes)
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The first match has every class of `classes` (`"completed"`, or `"todo completed"`), among
+    /// others, as Playwright's `toContainClass`.
+    pub async fn to_contain_class(self, classes: &str) -> Result<(), WaitError> {
+        self.until(&format!("have the class(es) {classes:?}"), |s| {
+            s.count > 0 && words(classes).iter().all(|class| s.has_class(class))
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Every match, in order, has the text of `texts` at its place (leading and trailing
+    /// whitespace aside), and there are as many matches as texts: Playwright's `toHaveText` with a
+    /// list. Checked at once, and a failure shows the whole list the page had.
+    pub async fn to_have_texts(self, texts: &[&str]) -> Result<(), WaitError> {
+        let wanted: Vec<&str> = texts.iter().map(|t| t.trim()).collect();
+        self.until(&format!("have the texts {wanted:?}"), |s| {
+            s.trimmed_texts() == wanted
         })
         .await
         .map(drop)
@@ -401,6 +442,76 @@ impl<'a> PageExpect<'a> {
             .until(&format!("have the title {title:?}"), |s| s.title == title)
             .await
             .map(drop)
+    }
+}
+
+impl Browser {
+    /// Wait until the JavaScript `expression` is truthy in the page, and return its value
+    /// (Playwright's `waitForFunction`): `"localStorage.getItem('todos') !== null"`, or a function
+    /// to call, `"() => document.querySelectorAll('li').length === 3"`. Polled within the default
+    /// timeout ([`Browser::set_default_timeout`]); a step of the report.
+    pub async fn wait_for_function(&self, expression: &str) -> Result<Value, WaitError> {
+        let script = format!(
+            "const harnessValue = ({expression}); \
+             return typeof harnessValue === 'function' ? harnessValue() : harnessValue;"
+        );
+        let what = format!("the script {expression:?}");
+        let expected = "to be truthy".to_owned();
+        let started = Instant::now();
+        let timeout = self.default_timeout();
+        let mut interval = Duration::from_millis(5);
+        let result = loop {
+            let last_seen = match self.client().execute(&script, Vec::new()).await {
+                Ok(value) if truthy(&value) => break Ok(value),
+                Ok(value) => format!("{value}"),
+                Err(e) => match session_lost(&e) {
+                    Some(why) => {
+                        break Err(WaitError::SessionGone {
+                            locator: what.clone(),
+                            expected: expected.clone(),
+                            driver_url: self.webdriver_url().to_owned(),
+                            reason: format!("{why}: {e}"),
+                            waited: started.elapsed(),
+                        });
+                    }
+                    None => format!("an error: {e}"),
+                },
+            };
+            if started.elapsed() >= timeout {
+                break Err(WaitError::Timeout {
+                    locator: what.clone(),
+                    expected: expected.clone(),
+                    last_seen,
+                    waited: started.elapsed(),
+                    url: self
+                        .client()
+                        .current_url()
+                        .await
+                        .map_or_else(|_| "unknown".into(), String::from),
+                });
+            }
+            tokio::time::sleep(interval).await;
+            interval = (interval * 2).min(MAX_INTERVAL);
+        };
+        self.record_step(
+            format!("wait for {what} {expected}"),
+            started,
+            result.as_ref().map(drop).map_err(|e| e.to_string()),
+            false,
+        )
+        .await;
+        result
+    }
+}
+
+/// JavaScript's truthiness of a value as WebDriver returns it.
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0 && !n.is_nan()),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
     }
 }
 

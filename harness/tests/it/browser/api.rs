@@ -90,11 +90,46 @@ async fn home(headers: axum::http::HeaderMap) -> Html<String> {
     })
 }
 
+/// A to-do list in TodoMVC's manner: a to-do is added on Enter, edited on a double-click, and
+/// the list saved in local storage a moment after each change. It counts the `input` and `change`
+/// events of its field, so that a test sees which a fill fires.
+const TODO: &str = r#"<!doctype html>
+<html><head><title>Todos</title><link rel="icon" href="data:,"></head><body>
+<input class="new-todo" placeholder="What needs to be done?" autofocus>
+<ul class="todo-list"></ul>
+<p id="events">input 0 change 0</p>
+<script>
+  const field = document.querySelector('.new-todo');
+  const list = document.querySelector('.todo-list');
+  const counts = {input: 0, change: 0};
+  for (const kind of ['input', 'change']) {
+    field.addEventListener(kind, () => {
+      counts[kind] += 1;
+      document.getElementById('events').textContent = `input ${counts.input} change ${counts.change}`;
+    });
+  }
+  field.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || !field.value.trim()) return;
+    const li = document.createElement('li');
+    li.className = 'todo';
+    const label = document.createElement('label');
+    label.textContent = field.value.trim();
+    label.addEventListener('dblclick', () => li.classList.add('editing'));
+    li.append(label);
+    list.append(li);
+    field.value = '';
+    setTimeout(() => localStorage.setItem('todos', JSON.stringify(
+      [...list.querySelectorAll('label')].map((l) => l.textContent))), 150);
+  });
+</script>
+</body></html>"#;
+
 async fn site() -> InProcessService {
     let router = axum::Router::new()
         .route("/login", get(|| async { Html(LOGIN) }).post(login))
         .route("/home", get(home))
-        .route("/form", get(|| async { Html(FORM) }));
+        .route("/form", get(|| async { Html(FORM) }))
+        .route("/todo", get(|| async { Html(TODO) }));
     InProcessService::serve(router).await.unwrap()
 }
 
@@ -441,5 +476,102 @@ async fn each_expectation_fails_saying_what_it_waited_for(browser: Browser) -> a
         .expect("#status")
         .to_have_attribute("data-state", "idle")
         .await?;
+    Ok(())
+}
+
+/// Playwright's to-do tests as they stand: `getByPlaceholder`, a `fill` that fires `input` and
+/// never `change` (so Enter, not the fill, adds the to-do), `dblclick`, a class matched whole,
+/// a list of texts checked at once, a wait on local storage, and the history.
+#[harness::test(migrations = false)]
+async fn a_todo_list_is_tested_as_playwright_tests_it(browser: Browser) -> anyhow::Result<()> {
+    let site = site().await;
+    let todo = format!("{}/todo", site.base_url());
+    browser.goto(&todo).await?;
+    let field = Locator::placeholder("What needs to be done?");
+    browser.fill(&field, "buy some cheese").await?;
+    browser.fill(&field, "feed the cat").await?;
+    browser.expect(&field).to_have_value("feed the cat").await?;
+    // No change made up: the page has added nothing yet.
+    let events = browser.text("#events").await?;
+    assert!(events.ends_with("change 0"), "{events}");
+    assert!(!events.starts_with("input 0 "), "no input event: {events}");
+    if browser.browser_name() == "chrome" {
+        // One insertion per fill, as Playwright's; Firefox types key by key.
+        assert_eq!(events, "input 2 change 0");
+    }
+    browser.expect(".todo-list li").to_have_count(0).await?;
+    browser.press(&field, "Enter").await?;
+    browser.fill(&field, "book a doctors appointment").await?;
+    browser.press(&field, "Enter").await?;
+    browser
+        .expect(".todo-list li")
+        .to_have_texts(&["feed the cat", "book a doctors appointment"])
+        .await?;
+    // An empty fill clears the field, as input too.
+    browser.fill(&field, "draft").await?;
+    browser.fill(&field, "").await?;
+    browser.expect(&field).to_have_value("").await?;
+
+    let saved = browser
+        .wait_for_function("() => JSON.parse(localStorage.getItem('todos') || '[]').length === 2")
+        .await?;
+    assert_eq!(saved, serde_json::json!(true));
+
+    let first = Locator::css(".todo-list li").first();
+    browser.expect(&first).to_have_class("todo").await?;
+    browser.dblclick(first.clone().locate("label")).await?;
+    browser.expect(&first).to_have_class("todo editing").await?;
+    browser.expect(&first).to_contain_class("editing").await?;
+    browser.expect(&first).not().to_have_class("editing").await?;
+
+    browser.goto(&format!("{}/form", site.base_url())).await?;
+    browser.go_back().await?;
+    browser.expect_page().to_have_url("/todo").await?;
+    browser.go_forward().await?;
+    browser.expect_page().to_have_url("/form").await?;
+    Ok(())
+}
+
+/// The new assertions' failures: the whole list against the one expected, the class attribute
+/// the element had, and the last value a page function gave.
+#[harness::test(migrations = false)]
+async fn list_class_and_function_waits_fail_saying_what_the_page_had(
+    browser: Browser,
+) -> anyhow::Result<()> {
+    let site = site().await;
+    browser.goto(&format!("{}/form", site.base_url())).await?;
+    browser.set_default_timeout(SHORT);
+    let text = browser
+        .expect("[data-testid=items] li")
+        .to_have_texts(&["apple Remove", "cherry Remove"])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("to have the texts [\"apple Remove\", \"cherry Remove\"]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the texts of all: [\"apple Remove\", \"banana Remove\", \"cherry Remove\"]"),
+        "{text}"
+    );
+    browser.execute("document.getElementById('tip').className = 'tip shown'", vec![]).await?;
+    let text = browser
+        .expect("#tip")
+        .to_have_class("tip")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("to have the class attribute \"tip\""), "{text}");
+    assert!(text.contains("class \"tip shown\""), "{text}");
+    let text = browser
+        .wait_for_function("document.title === 'Never'")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("for the script \"document.title === 'Never'\" to be truthy; the page showed last: false"),
+        "{text}"
+    );
     Ok(())
 }
