@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::error::ActionError;
 use super::locator::{Locator, RESOLVER};
 use super::session::Browser;
-use super::wait::{Expect, PageExpect};
+use super::wait::{ElementState, Expect, PageExpect};
 
 /// A cookie of the page, as WebDriver reads and sets it (the `cookie` crate's type).
 pub type Cookie = fantoccini::cookies::Cookie<'static>;
@@ -140,8 +140,15 @@ impl Browser {
 
     /// Wait until `locator` is visible and enabled, then find it.
     async fn actionable(&self, locator: &Locator) -> Result<Element, ActionError> {
-        self.expect(locator).until_actionable().await?;
+        self.actionable_state(locator).await?;
         self.found(locator).await
+    }
+
+    /// Wait until `locator` is visible and enabled, and refuse it if it matches several elements
+    /// (strict, as Playwright's actions are).
+    async fn actionable_state(&self, locator: &Locator) -> Result<(), ActionError> {
+        let state = self.expect(locator).until_actionable().await?;
+        one(locator, state)
     }
 
     /// Wait until `locator` matches anything, then find it.
@@ -207,7 +214,7 @@ impl Browser {
     pub async fn hover(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
         let locator = locator.into();
         self.step(format!("hover {locator}"), async {
-            self.expect(&locator).until_visible().await?;
+            one(&locator, self.expect(&locator).until_visible().await?)?;
             let element = self.found(&locator).await?;
             let mouse =
                 MouseActions::new("harness-mouse".into()).then(PointerAction::MoveToElement {
@@ -232,7 +239,7 @@ impl Browser {
     pub async fn fill(&self, locator: impl Into<Locator>, text: &str) -> Result<(), ActionError> {
         let locator = locator.into();
         self.step(format!("fill {locator} with {:?}", short(text)), async {
-            self.expect(&locator).until_actionable().await?;
+            self.actionable_state(&locator).await?;
             let how = self
                 .on_element(
                     &locator,
@@ -363,7 +370,7 @@ impl Browser {
     ) -> Result<String, ActionError> {
         let locator = locator.into();
         self.step(format!("select {option:?} in {locator}"), async {
-            self.expect(&locator).until_actionable().await?;
+            self.actionable_state(&locator).await?;
             let chosen = self
                 .on_element(
                     &locator,
@@ -686,6 +693,18 @@ impl Browser {
         .await;
         result
     }
+}
+
+/// The element an action's locator matched, if it is one: else the strict-mode error naming them.
+fn one(locator: &Locator, state: ElementState) -> Result<(), ActionError> {
+    if state.count > 1 {
+        return Err(ActionError::Ambiguous {
+            locator: locator.to_string(),
+            count: state.count,
+            matches: state.matches,
+        });
+    }
+    Ok(())
 }
 
 fn short(text: &str) -> String {

@@ -191,6 +191,21 @@ pub enum ActionError {
     /// The element never became ready for the action.
     #[error(transparent)]
     Wait(#[from] WaitError),
+    /// An action's locator matches several elements: which one was meant is for the test to say
+    /// (`.first()`, `.nth(i)`, a narrower locator), as Playwright's strict mode has it.
+    #[error(
+        "{locator} matches {count} elements, and an action needs one (say which with .first(), .nth(i) or a narrower locator): {}{}",
+        .matches.join(", "),
+        if *.count > .matches.len() { ", …" } else { "" }
+    )]
+    Ambiguous {
+        /// The locator, in words.
+        locator: String,
+        /// How many elements it matched.
+        count: usize,
+        /// The first of them, in words.
+        matches: Vec<String>,
+    },
     /// The element matched a moment before, and then no longer (the page re-rendered it away).
     #[error("{locator} matched, then no longer: the page removed or replaced the element")]
     Detached {

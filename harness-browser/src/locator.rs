@@ -53,7 +53,9 @@ enum Part {
 /// Made by one of the constructors, then narrowed: [`Locator::locate`] (within),
 /// [`Locator::nth`], [`Locator::first`], [`Locator::last`], [`Locator::filter_text`]. A `&str`
 /// is a CSS selector, so `browser.click("#save")` and `browser.click(Locator::test_id("save"))`
-/// both work. An action takes the first element matched, once it is visible and enabled.
+/// both work. An action waits until its element is visible and enabled, and refuses a locator
+/// that matches several elements, naming them (Playwright's strict mode): `.first()` or `.nth(i)`
+/// say which. Reads and expectations look at the first match.
 ///
 /// Text and names match as Playwright's do: whitespace is collapsed, and the match is a
 /// case-insensitive substring unless made exact ([`Locator::text_exact`],

@@ -32,6 +32,10 @@ fn snapshot_script() -> &'static str {
          return Object.assign(page, {{ \
            count: all.length, \
            texts: all.slice(0, 1000).map((e) => e.innerText === undefined ? e.textContent : e.innerText), \
+           matches: all.length < 2 ? [] : all.slice(0, 5).map((e) => e.tagName.toLowerCase() \
+             + (e.id ? '#' + e.id : '') \
+             + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\\s+/).join('.') : '') \
+             + ' ' + JSON.stringify((e.innerText === undefined ? e.textContent : e.innerText || '').replace(/\\s+/g, ' ').trim().slice(0, 40))), \
            visible: rect.width > 0 && rect.height > 0 && style.visibility !== 'hidden', \
            enabled: !el.disabled, \
            text: el.innerText === undefined ? el.textContent : el.innerText, \
@@ -70,6 +74,9 @@ pub struct ElementState {
     /// Every match's visible text, in document order (the first 1000).
     #[serde(default)]
     pub texts: Vec<String>,
+    /// When several elements match, the first five in words (`li.todo "buy cheese"`).
+    #[serde(default)]
+    pub matches: Vec<String>,
     /// Its `class` attribute.
     #[serde(default)]
     pub classes: String,
@@ -312,22 +319,20 @@ impl<'a> Expect<'a> {
         self.until(expected, holds).await
     }
 
-    /// Visible and enabled: what a click or a fill waits for.
-    pub(crate) async fn until_actionable(mut self) -> Result<(), WaitError> {
+    /// Visible and enabled: what a click or a fill waits for. The state that held (its `count`
+    /// says whether the action's locator is ambiguous).
+    pub(crate) async fn until_actionable(mut self) -> Result<ElementState, WaitError> {
         self.step = false;
         self.until("be visible and enabled", |s| {
             s.count > 0 && s.visible && s.enabled
         })
         .await
-        .map(drop)
     }
 
     /// Visible, without a step of its own: what a hover or a text read waits for.
-    pub(crate) async fn until_visible(mut self) -> Result<(), WaitError> {
+    pub(crate) async fn until_visible(mut self) -> Result<ElementState, WaitError> {
         self.step = false;
-        self.until("be visible", |s| s.count > 0 && s.visible)
-            .await
-            .map(drop)
+        self.until("be visible", |s| s.count > 0 && s.visible).await
     }
 
     /// That the locator matches anything: what a read waits for.

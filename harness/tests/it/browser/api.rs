@@ -555,6 +555,20 @@ async fn list_class_and_function_waits_fail_saying_what_the_page_had(
         text.contains("the texts of all: [\"apple Remove\", \"banana Remove\", \"cherry Remove\"]"),
         "{text}"
     );
+    // Strict, as Playwright's actions: an ambiguous locator is refused, naming its matches.
+    let text = browser
+        .click("[data-testid=items] button")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("css \"[data-testid=items] button\" matches 3 elements, and an action needs one"),
+        "{text}"
+    );
+    assert!(text.contains("button \"Remove\", button \"Remove\""), "{text}");
+    browser.expect("[data-testid=items] li").to_have_count(3).await?;
+    browser.click(Locator::css("[data-testid=items] button").first()).await?;
+    browser.expect("[data-testid=items] li").to_have_count(2).await?;
     browser.execute("document.getElementById('tip').className = 'tip shown'", vec![]).await?;
     let text = browser
         .expect("#tip")
