@@ -328,6 +328,63 @@ impl Browser {
         .await
     }
 
+    /// Give the element the focus (`focus` and `focusin` fire), as Playwright's `focus`.
+    pub async fn focus(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
+        self.on_one(locator.into(), "focus", "el.focus();", Vec::new())
+            .await
+    }
+
+    /// Take the focus from the element (`blur` and `focusout` fire), as Playwright's `blur`.
+    pub async fn blur(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
+        self.on_one(locator.into(), "blur", "el.blur();", Vec::new())
+            .await
+    }
+
+    /// Fire a DOM event of type `kind` (`"click"`, `"input"`, `"blur"`…) at the element, bubbling,
+    /// as Playwright's `dispatchEvent`: for a handler that real input does not reach easily.
+    pub async fn dispatch_event(
+        &self,
+        locator: impl Into<Locator>,
+        kind: &str,
+    ) -> Result<(), ActionError> {
+        self.on_one(
+            locator.into(),
+            &format!("dispatch {kind:?} at"),
+            "el.dispatchEvent(new Event(args[0], {bubbles: true, cancelable: true, composed: true}));",
+            vec![json!(kind)],
+        )
+        .await
+    }
+
+    /// Scroll the element into view (centred), as Playwright's `scrollIntoViewIfNeeded`.
+    pub async fn scroll_into_view(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
+        self.on_one(
+            locator.into(),
+            "scroll into view",
+            "el.scrollIntoView({block: 'center', inline: 'center'});",
+            Vec::new(),
+        )
+        .await
+    }
+
+    /// A step that runs `body` on the one element `locator` matches, once it exists.
+    async fn on_one(
+        &self,
+        locator: Locator,
+        what: &str,
+        body: &str,
+        args: Vec<Value>,
+    ) -> Result<(), ActionError> {
+        self.step(format!("{what} {locator}"), async {
+            let state = self.expect(&locator).until_attached_state().await?;
+            one(&locator, state)?;
+            self.on_element(&locator, format!("{what} {locator}"), body, args)
+                .await
+                .map(drop)
+        })
+        .await
+    }
+
     /// Type into the first match key by key (real key events), after what it already holds.
     pub async fn type_text(
         &self,
@@ -666,7 +723,7 @@ impl Browser {
 
     /// Run a script in the page (`arguments[i]` are `args`) and return its result.
     pub async fn execute(&self, script: &str, args: Vec<Value>) -> Result<Value, ActionError> {
-        self.step("run a script".into(), async {
+        self.step(format!("run the script {:?}", short(script)), async {
             self.execute_quiet(script, args, "run a script in the page")
                 .await
         })

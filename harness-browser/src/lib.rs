@@ -41,6 +41,10 @@ pub use locator::{Locator, ends_with};
 pub use session::{Browser, ConsoleEntry, TestContextExt, WINDOW_SIZE, warm_up};
 pub use wait::{DEFAULT_TIMEOUT, ElementState, Expect, PageExpect};
 
+/// The pattern type of [`Expect::to_match_text`] (the regex crate's), so that a test needs no
+/// dependency of its own for it.
+pub use regex::Regex;
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -38,6 +38,9 @@ fn snapshot_script() -> &'static str {
              + ' ' + JSON.stringify((e.innerText === undefined ? e.textContent : e.innerText || '').replace(/\\s+/g, ' ').trim().slice(0, 40))), \
            visible: rect.width > 0 && rect.height > 0 && style.visibility !== 'hidden', \
            enabled: !el.disabled, \
+           focused: el === document.activeElement, \
+           editable: !el.disabled && !el.readOnly && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName)), \
+           id: el.id || '', \
            text: el.innerText === undefined ? el.textContent : el.innerText, \
            classes: typeof el.className === 'string' ? el.className : '', \
            value: 'value' in el && typeof el.value === 'string' ? el.value : null, \
@@ -68,6 +71,15 @@ pub struct ElementState {
     /// Whether it is not disabled.
     #[serde(default)]
     pub enabled: bool,
+    /// Whether it has the focus.
+    #[serde(default)]
+    pub focused: bool,
+    /// Whether it takes input: a form control neither disabled nor read-only, or contenteditable.
+    #[serde(default)]
+    pub editable: bool,
+    /// Its `id`.
+    #[serde(default)]
+    pub id: String,
     /// Its visible text (`innerText`).
     #[serde(default)]
     pub text: String,
@@ -135,6 +147,12 @@ impl fmt::Display for ElementState {
         }
         if self.checked {
             write!(f, ", checked")?;
+        }
+        if self.focused {
+            write!(f, ", focused")?;
+        }
+        if !self.id.is_empty() {
+            write!(f, ", id {:?}", self.id)?;
         }
         if let Some(attribute) = &self.attribute {
             write!(f, ", the attribute is {attribute:?}")?;
@@ -222,6 +240,58 @@ impl<'a> Expect<'a> {
         self.until(&format!("match exactly {n} element(s)"), |s| s.count == n)
             .await
             .map(drop)
+    }
+
+    /// Something matches (visible or not): Playwright's `toBeAttached`.
+    pub async fn to_be_attached(self) -> Result<(), WaitError> {
+        self.until("be attached", |s| s.count > 0).await.map(drop)
+    }
+
+    /// The first match has the focus.
+    pub async fn to_be_focused(self) -> Result<(), WaitError> {
+        self.until("be focused", |s| s.count > 0 && s.focused)
+            .await
+            .map(drop)
+    }
+
+    /// The first match takes input: a form control neither disabled nor read-only, or a
+    /// contenteditable element.
+    pub async fn to_be_editable(self) -> Result<(), WaitError> {
+        self.until("be editable", |s| s.count > 0 && s.editable)
+            .await
+            .map(drop)
+    }
+
+    /// The first match is empty: a form control without a value, or an element without text.
+    pub async fn to_be_empty(self) -> Result<(), WaitError> {
+        self.until("be empty", |s| {
+            s.count > 0
+                && match &s.value {
+                    Some(value) => value.is_empty(),
+                    None => s.text.trim().is_empty(),
+                }
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The first match's `id` is `id`.
+    pub async fn to_have_id(self, id: &str) -> Result<(), WaitError> {
+        self.until(&format!("have the id {id:?}"), |s| {
+            s.count > 0 && s.id == id
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The first match's visible text matches the regular expression `pattern` (Playwright's
+    /// `toHaveText(/…/)`; Rust's regex syntax). Returns the text.
+    pub async fn to_match_text(self, pattern: &regex::Regex) -> Result<String, WaitError> {
+        self.until(&format!("have a text matching /{pattern}/"), |s| {
+            s.count > 0 && pattern.is_match(&s.text)
+        })
+        .await
+        .map(|s| s.text)
     }
 
     /// The first match exists and is not disabled.
@@ -333,6 +403,13 @@ impl<'a> Expect<'a> {
     pub(crate) async fn until_visible(mut self) -> Result<ElementState, WaitError> {
         self.step = false;
         self.until("be visible", |s| s.count > 0 && s.visible).await
+    }
+
+    /// That the locator matches anything, the state that held: what an action on an element that
+    /// need not be visible waits for.
+    pub(crate) async fn until_attached_state(mut self) -> Result<ElementState, WaitError> {
+        self.step = false;
+        self.until("exist", |s| s.count > 0).await
     }
 
     /// That the locator matches anything: what a read waits for.

@@ -589,3 +589,42 @@ async fn list_class_and_function_waits_fail_saying_what_the_page_had(
     );
     Ok(())
 }
+
+/// Focus, blur, a dispatched event, scrolling, and the state assertions Playwright users reach
+/// for: attached, focused, editable, empty, an id, a text by pattern.
+#[harness::test(migrations = false)]
+async fn focus_blur_events_and_state_assertions(browser: Browser) -> anyhow::Result<()> {
+    let site = site().await;
+    browser.goto(&format!("{}/todo", site.base_url())).await?;
+    let field = Locator::placeholder("What needs to be done?");
+    browser.expect(&field).to_be_attached().await?;
+    browser.expect(&field).to_be_editable().await?;
+    browser.expect(&field).to_be_empty().await?;
+    browser.focus(&field).await?;
+    browser.expect(&field).to_be_focused().await?;
+    browser.blur(&field).await?;
+    browser.expect(&field).not().to_be_focused().await?;
+    // A dispatched `change` is counted as the page's own listener sees it.
+    browser.dispatch_event(&field, "change").await?;
+    browser.expect("#events").to_have_text("input 0 change 1").await?;
+    browser.scroll_into_view("#events").await?;
+    browser.expect("#events").to_have_id("events").await?;
+    let regex = harness::browser::Regex::new(r"^input \d+ change \d+$")?;
+    let text = browser.expect("#events").to_match_text(&regex).await?;
+    assert_eq!(text, "input 0 change 1");
+    browser.set_default_timeout(SHORT);
+    let failure = browser
+        .expect("#events")
+        .to_match_text(&harness::browser::Regex::new("^never$")?)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(failure.contains("to have a text matching /^never$/"), "{failure}");
+    let failure = browser.expect("#events").to_be_focused().await.unwrap_err().to_string();
+    assert!(failure.contains("to be focused"), "{failure}");
+    assert!(
+        browser.focus("li").await.unwrap_err().to_string().contains("css \"li\" to exist"),
+        "an action on nothing says what it waited for"
+    );
+    Ok(())
+}
