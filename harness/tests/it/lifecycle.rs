@@ -214,6 +214,9 @@ fn end_everything_and_check(ending: Ending, backend: &str) {
         .env(harness::env::POSTGRES, backend)
         .env("HARNESS_DIR", &scratch.0)
         .env("HARNESS_DATA_DIR", scratch.0.join("data"))
+        // Its artifacts in its scratch directory: the other backend's test runs the same helper,
+        // maybe at the same time, and its artifacts directory has the same name.
+        .env("CARGO_TARGET_DIR", &scratch.0)
         .env(
             "HELPER_END",
             if ending == Ending::Panic {
@@ -291,7 +294,7 @@ fn end_everything_and_check(ending: Ending, backend: &str) {
         }
     });
     if ending == Ending::Panic && driver_port.is_some() {
-        let dir = harness::browser::artifacts_root().join("child__helper_hold_everything");
+        let dir = scratch.0.join("harness-artifacts/child__helper_hold_everything");
         let summary = std::fs::read_to_string(dir.join("failure.txt"))
             .unwrap_or_else(|e| panic!("no artifacts of the panicking test: {e}"));
         assert!(summary.contains("the test panicked"), "{summary}");
