@@ -705,25 +705,40 @@ impl Drop for Browser {
         if self.closed {
             return;
         }
-        let reason = if std::thread::panicking() {
-            "the test panicked"
-        } else {
-            "the Browser was dropped without Browser::close(): the test returned early, most \
-             likely with an error"
+        // Made by hand, a browser knows of its test's failure only by a panic or by being
+        // dropped unclosed: its last failed step, if any, is the likelier cause to lead with.
+        let last_failure = self
+            .steps
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .rev()
+            .find_map(|step| {
+                step.outcome
+                    .as_ref()
+                    .err()
+                    .map(|e| format!("{} failed: {e}", step.description))
+            });
+        let reason = match (std::thread::panicking(), last_failure) {
+            (_, Some(step)) => step,
+            (true, None) => "the test panicked".to_owned(),
+            (false, None) => "the Browser was dropped without Browser::close(): the test returned \
+                              early, most likely with an error"
+                .to_owned(),
         };
         if let Some(slot) = self.slot.take()
-            && slot.defer(|| self.leftover(reason))
+            && slot.defer(|| self.leftover(&reason))
         {
             return;
         }
         // Drop cannot await, and the test's runtime may be a current-thread one that this thread
         // is blocking: the work runs on a thread of its own, over HTTP connections of its own.
-        let leftover = self.leftover(reason);
+        let leftover = self.leftover(&reason);
         let ended = std::thread::spawn(move || match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
         {
-            Ok(runtime) => runtime.block_on(leftover.end(Some(reason))),
+            Ok(runtime) => runtime.block_on(leftover.end(Some(&reason))),
             Err(e) => eprintln!("harness: cannot save the failed browser test's artifacts: {e}"),
         })
         .join();
