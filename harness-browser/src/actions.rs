@@ -52,7 +52,7 @@ impl Browser {
 
     /// Navigate and wait for the page's load event.
     pub async fn goto(&self, url: &str) -> Result<(), ActionError> {
-        self.step(format!("goto {url}"), async {
+        self.action_step(format!("goto {url}"), async {
             self.collect_coverage().await;
             self.client()
                 .goto(url)
@@ -64,7 +64,7 @@ impl Browser {
 
     /// Go back one page in the history, as the browser's back button (Playwright's `goBack`).
     pub async fn go_back(&self) -> Result<(), ActionError> {
-        self.step("go back".into(), async {
+        self.action_step("go back".into(), async {
             self.collect_coverage().await;
             self.client()
                 .back()
@@ -76,7 +76,7 @@ impl Browser {
 
     /// Go forward one page in the history (Playwright's `goForward`).
     pub async fn go_forward(&self) -> Result<(), ActionError> {
-        self.step("go forward".into(), async {
+        self.action_step("go forward".into(), async {
             self.collect_coverage().await;
             self.client()
                 .forward()
@@ -88,7 +88,7 @@ impl Browser {
 
     /// Reload the page and wait for its load event.
     pub async fn reload(&self) -> Result<(), ActionError> {
-        self.step("reload".into(), async {
+        self.action_step("reload".into(), async {
             self.collect_coverage().await;
             self.client()
                 .refresh()
@@ -200,7 +200,7 @@ impl Browser {
     /// Click the first match once it is visible and enabled.
     pub async fn click(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
         let locator = locator.into();
-        self.step(format!("click {locator}"), async {
+        self.action_step(format!("click {locator}"), async {
             self.actionable(&locator)
                 .await?
                 .click()
@@ -213,7 +213,7 @@ impl Browser {
     /// Move the mouse over the first match once it is visible (CSS `:hover`, `mouseover`).
     pub async fn hover(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
         let locator = locator.into();
-        self.step(format!("hover {locator}"), async {
+        self.action_step(format!("hover {locator}"), async {
             one(&locator, self.expect(&locator).until_visible().await?)?;
             let element = self.found(&locator).await?;
             let mouse =
@@ -238,7 +238,7 @@ impl Browser {
     /// range) gets its value set, with `input` and `change`, as Playwright does there.
     pub async fn fill(&self, locator: impl Into<Locator>, text: &str) -> Result<(), ActionError> {
         let locator = locator.into();
-        self.step(format!("fill {locator} with {:?}", short(text)), async {
+        self.action_step(format!("fill {locator} with {:?}", short(text)), async {
             self.actionable_state(&locator).await?;
             let how = self
                 .on_element(
@@ -302,7 +302,7 @@ impl Browser {
     /// page sees two clicks and a `dblclick`.
     pub async fn dblclick(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
         let locator = locator.into();
-        self.step(format!("double-click {locator}"), async {
+        self.action_step(format!("double-click {locator}"), async {
             let element = self.actionable(&locator).await?;
             let mut mouse =
                 MouseActions::new("harness-mouse".into()).then(PointerAction::MoveToElement {
@@ -375,7 +375,7 @@ impl Browser {
         body: &str,
         args: Vec<Value>,
     ) -> Result<(), ActionError> {
-        self.step(format!("{what} {locator}"), async {
+        self.action_step(format!("{what} {locator}"), async {
             let state = self.expect(&locator).until_attached_state().await?;
             one(&locator, state)?;
             self.on_element(&locator, format!("{what} {locator}"), body, args)
@@ -392,7 +392,7 @@ impl Browser {
         text: &str,
     ) -> Result<(), ActionError> {
         let locator = locator.into();
-        self.step(format!("type {:?} into {locator}", short(text)), async {
+        self.action_step(format!("type {:?} into {locator}", short(text)), async {
             self.actionable(&locator)
                 .await?
                 .send_keys(text)
@@ -407,7 +407,7 @@ impl Browser {
     /// Key names are Playwright's; an unknown name is an error listing them.
     pub async fn press(&self, locator: impl Into<Locator>, key: &str) -> Result<(), ActionError> {
         let locator = locator.into();
-        self.step(format!("press {key} in {locator}"), async {
+        self.action_step(format!("press {key} in {locator}"), async {
             let keys = chord(key)?;
             self.actionable(&locator)
                 .await?
@@ -426,7 +426,7 @@ impl Browser {
         option: &str,
     ) -> Result<String, ActionError> {
         let locator = locator.into();
-        self.step(format!("select {option:?} in {locator}"), async {
+        self.action_step(format!("select {option:?} in {locator}"), async {
             self.actionable_state(&locator).await?;
             let chosen = self
                 .on_element(
@@ -475,7 +475,7 @@ impl Browser {
     ) -> Result<(), ActionError> {
         let locator = locator.into();
         let verb = if checked { "check" } else { "uncheck" };
-        self.step(format!("{verb} {locator}"), async {
+        self.action_step(format!("{verb} {locator}"), async {
             let element = self.actionable(&locator).await?;
             if self.checked_now(&locator).await? != checked {
                 element
@@ -522,7 +522,7 @@ impl Browser {
     ) -> Result<(), ActionError> {
         let locator = locator.into();
         let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-        self.step(format!("set files {names:?} on {locator}"), async {
+        self.action_step(format!("set files {names:?} on {locator}"), async {
             let mut absolute = Vec::new();
             for file in files {
                 let path = std::path::absolute(file).map_err(|source| ActionError::Io {
@@ -634,7 +634,7 @@ impl Browser {
     /// browsers refuse without `Secure`).
     pub async fn set_cookie(&self, mut cookie: Cookie) -> Result<(), ActionError> {
         let name = cookie.name().to_owned();
-        self.step(format!("set the cookie {name}"), async {
+        self.action_step(format!("set the cookie {name}"), async {
             let url = self.url().await?;
             if !url.starts_with("http") {
                 return Err(ActionError::Refused {
@@ -662,7 +662,7 @@ impl Browser {
 
     /// Remove every cookie of the current page.
     pub async fn clear_cookies(&self) -> Result<(), ActionError> {
-        self.step("clear the cookies".into(), async {
+        self.action_step("clear the cookies".into(), async {
             self.client()
                 .delete_all_cookies()
                 .await
@@ -697,7 +697,7 @@ impl Browser {
 
     /// Set `key` in the page's local storage (for the page's origin: open one first).
     pub async fn local_storage_set(&self, key: &str, value: &str) -> Result<(), ActionError> {
-        self.step(format!("set local storage {key}"), async {
+        self.action_step(format!("set local storage {key}"), async {
             self.execute_quiet(
                 "window.localStorage.setItem(arguments[0], arguments[1]);",
                 vec![json!(key), json!(value)],
@@ -723,7 +723,7 @@ impl Browser {
 
     /// Run a script in the page (`arguments[i]` are `args`) and return its result.
     pub async fn execute(&self, script: &str, args: Vec<Value>) -> Result<Value, ActionError> {
-        self.step(format!("run the script {:?}", short(script)), async {
+        self.action_step(format!("run the script {:?}", short(script)), async {
             self.execute_quiet(script, args, "run a script in the page")
                 .await
         })
@@ -731,7 +731,7 @@ impl Browser {
     }
 
     /// Run one step of the test: timed, and recorded (with its outcome) for the report.
-    pub(crate) async fn step<T>(
+    pub(crate) async fn action_step<T>(
         &self,
         description: String,
         work: impl std::future::Future<Output = Result<T, ActionError>>,

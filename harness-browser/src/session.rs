@@ -156,6 +156,8 @@ pub struct Browser {
     started: Instant,
     /// Every step so far, for the failed test's report.
     steps: std::sync::Mutex<Vec<StepRecord>>,
+    /// The names of the `Browser::step` groups running, outermost first.
+    groups: std::sync::Mutex<Vec<String>>,
     /// Whether each step ends with a screenshot (`HARNESS_STEP_SCREENSHOTS`).
     step_screenshots: bool,
 }
@@ -324,6 +326,7 @@ impl Browser {
             default_timeout: std::sync::Mutex::new(default_timeout),
             started: Instant::now(),
             steps: std::sync::Mutex::new(Vec::new()),
+            groups: std::sync::Mutex::new(Vec::new()),
             step_screenshots: config::current().step_screenshots,
         })
     }
@@ -468,6 +471,14 @@ impl Browser {
         action: bool,
     ) {
         let took = started.elapsed();
+        let description = {
+            let groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+            if groups.is_empty() {
+                description
+            } else {
+                format!("{} › {description}", groups.join(" › "))
+            }
+        };
         harness_core::timings::record(started, || format!("step: {description}"));
         let shooting = Instant::now();
         let screenshot = if action && self.step_screenshots {
@@ -488,6 +499,45 @@ impl Browser {
                 outcome,
                 screenshot,
             });
+    }
+
+    /// Run `body` as one named step of the report (Playwright's `test.step`): the steps it takes
+    /// are listed under `name`, and the group itself with its whole time and outcome.
+    ///
+    /// ```no_run
+    /// # mod harness { pub use harness_browser as browser; } // the examples are written as users see them
+    /// # async fn t(browser: &harness::browser::Browser) -> Result<(), harness::browser::ActionError> {
+    /// browser
+    ///     .step("sign in", async {
+    ///         browser.fill("#email", "ada@example.com").await?;
+    ///         browser.press("#email", "Enter").await
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn step<T, E: std::fmt::Display>(
+        &self,
+        name: &str,
+        body: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let started = Instant::now();
+        let at = self.steps.lock().unwrap_or_else(|e| e.into_inner()).len();
+        self.groups
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(name.to_owned());
+        let result = body.await;
+        self.groups.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let outcome = result.as_ref().map(drop).map_err(ToString::to_string);
+        self.record_step(name.to_owned(), started, outcome, false)
+            .await;
+        // Listed before the steps it holds.
+        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(group) = steps.pop() {
+            let at = at.min(steps.len());
+            steps.insert(at, group);
+        }
+        result
     }
 
     /// The steps so far.

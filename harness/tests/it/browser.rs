@@ -251,6 +251,56 @@ async fn a_failing_test_leaves_artifacts_and_its_session_closed() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `browser.step("name", …)` groups the steps it takes in the report, the group listed first with
+/// its outcome, each of its steps under its name.
+#[tokio::test]
+async fn a_named_step_groups_its_steps_in_the_report() {
+    let site = page().await;
+    let page_url = site.base_url().to_owned();
+    let probe = std::thread::Builder::new()
+        .name("browser::grouped_probe".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let browser = Browser::start().await.unwrap();
+                browser.goto(&page_url).await.unwrap();
+                let grouped = browser
+                    .step("open the panel", async {
+                        browser.expect("h1").to_be_visible().await?;
+                        browser
+                            .expect("#never")
+                            .within(Duration::from_millis(100))
+                            .to_be_visible()
+                            .await
+                    })
+                    .await;
+                assert!(grouped.is_err());
+                drop(browser);
+            })
+        })
+        .unwrap();
+    let joined = tokio::task::spawn_blocking(move || probe.join())
+        .await
+        .unwrap();
+    assert!(joined.is_ok(), "the probe ends by its own drop");
+    let dir = harness::browser::artifacts_root().join("browser__grouped_probe");
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    // The steps' rows: the group's, then each of its steps under its name.
+    let group = report.find(">open the panel<").expect("the group's row");
+    let rows = &report[group..];
+    let first = rows
+        .find("open the panel › expect css &quot;h1&quot; to be visible")
+        .unwrap_or_else(|| panic!("its first step, under its name: {report}"));
+    let failed = rows
+        .find("open the panel › expect css &quot;#never&quot; to be visible")
+        .unwrap_or_else(|| panic!("its failed step, under its name: {report}"));
+    assert!(first < failed, "in the order taken");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A page that never finishes loading in one session stalls neither the start nor the commands
 /// of another session in the same browser.
 #[tokio::test]
