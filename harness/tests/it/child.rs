@@ -621,13 +621,15 @@ async fn helper_lent_browser_after() {
 
 /// `harness up`'s entry for the declaration below: the attribute's expansion written out, since
 /// a `#[harness::dev_services]` here would be a second declaration in this workspace beside
-/// tunix-rt's, and `harness up` would ask which.
+/// tunix-rt's, and `harness up` would ask which. Linux's, as the Redis it declares.
+#[cfg(target_os = "linux")]
 #[test]
 #[ignore = "helper run by other tests as a child process"]
 fn helper_dev_services() {
     harness::__private::dev_services_entry("it::child::helper_dev_services", dev_services);
 }
 
+#[cfg(target_os = "linux")]
 fn dev_services() -> harness::dev::DevServices {
     harness::dev::DevServices::new()
         .database("DATABASE_URL", "harness_dev", &crate::MIGRATOR)
