@@ -157,7 +157,7 @@ impl fmt::Display for ElementState {
         if let Some(attribute) = &self.attribute {
             write!(f, ", the attribute is {attribute:?}")?;
         }
-        if self.count > 1 {
+        if self.count > 1 && !self.texts.is_empty() {
             let texts: Vec<String> = self.trimmed_texts().iter().map(|t| shortened(t)).collect();
             write!(f, "; the texts of all: {texts:?}")?;
         }
@@ -758,6 +758,17 @@ mod tests {
         assert!(
             shown.ends_with(&format!("{}…\"", "x".repeat(300))),
             "{shown}"
+        );
+        // Several matches: every one's text, as a list assertion compares them.
+        let several = ElementState {
+            texts: vec![" apple ".into(), "banana".into()],
+            ..snapshot(2, "apple", "")
+        };
+        assert!(
+            several
+                .to_string()
+                .ends_with("; the texts of all: [\"apple\", \"banana\"]"),
+            "{several}"
         );
     }
 
