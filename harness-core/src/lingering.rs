@@ -60,10 +60,17 @@ fn in_use(files: &ResourceFiles) -> bool {
         .and_then(|bytes| serde_json::from_slice::<KeeperSpec>(&bytes).ok())
         .and_then(|spec| spec.runner)
         .is_some_and(process::is_alive);
+    // The keeper itself takes the lease exclusively for a moment at each of its polls: held at
+    // one try is not yet in use, held at every try over a few of its polls is.
     let leased = open_lock(&files.lease_lock()).is_ok_and(|lease| {
-        let free = lease.try_lock().is_ok();
-        let _ = lease.unlock();
-        !free
+        for _ in 0..4 {
+            if lease.try_lock().is_ok() {
+                let _ = lease.unlock();
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        true
     });
     runner_alive || leased
 }
