@@ -122,6 +122,11 @@ pub(crate) fn file_tail(path: &Path, bytes: u64) -> String {
 }
 
 impl KeeperSpec {
+    /// Whether the process whose death ends the run is gone (or there is none).
+    pub(crate) fn runner_gone(&self) -> bool {
+        self.runner.is_none_or(|pid| !process::is_alive(pid))
+    }
+
     /// A keeper that runs `child` and owns nothing else.
     pub fn of_child(
         runner: Option<u32>,
@@ -496,7 +501,7 @@ fn keeper_main(spec_path: &Path) -> i32 {
         }
         // An exclusive lock succeeds only when no process holds a lease.
         if lease.try_lock().is_ok() {
-            if spec.runner.is_none_or(|pid| !process::is_alive(pid)) {
+            if spec.runner_gone() {
                 let Some(linger) = spec.linger else {
                     // Keep the lease locked while cleaning so no process starts using a dying
                     // resource.
@@ -521,12 +526,7 @@ fn keeper_main(spec_path: &Path) -> i32 {
     };
     // Asked to end after its run (`harness down`): as if the run were over, the lease kept locked.
     let ending = match ending {
-        Ending::Asked
-            if spec.runner.is_none_or(|pid| !process::is_alive(pid))
-                && lease.try_lock().is_ok() =>
-        {
-            Ending::RunOver
-        }
+        Ending::Asked if spec.runner_gone() && lease.try_lock().is_ok() => Ending::RunOver,
         other => other,
     };
     log(format!("ending: {ending:?}"));
@@ -571,7 +571,7 @@ fn remove_run_files_when_over(spec: &KeeperSpec, lease: &File) {
             log("another keeper has taken the resource over");
             return;
         }
-        if lease.try_lock().is_ok() && spec.runner.is_none_or(|pid| !process::is_alive(pid)) {
+        if lease.try_lock().is_ok() && spec.runner_gone() {
             log("the run is over: removing its files");
             remove_path(&files.dir());
             remove_run_files(files);

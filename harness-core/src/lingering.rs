@@ -58,8 +58,7 @@ fn in_use(files: &ResourceFiles) -> bool {
     let runner_alive = fs::read(files.spec())
         .ok()
         .and_then(|bytes| serde_json::from_slice::<KeeperSpec>(&bytes).ok())
-        .and_then(|spec| spec.runner)
-        .is_some_and(process::is_alive);
+        .is_some_and(|spec| !spec.runner_gone());
     // The keeper itself takes the lease exclusively for a moment at each of its polls: held at
     // one try is not yet in use, held at every try over a few of its polls is.
     let leased = open_lock(&files.lease_lock()).is_ok_and(|lease| {
