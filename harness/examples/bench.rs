@@ -10,6 +10,9 @@
 //! processes sharing a harness directory of their own, the first of which starts the server; the
 //! figure is what each later one waits for its database and its clean-up, from its start.
 
+#[path = "support/warm_runs.rs"]
+mod support;
+
 use harness::sqlx_0_8::TestDatabaseExt as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -62,40 +65,12 @@ async fn child_warm(backend: Backend) {
 /// `runs` runs of one test each with `HARNESS_LINGER`, in a harness directory of their own that
 /// `harness::lingering::down` (in a child, which sees that directory) empties at the end.
 fn warm_runs(backend: Backend, runs: usize) {
-    let exe = std::env::current_exe().unwrap();
-    let dir = std::env::temp_dir().join(format!("harness-bench-warm-{}", std::process::id()));
-    let child = |mode: &str| {
-        let out = Command::new(&exe)
-            .args([mode, &backend.to_string()])
-            .env_remove("NEXTEST_RUN_ID")
-            .env(harness::env::DIR, &dir)
-            .env(harness::env::LINGER, "2m")
-            .output()
-            .expect("child");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "child failed: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        text
-    };
-    let mut samples: Vec<f64> = (0..=runs)
-        .map(|_| {
-            let text = child("--child-warm");
-            text.lines()
-                .find_map(|l| l.strip_prefix("WARM_MS ")?.parse().ok())
-                .expect("a WARM_MS line")
-        })
-        .collect();
-    let first = samples.remove(0);
+    let (first, mut samples) = support::measure(&[&backend.to_string()], runs);
     println!(
         "  {:<42} {first:8.1} ms (server start, template, first clone)",
         "warm runs: the first run's test"
     );
     summary("warm runs: a later run's test", &mut samples);
-    child("--child-down");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 async fn measure(backend: Backend, starts: usize, clones: usize) {
@@ -242,8 +217,7 @@ async fn main() {
         return;
     }
     if args.iter().any(|a| a == "--child-down") {
-        let down = harness::lingering::down(Duration::from_secs(60));
-        assert!(down.stuck.is_empty() && down.in_use.is_empty(), "{down:?}");
+        support::down();
         return;
     }
     let number = |flag: &str, default: usize| {

@@ -8,6 +8,9 @@
 //! (`HARNESS_LINGER`): one-test runs in child processes sharing a harness directory of their own;
 //! the first starts chromedriver and a Chrome, each later one's browser is a context in them.
 
+#[path = "support/warm_runs.rs"]
+mod support;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -85,33 +88,7 @@ async fn child_warm(started: Instant) {
 /// `runs` one-test runs with `HARNESS_LINGER` in a harness directory of their own, emptied by
 /// `harness::lingering::down` (in a child, which sees that directory) at the end.
 fn warm_runs(runs: usize) {
-    let exe = std::env::current_exe().unwrap();
-    let dir = std::env::temp_dir().join(format!("harness-bench-warm-{}", std::process::id()));
-    let child = |mode: &str| {
-        let out = Command::new(&exe)
-            .arg(mode)
-            .env_remove("NEXTEST_RUN_ID")
-            .env(harness::env::DIR, &dir)
-            .env(harness::env::LINGER, "2m")
-            .output()
-            .expect("child");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "child failed: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        text
-    };
-    let mut samples: Vec<f64> = (0..=runs)
-        .map(|_| {
-            child("--child-warm")
-                .lines()
-                .find_map(|l| l.strip_prefix("WARM_MS ")?.parse().ok())
-                .expect("a WARM_MS line")
-        })
-        .collect();
-    let first = samples.remove(0);
+    let (first, mut samples) = support::measure(&[], runs);
     println!("warm runs (HARNESS_LINGER), a browser started and closed per run");
     println!(
         "  {:<44} {first:8.1} ms (chromedriver and a Chrome started)",
@@ -121,8 +98,6 @@ fn warm_runs(runs: usize) {
         "a later run (a context in the lingering Chrome)",
         &mut samples,
     );
-    child("--child-down");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn cold_starts(runs: usize, reuse: &str) {
@@ -169,8 +144,7 @@ async fn main() {
         return;
     }
     if args.iter().any(|a| a == "--child-down") {
-        let down = harness::lingering::down(Duration::from_secs(60));
-        assert!(down.stuck.is_empty() && down.in_use.is_empty(), "{down:?}");
+        support::down();
         return;
     }
     let runs = args
