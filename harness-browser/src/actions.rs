@@ -22,6 +22,20 @@ pub type Cookie = fantoccini::cookies::Cookie<'static>;
 /// The key WebDriver's W3C element reference is keyed by in a script's result.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// An HTML5 drag of `el` onto the first match of the locator `args[0]`, fired from the page as a
+/// browser fires one: the drop only where `dragover` was cancelled, as the drop zone's way of
+/// accepting it.
+const HTML5_DRAG: &str = "const target = harnessResolve(args[0])[0]; if (!target) return 'no target'; \
+    const data = new DataTransfer(); \
+    const fire = (at, type) => { const r = at.getBoundingClientRect(); \
+      return at.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, composed: true, \
+        dataTransfer: data, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2})); }; \
+    if (!fire(el, 'dragstart')) return 'cancelled'; \
+    fire(el, 'drag'); fire(target, 'dragenter'); \
+    const accepted = !fire(target, 'dragover'); \
+    fire(target, accepted ? 'drop' : 'dragleave'); fire(el, 'dragend'); \
+    return accepted ? 'dropped' : 'refused';";
+
 impl Browser {
     /// Auto-waiting assertions on the elements `locator` matches (a `&str` is a CSS selector).
     pub fn expect(&self, locator: impl Into<Locator>) -> Expect<'_> {
@@ -324,6 +338,76 @@ impl Browser {
                 .perform_actions(mouse)
                 .await
                 .map_err(command(format!("double-click {locator}")))
+        })
+        .await
+    }
+
+    /// Drag the one match of `source` onto the one match of `target`, as Playwright's `dragTo`:
+    /// with real mouse input, press on the source's centre, move in steps to the target's centre,
+    /// release. Pages that drag on mouse or pointer events see a user's drag, and Chrome turns it
+    /// into an HTML5 drag of a `draggable` source (`dragstart`, `dragover`, `drop`, `dragend`).
+    /// Firefox's WebDriver does not, so there a `draggable` source is dragged with those events
+    /// fired from the page, carrying one `DataTransfer` (untrusted events, which HTML5 drag
+    /// handlers accept).
+    pub async fn drag_to(
+        &self,
+        source: impl Into<Locator>,
+        target: impl Into<Locator>,
+    ) -> Result<(), ActionError> {
+        let (source, target) = (source.into(), target.into());
+        let action = format!("drag {source} to {target}");
+        self.action_step(action.clone(), async {
+            let from = self.actionable(&source).await?;
+            one(&target, self.expect(&target).until_visible().await?)?;
+            if self.browser_name() == "firefox"
+                && self
+                    .on_element(&source, action.clone(), "return el.draggable;", Vec::new())
+                    .await?
+                    == json!(true)
+            {
+                return self
+                    .on_element(&source, action.clone(), HTML5_DRAG, vec![json!(target)])
+                    .await
+                    .map(drop);
+            }
+            let to = self.found(&target).await?;
+            let left = fantoccini::actions::MOUSE_BUTTON_LEFT;
+            let mut mouse = MouseActions::new("harness-mouse".into())
+                .then(PointerAction::MoveToElement {
+                    element: from.clone(),
+                    duration: None,
+                    x: 0.0,
+                    y: 0.0,
+                })
+                .then(PointerAction::Down { button: left });
+            // A few moves on the way, as a hand makes: drag libraries start a drag only past a
+            // threshold, and some read where it goes between.
+            for (dx, dy) in [(5.0, 5.0), (10.0, 10.0)] {
+                mouse = mouse.then(PointerAction::MoveToElement {
+                    element: from.clone(),
+                    duration: Some(std::time::Duration::from_millis(10)),
+                    x: dx,
+                    y: dy,
+                });
+            }
+            mouse = mouse
+                .then(PointerAction::MoveToElement {
+                    element: to.clone(),
+                    duration: Some(std::time::Duration::from_millis(50)),
+                    x: 0.0,
+                    y: 0.0,
+                })
+                .then(PointerAction::MoveToElement {
+                    element: to,
+                    duration: Some(std::time::Duration::from_millis(10)),
+                    x: 1.0,
+                    y: 1.0,
+                })
+                .then(PointerAction::Up { button: left });
+            self.client()
+                .perform_actions(mouse)
+                .await
+                .map_err(command(action.clone()))
         })
         .await
     }

@@ -145,6 +145,19 @@ pub enum WaitError {
         /// The page's URL at the end.
         url: String,
     },
+    /// The deadline passed on a value of the test's own ([`Browser::poll`](crate::Browser::poll),
+    /// [`Browser::to_pass`](crate::Browser::to_pass)).
+    #[error("waited {waited:.2?} for {what} {expected}; the last try gave: {last}")]
+    NotMet {
+        /// What was polled, as the test named it.
+        what: String,
+        /// What was expected, in words (`to equal 3`, `to pass`).
+        expected: String,
+        /// What the last try gave: the value, or the error.
+        last: String,
+        /// How long it was polled.
+        waited: Duration,
+    },
     /// The session ended under the wait: its browser or its WebDriver server is gone.
     #[error(
         "the browser session is gone after {waited:.2?} of waiting for {locator} {expected}: {reason} (WebDriver server {driver_url})"

@@ -39,7 +39,7 @@ pub use error::{ActionError, BrowserError, WaitError};
 pub use harness_core::artifacts::root as artifacts_root;
 pub use locator::{Locator, ends_with};
 pub use session::{Browser, ConsoleEntry, TestContextExt, WINDOW_SIZE, warm_up};
-pub use wait::{DEFAULT_TIMEOUT, ElementState, Expect, PageExpect};
+pub use wait::{DEFAULT_TIMEOUT, ElementState, Expect, PageExpect, Pattern, Poll};
 
 /// The pattern type of [`Expect::to_match_text`] (the regex crate's), so that a test needs no
 /// dependency of its own for it.

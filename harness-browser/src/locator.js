@@ -74,6 +74,19 @@ const harnessName = (el) => {
   const text = harnessNorm(harnessText(el));
   return text || harnessNorm(el.getAttribute('title') || '');
 };
+// The accessible description: aria-describedby, aria-description, else a title not already the
+// name.
+const harnessDescription = (el) => {
+  const by = el.getAttribute('aria-describedby');
+  if (by) {
+    const parts = by.split(/\s+/).map((id) => document.getElementById(id)).filter(Boolean);
+    if (parts.length) return harnessNorm(parts.map((p) => p.textContent).join(' '));
+  }
+  const description = el.getAttribute('aria-description');
+  if (description && description.trim()) return harnessNorm(description);
+  const title = harnessNorm(el.getAttribute('title'));
+  return title && title !== harnessName(el) ? title : '';
+};
 const harnessHidden = (el) => !!el.closest('[hidden], [aria-hidden="true"]');
 const harnessDescendants = (root) => [...root.querySelectorAll('*')].filter((el) => !harnessSkipped(el));
 const harnessByText = (root, wanted, exact) => {
@@ -96,14 +109,20 @@ const harnessStep = (scope, part) => {
     case 'label': return each((root) => harnessDescendants(root).filter((el) =>
       ['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) || el.hasAttribute('aria-label'))
       .filter((el) => harnessMatches(harnessName(el), part.value, part.exact)));
-    case 'placeholder': return each((root) => [...root.querySelectorAll('[placeholder]')]
-      .filter((el) => harnessMatches(el.getAttribute('placeholder'), part.value, part.exact)));
+    case 'placeholder': case 'alt_text': case 'title': {
+      const attribute = part.kind === 'alt_text' ? 'alt' : part.kind;
+      return each((root) => [...root.querySelectorAll(`[${attribute}]`)]
+        .filter((el) => harnessMatches(el.getAttribute(attribute), part.value, part.exact)));
+    }
     case 'nth': {
       const i = part.index < 0 ? scope.length + part.index : part.index;
       return i >= 0 && i < scope.length ? [scope[i]] : [];
     }
     case 'has_text': return scope.filter((el) => harnessMatches(el.textContent, part.value, false) !== part.negate);
+    case 'has': return scope.filter((el) => (harnessResolveIn(el, part.inner).length > 0) !== part.negate);
     default: throw new Error(`unknown locator part ${part.kind}`);
   }
 };
-const harnessResolve = (parts) => parts.reduce(harnessStep, [document]).filter((el) => el !== document);
+// What `parts` match within `root` (its descendants).
+const harnessResolveIn = (root, parts) => parts.reduce(harnessStep, [root]).filter((el) => el !== root);
+const harnessResolve = (parts) => harnessResolveIn(document, parts);

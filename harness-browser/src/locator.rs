@@ -39,6 +39,14 @@ enum Part {
         value: String,
         exact: bool,
     },
+    AltText {
+        value: String,
+        exact: bool,
+    },
+    Title {
+        value: String,
+        exact: bool,
+    },
     Nth {
         index: i64,
     },
@@ -46,14 +54,18 @@ enum Part {
         value: String,
         negate: bool,
     },
+    Has {
+        inner: Vec<Part>,
+        negate: bool,
+    },
 }
 
 /// Which elements of the page a step acts on or an assertion looks at.
 ///
 /// Made by one of the constructors, then narrowed: [`Locator::locate`] (within),
-/// [`Locator::nth`], [`Locator::first`], [`Locator::last`], [`Locator::filter_text`]. A `&str`
-/// is a CSS selector, so `browser.click("#save")` and `browser.click(Locator::test_id("save"))`
-/// both work. An action waits until its element is visible and enabled, and refuses a locator
+/// [`Locator::nth`], [`Locator::first`], [`Locator::last`], [`Locator::filter_text`],
+/// [`Locator::has`] (containing). A `&str` is a CSS selector, so `browser.click("#save")` and
+/// `browser.click(Locator::test_id("save"))` both work. An action waits until its element is visible and enabled, and refuses a locator
 /// that matches several elements, naming them (Playwright's strict mode): `.first()` or `.nth(i)`
 /// say which. Reads and expectations look at the first match.
 ///
@@ -167,6 +179,23 @@ impl<Last> Locator<Last> {
         })
     }
 
+    /// Only the matches that contain an element `inner` matches (Playwright's `has`):
+    /// `Locator::role("listitem").has(Locator::role("button").name("Remove"))`.
+    pub fn has(self, inner: impl Into<Locator>) -> Locator {
+        self.then(Part::Has {
+            inner: inner.into().parts,
+            negate: false,
+        })
+    }
+
+    /// Only the matches that contain nothing `inner` matches (Playwright's `hasNot`).
+    pub fn has_not(self, inner: impl Into<Locator>) -> Locator {
+        self.then(Part::Has {
+            inner: inner.into().parts,
+            negate: true,
+        })
+    }
+
     /// The same elements, whatever the locator ends with.
     fn any(self) -> Locator {
         with_parts(self.parts)
@@ -234,6 +263,23 @@ impl Locator {
             exact: false,
         })
     }
+
+    /// Elements (images, image inputs, areas) whose `alt` text contains `text` (Playwright's
+    /// `getByAltText`).
+    pub fn alt_text(text: impl Into<String>) -> Locator<ends_with::Text> {
+        Locator::of(Part::AltText {
+            value: normalized(text.into()),
+            exact: false,
+        })
+    }
+
+    /// Elements whose `title` attribute contains `text` (Playwright's `getByTitle`).
+    pub fn title(text: impl Into<String>) -> Locator<ends_with::Text> {
+        Locator::of(Part::Title {
+            value: normalized(text.into()),
+            exact: false,
+        })
+    }
 }
 
 impl<Last> Locator<Last> {
@@ -259,7 +305,9 @@ impl<Last> Locator<Last> {
             Part::Text { exact, .. }
             | Part::Role { exact, .. }
             | Part::Label { exact, .. }
-            | Part::Placeholder { exact, .. },
+            | Part::Placeholder { exact, .. }
+            | Part::AltText { exact, .. }
+            | Part::Title { exact, .. },
         ) = self.parts.last_mut()
         {
             *exact = true;
@@ -322,35 +370,46 @@ impl From<&Locator<ends_with::Text>> for Locator {
 
 impl<Last> fmt::Display for Locator<Last> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, part) in self.parts.iter().enumerate() {
-            if i > 0 {
-                f.write_str(" >> ")?;
+        write_parts(f, &self.parts)
+    }
+}
+
+fn write_parts(f: &mut fmt::Formatter<'_>, parts: &[Part]) -> fmt::Result {
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            f.write_str(" >> ")?;
+        }
+        let exactly = |exact: &bool| if *exact { " (exact)" } else { "" };
+        match part {
+            Part::Css { value } => write!(f, "css {value:?}")?,
+            Part::TestId { value } => write!(f, "test id {value:?}")?,
+            Part::Text { value, exact } => write!(f, "text {value:?}{}", exactly(exact))?,
+            Part::Role { value, name, exact } => {
+                write!(f, "role {value}")?;
+                if let Some(name) = name {
+                    write!(f, " named {name:?}{}", exactly(exact))?;
+                }
             }
-            let exactly = |exact: &bool| if *exact { " (exact)" } else { "" };
-            match part {
-                Part::Css { value } => write!(f, "css {value:?}")?,
-                Part::TestId { value } => write!(f, "test id {value:?}")?,
-                Part::Text { value, exact } => write!(f, "text {value:?}{}", exactly(exact))?,
-                Part::Role { value, name, exact } => {
-                    write!(f, "role {value}")?;
-                    if let Some(name) = name {
-                        write!(f, " named {name:?}{}", exactly(exact))?;
-                    }
-                }
-                Part::Label { value, exact } => write!(f, "label {value:?}{}", exactly(exact))?,
-                Part::Placeholder { value, exact } => {
-                    write!(f, "placeholder {value:?}{}", exactly(exact))?
-                }
-                Part::Nth { index } => write!(f, "nth({index})")?,
-                Part::HasText { value, negate } => write!(
-                    f,
-                    "{} {value:?}",
-                    if *negate { "without text" } else { "with text" }
-                )?,
+            Part::Label { value, exact } => write!(f, "label {value:?}{}", exactly(exact))?,
+            Part::Placeholder { value, exact } => {
+                write!(f, "placeholder {value:?}{}", exactly(exact))?
+            }
+            Part::AltText { value, exact } => write!(f, "alt text {value:?}{}", exactly(exact))?,
+            Part::Title { value, exact } => write!(f, "title {value:?}{}", exactly(exact))?,
+            Part::Nth { index } => write!(f, "nth({index})")?,
+            Part::HasText { value, negate } => write!(
+                f,
+                "{} {value:?}",
+                if *negate { "without text" } else { "with text" }
+            )?,
+            Part::Has { inner, negate } => {
+                f.write_str(if *negate { "has not (" } else { "has (" })?;
+                write_parts(f, inner)?;
+                f.write_str(")")?;
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -370,6 +429,13 @@ mod tests {
             "test id \"list\" >> text \"one\" >> without text \"two\" >> nth(-1)"
         );
         assert_eq!(Locator::from("#a").to_string(), "css \"#a\"");
+        let l = Locator::role("listitem")
+            .has(Locator::role("button").name("Remove"))
+            .has_not(Locator::alt_text("logo").exact());
+        assert_eq!(
+            l.to_string(),
+            "role listitem >> has (role button named \"Remove\") >> has not (alt text \"logo\" (exact))"
+        );
     }
 
     #[test]

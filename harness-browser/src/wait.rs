@@ -20,12 +20,13 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Everything the assertions look at, read in one round trip: `arguments[0]` is the locator,
-/// `arguments[1]` an attribute to read (or null).
+/// `arguments[1]` a [`Probe`]: what only some assertions read.
 fn snapshot_script() -> &'static str {
     static SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SCRIPT.get_or_init(|| {
         format!(
             "{}\nconst all = harnessResolve(arguments[0]); const el = all[0]; \
+         const probe = arguments[1]; \
          const page = {{url: location.href, title: document.title}}; \
          if (!el) return Object.assign({{count: 0}}, page); \
          const rect = el.getBoundingClientRect(); const style = getComputedStyle(el); \
@@ -45,7 +46,19 @@ fn snapshot_script() -> &'static str {
            classes: typeof el.className === 'string' ? el.className : '', \
            value: 'value' in el && typeof el.value === 'string' ? el.value : null, \
            checked: 'checked' in el ? !!el.checked : el.getAttribute('aria-checked') === 'true', \
-           attribute: arguments[1] === null ? null : el.getAttribute(arguments[1]), \
+           class_list: all.slice(0, 1000).map((e) => typeof e.className === 'string' ? e.className : ''), \
+           values: el.tagName === 'SELECT' ? [...el.selectedOptions].map((o) => o.value) : null, \
+           in_viewport: (() => {{ const w = Math.min(rect.right, innerWidth) - Math.max(rect.left, 0); \
+             const h = Math.min(rect.bottom, innerHeight) - Math.max(rect.top, 0); \
+             return rect.width * rect.height > 0 && w > 0 && h > 0 ? (w * h) / (rect.width * rect.height) : 0; }})(), \
+           attribute: probe.attribute === null ? null : el.getAttribute(probe.attribute), \
+           css: probe.css === null ? null : style.getPropertyValue(probe.css), \
+           property: probe.property === null ? null : (() => {{ const v = el[probe.property]; \
+             try {{ const s = JSON.stringify(v); return s === undefined ? String(v) : JSON.parse(s); }} \
+             catch (e) {{ return String(v); }} }})(), \
+           role: probe.accessible ? harnessRole(el) || '' : null, \
+           accessible_name: probe.accessible ? harnessName(el) : null, \
+           accessible_description: probe.accessible ? harnessDescription(el) : null, \
          }});",
             super::locator::RESOLVER
         )
@@ -101,6 +114,131 @@ pub struct ElementState {
     /// The attribute an assertion asked for, if the element has it.
     #[serde(default)]
     pub attribute: Option<String>,
+    /// Every match's `class` attribute, in document order (the first 1000).
+    #[serde(default)]
+    pub class_list: Vec<String>,
+    /// The values of a `<select>`'s selected options (`None` for other elements).
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
+    /// How much of it is inside the viewport, from 0 (none, or it has no size) to 1 (all).
+    #[serde(default)]
+    pub in_viewport: f64,
+    /// The computed CSS property an assertion asked for.
+    #[serde(default)]
+    pub css: Option<String>,
+    /// The JavaScript property an assertion asked for, as JSON (a value JSON cannot carry as its
+    /// string).
+    #[serde(default)]
+    pub property: Option<Value>,
+    /// Its ARIA role, explicit or implied by its tag (`""` for none), when an assertion asked.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Its accessible name, when an assertion asked.
+    #[serde(default)]
+    pub accessible_name: Option<String>,
+    /// Its accessible description, when an assertion asked.
+    #[serde(default)]
+    pub accessible_description: Option<String>,
+}
+
+/// What only some assertions read, sent with each poll's snapshot.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+struct Probe {
+    attribute: Option<String>,
+    css: Option<String>,
+    property: Option<String>,
+    accessible: bool,
+}
+
+impl Probe {
+    /// A probe that reads what `set` says besides the snapshot.
+    fn reading(set: impl FnOnce(&mut Probe)) -> Probe {
+        let mut probe = Probe::default();
+        set(&mut probe);
+        probe
+    }
+
+    fn accessible() -> Probe {
+        Probe::reading(|p| p.accessible = true)
+    }
+}
+
+/// What a text assertion compares with: a string or a regular expression, as Playwright's
+/// matchers take either. From `&str`, `String`, `&String`, [`Regex`](regex::Regex) or `&Regex`;
+/// what a string means (the whole text, a part of it) each assertion says, and a regular
+/// expression matches anywhere unless anchored (`^…$`).
+#[derive(Debug, Clone)]
+pub enum Pattern {
+    /// A string.
+    Text(String),
+    /// A regular expression (the regex crate's syntax).
+    Regex(regex::Regex),
+}
+
+impl Pattern {
+    /// Whether `actual` is this string (leading and trailing whitespace aside), or matches this
+    /// regular expression.
+    fn is(&self, actual: &str) -> bool {
+        match self {
+            Pattern::Text(text) => actual.trim() == text.trim(),
+            Pattern::Regex(re) => re.is_match(actual),
+        }
+    }
+
+    /// Whether `actual` is this string exactly, or matches this regular expression.
+    fn is_exactly(&self, actual: &str) -> bool {
+        match self {
+            Pattern::Text(text) => actual == text,
+            Pattern::Regex(re) => re.is_match(actual),
+        }
+    }
+
+    /// Whether `actual` contains this string, or matches this regular expression.
+    fn is_in(&self, actual: &str) -> bool {
+        match self {
+            Pattern::Text(text) => actual.contains(text.as_str()),
+            Pattern::Regex(re) => re.is_match(actual),
+        }
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pattern::Text(text) => write!(f, "{text:?}"),
+            Pattern::Regex(re) => write!(f, "/{re}/"),
+        }
+    }
+}
+
+impl From<&str> for Pattern {
+    fn from(text: &str) -> Pattern {
+        Pattern::Text(text.to_owned())
+    }
+}
+
+impl From<String> for Pattern {
+    fn from(text: String) -> Pattern {
+        Pattern::Text(text)
+    }
+}
+
+impl From<&String> for Pattern {
+    fn from(text: &String) -> Pattern {
+        Pattern::Text(text.clone())
+    }
+}
+
+impl From<regex::Regex> for Pattern {
+    fn from(re: regex::Regex) -> Pattern {
+        Pattern::Regex(re)
+    }
+}
+
+impl From<&regex::Regex> for Pattern {
+    fn from(re: &regex::Regex) -> Pattern {
+        Pattern::Regex(re.clone())
+    }
 }
 
 impl ElementState {
@@ -156,6 +294,27 @@ impl fmt::Display for ElementState {
         }
         if let Some(attribute) = &self.attribute {
             write!(f, ", the attribute is {attribute:?}")?;
+        }
+        if let Some(values) = &self.values {
+            write!(f, ", selected {values:?}")?;
+        }
+        if self.visible && self.in_viewport < 1.0 {
+            write!(f, ", {:.0}% in the viewport", self.in_viewport * 100.0)?;
+        }
+        if let Some(css) = &self.css {
+            write!(f, ", the CSS property is {css:?}")?;
+        }
+        if let Some(property) = &self.property {
+            write!(f, ", the property is {property}")?;
+        }
+        if let Some(role) = &self.role {
+            write!(f, ", role {role:?}")?;
+        }
+        if let Some(name) = &self.accessible_name {
+            write!(f, ", accessible name {name:?}")?;
+        }
+        if let Some(description) = &self.accessible_description {
+            write!(f, ", accessible description {description:?}")?;
         }
         if self.count > 1 && !self.texts.is_empty() {
             let texts: Vec<String> = self.trimmed_texts().iter().map(|t| shortened(t)).collect();
@@ -217,19 +376,23 @@ impl<'a> Expect<'a> {
             .map(drop)
     }
 
-    /// The first match's visible text contains `text`; returns its whole text.
-    pub async fn to_contain_text(self, text: &str) -> Result<String, WaitError> {
-        self.until(&format!("contain the text {text:?}"), |s| {
-            s.count > 0 && s.text.contains(text)
+    /// The first match's visible text contains `text` (a string, or a [`Regex`](regex::Regex)
+    /// found in it); returns its whole text.
+    pub async fn to_contain_text(self, text: impl Into<Pattern>) -> Result<String, WaitError> {
+        let text = text.into();
+        self.until(&format!("contain the text {text}"), |s| {
+            s.count > 0 && text.is_in(&s.text)
         })
         .await
         .map(|s| s.text)
     }
 
-    /// The first match's visible text is `text`, leading and trailing whitespace aside.
-    pub async fn to_have_text(self, text: &str) -> Result<(), WaitError> {
-        self.until(&format!("have the text {text:?}"), |s| {
-            s.count > 0 && s.text.trim() == text.trim()
+    /// The first match's visible text is `text`, leading and trailing whitespace aside, or
+    /// matches it, a [`Regex`](regex::Regex).
+    pub async fn to_have_text(self, text: impl Into<Pattern>) -> Result<(), WaitError> {
+        let text = text.into();
+        self.until(&format!("have the text {text}"), |s| {
+            s.count > 0 && text.is(&s.text)
         })
         .await
         .map(drop)
@@ -275,17 +438,125 @@ impl<'a> Expect<'a> {
         .map(drop)
     }
 
-    /// The first match's `id` is `id`.
-    pub async fn to_have_id(self, id: &str) -> Result<(), WaitError> {
-        self.until(&format!("have the id {id:?}"), |s| {
-            s.count > 0 && s.id == id
+    /// The first match's `id` is `id` (or matches it).
+    pub async fn to_have_id(self, id: impl Into<Pattern>) -> Result<(), WaitError> {
+        let id = id.into();
+        self.until(&format!("have the id {id}"), |s| {
+            s.count > 0 && id.is(&s.id)
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The first match is at least partly inside the viewport (Playwright's `toBeInViewport`).
+    pub async fn to_be_in_viewport(self) -> Result<(), WaitError> {
+        self.until("be in the viewport", |s| s.count > 0 && s.in_viewport > 0.0)
+            .await
+            .map(drop)
+    }
+
+    /// The first match's ARIA role, explicit or implied by its tag, is `role` (`"button"`,
+    /// `"heading"`…).
+    pub async fn to_have_role(self, role: &str) -> Result<(), WaitError> {
+        self.until_reading(
+            Probe::accessible(),
+            &format!("have the role {role:?}"),
+            |s| s.count > 0 && s.role.as_deref() == Some(role),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The first match's accessible name (`aria-labelledby`, `aria-label`, its labels, its
+    /// text, `alt`, `title`; whitespace collapsed) is `name`, or matches it.
+    pub async fn to_have_accessible_name(self, name: impl Into<Pattern>) -> Result<(), WaitError> {
+        let name = name.into();
+        self.until_reading(
+            Probe::accessible(),
+            &format!("have the accessible name {name}"),
+            |s| s.count > 0 && s.accessible_name.as_deref().is_some_and(|n| name.is(n)),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The first match's accessible description (`aria-describedby`, `aria-description`, else a
+    /// `title` that is not its name) is `description`, or matches it.
+    pub async fn to_have_accessible_description(
+        self,
+        description: impl Into<Pattern>,
+    ) -> Result<(), WaitError> {
+        let description = description.into();
+        self.until_reading(
+            Probe::accessible(),
+            &format!("have the accessible description {description}"),
+            |s| {
+                s.count > 0
+                    && s.accessible_description
+                        .as_deref()
+                        .is_some_and(|d| description.is(d))
+            },
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The first match's computed CSS property `name` is `value` (as the browser computes it:
+    /// `"rgb(255, 0, 0)"`, `"16px"`), or matches it.
+    pub async fn to_have_css(self, name: &str, value: impl Into<Pattern>) -> Result<(), WaitError> {
+        let value = value.into();
+        let probe = Probe::reading(|p| p.css = Some(name.to_owned()));
+        self.until_reading(probe, &format!("have the CSS {name}: {value}"), |s| {
+            s.count > 0 && s.css.as_deref().is_some_and(|c| value.is(c))
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The first match's JavaScript property `name` (`el[name]`: `"checked"`, `"scrollTop"`,
+    /// `"dataset"`) equals `value` (Playwright's `toHaveJSProperty`).
+    pub async fn to_have_js_property(
+        self,
+        name: &str,
+        value: impl Into<Value>,
+    ) -> Result<(), WaitError> {
+        let value = value.into();
+        let probe = Probe::reading(|p| p.property = Some(name.to_owned()));
+        self.until_reading(probe, &format!("have the property {name} = {value}"), |s| {
+            s.count > 0 && s.property.as_ref() == Some(&value)
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The first match is a `<select>` whose selected options have the values `values`, in order
+    /// (Playwright's `toHaveValues`, for a multiple select).
+    pub async fn to_have_values(self, values: &[&str]) -> Result<(), WaitError> {
+        self.until(&format!("have the selected values {values:?}"), |s| {
+            s.count > 0 && s.values.as_ref().is_some_and(|v| v == values)
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Every match, in order, has the class attribute of `classes` at its place (whole, as
+    /// [`to_have_class`](Self::to_have_class) with a string), and there are as many matches:
+    /// Playwright's `toHaveClass` with a list.
+    pub async fn to_have_classes(self, classes: &[&str]) -> Result<(), WaitError> {
+        self.until(&format!("have the class attributes {classes:?}"), |s| {
+            s.class_list.len() == classes.len()
+                && s.class_list
+                    .iter()
+                    .zip(classes)
+                    .all(|(had, wanted)| words(had) == words(wanted))
         })
         .await
         .map(drop)
     }
 
     /// The first match's visible text matches the regular expression `pattern` (Playwright's
-    /// `toHaveText(/…/)`; Rust's regex syntax). Returns the text.
+    /// `toHaveText(/…/)`; Rust's regex syntax; [`to_have_text`](Self::to_have_text) takes a
+    /// `&Regex` too). Returns the text.
     pub async fn to_match_text(self, pattern: &regex::Regex) -> Result<String, WaitError> {
         self.until(&format!("have a text matching /{pattern}/"), |s| {
             s.count > 0 && pattern.is_match(&s.text)
@@ -318,9 +589,16 @@ impl<'a> Expect<'a> {
     /// The first match's `class` attribute is `classes`, whole (the same names in the same order,
     /// whitespace aside), as Playwright's `toHaveClass` with a string: `"completed"` does not match
     /// `class="completed editing"`; [`to_contain_class`](Self::to_contain_class) does.
-    pub async fn to_have_class(self, classes: &str) -> Result<(), WaitError> {
-        self.until(&format!("have the class attribute {classes:?}"), |s| {
-            s.count > 0 && words(&s.classes) == words(classes)
+    ///
+    /// A [`Regex`](regex::Regex) matches the class attribute as it is.
+    pub async fn to_have_class(self, classes: impl Into<Pattern>) -> Result<(), WaitError> {
+        let classes = classes.into();
+        self.until(&format!("have the class attribute {classes}"), |s| {
+            s.count > 0
+                && match &classes {
+                    Pattern::Text(text) => words(&s.classes) == words(text),
+                    Pattern::Regex(re) => re.is_match(&s.classes),
+                }
         })
         .await
         .map(drop)
@@ -348,23 +626,29 @@ impl<'a> Expect<'a> {
         .map(drop)
     }
 
-    /// The first match is a form control (input, textarea, select) whose value is `value`.
-    pub async fn to_have_value(self, value: &str) -> Result<(), WaitError> {
-        self.until(&format!("have the value {value:?}"), |s| {
-            s.count > 0 && s.value.as_deref() == Some(value)
+    /// The first match is a form control (input, textarea, select) whose value is `value`
+    /// exactly, or matches it, a [`Regex`](regex::Regex).
+    pub async fn to_have_value(self, value: impl Into<Pattern>) -> Result<(), WaitError> {
+        let value = value.into();
+        self.until(&format!("have the value {value}"), |s| {
+            s.count > 0 && s.value.as_deref().is_some_and(|v| value.is_exactly(v))
         })
         .await
         .map(drop)
     }
 
-    /// The first match has the attribute `name` with the value `value`.
-    pub async fn to_have_attribute(self, name: &str, value: &str) -> Result<(), WaitError> {
-        let name = name.to_owned();
-        self.until_reading(
-            Some(&name),
-            &format!("have the attribute {name}={value:?}"),
-            |s| s.count > 0 && s.attribute.as_deref() == Some(value),
-        )
+    /// The first match has the attribute `name` with the value `value` exactly, or one that
+    /// matches it, a [`Regex`](regex::Regex).
+    pub async fn to_have_attribute(
+        self,
+        name: &str,
+        value: impl Into<Pattern>,
+    ) -> Result<(), WaitError> {
+        let value = value.into();
+        let probe = Probe::reading(|p| p.attribute = Some(name.to_owned()));
+        self.until_reading(probe, &format!("have the attribute {name}={value}"), |s| {
+            s.count > 0 && s.attribute.as_deref().is_some_and(|a| value.is_exactly(a))
+        })
         .await
         .map(drop)
     }
@@ -418,14 +702,11 @@ impl<'a> Expect<'a> {
         self.until("exist", |s| s.count > 0).await.map(drop)
     }
 
-    async fn snapshot(&self, attribute: Option<&str>) -> Result<ElementState, Unreadable> {
+    async fn snapshot(&self, probe: &Probe) -> Result<ElementState, Unreadable> {
         let value = self
             .browser
             .client()
-            .execute(
-                snapshot_script(),
-                vec![json!(self.locator), json!(attribute)],
-            )
+            .execute(snapshot_script(), vec![json!(self.locator), json!(probe)])
             .await
             .map_err(|e| match session_lost(&e) {
                 Some(why) => Unreadable::SessionGone(format!("{why}: {e}")),
@@ -440,12 +721,12 @@ impl<'a> Expect<'a> {
         expected: &str,
         holds: impl Fn(&ElementState) -> bool,
     ) -> Result<ElementState, WaitError> {
-        self.until_reading(None, expected, holds).await
+        self.until_reading(Probe::default(), expected, holds).await
     }
 
     async fn until_reading(
         self,
-        attribute: Option<&str>,
+        probe: Probe,
         expected: &str,
         holds: impl Fn(&ElementState) -> bool,
     ) -> Result<ElementState, WaitError> {
@@ -457,7 +738,7 @@ impl<'a> Expect<'a> {
         let negated = self.negated;
         let started = Instant::now();
         let outcome = poll(self.timeout, || async {
-            self.snapshot(attribute)
+            self.snapshot(&probe)
                 .await
                 .map(|s| (holds(&s) != negated, s))
         })
@@ -508,58 +789,74 @@ impl<'a> PageExpect<'a> {
 
     /// The page's URL is `url`, waiting for a navigation to get there: a full URL, or one that
     /// starts with `/` for the path (and the query, if `url` has one) on any origin.
-    pub async fn to_have_url(self, url: &str) -> Result<String, WaitError> {
-        let wanted = url.to_owned();
+    ///
+    /// A [`Regex`](regex::Regex) matches the whole URL as it is.
+    pub async fn to_have_url(self, url: impl Into<Pattern>) -> Result<String, WaitError> {
+        let wanted = url.into();
         self.inner
-            .until(&format!("have the URL {url:?}"), |s| {
-                url_is(&s.url, &wanted)
+            .until(&format!("have the URL {wanted}"), |s| match &wanted {
+                Pattern::Text(url) => url_is(&s.url, url),
+                Pattern::Regex(re) => re.is_match(&s.url),
             })
             .await
             .map(|s| s.url)
     }
 
-    /// The page's title is `title`.
-    pub async fn to_have_title(self, title: &str) -> Result<(), WaitError> {
+    /// The page's title is `title`, or matches it.
+    pub async fn to_have_title(self, title: impl Into<Pattern>) -> Result<(), WaitError> {
+        let title = title.into();
         self.inner
-            .until(&format!("have the title {title:?}"), |s| s.title == title)
+            .until(&format!("have the title {title}"), |s| title.is(&s.title))
             .await
             .map(drop)
     }
 }
 
+/// One try of a wait of [`Browser::retry`].
+enum Attempt<T> {
+    Done(T),
+    /// Not yet: what was seen instead, in words.
+    NotYet(String),
+    /// The session is gone: nothing will come back.
+    Gone(String),
+}
+
 impl Browser {
-    /// Wait until the JavaScript `expression` is truthy in the page, and return its value
-    /// (Playwright's `waitForFunction`): `"localStorage.getItem('todos') !== null"`, or a function
-    /// to call, `"() => document.querySelectorAll('li').length === 3"`. Polled within the default
-    /// timeout ([`Browser::set_default_timeout`]); a step of the report.
-    pub async fn wait_for_function(&self, expression: &str) -> Result<Value, WaitError> {
-        let script = format!(
-            "const harnessValue = ({expression}); \
-             return typeof harnessValue === 'function' ? harnessValue() : harnessValue;"
-        );
-        let what = format!("the script {expression:?}");
-        let expected = "to be truthy".to_owned();
+    /// Try `attempt` until it is done or `timeout` passes, backing off to [`MAX_INTERVAL`]; one
+    /// step of the report, `{what} {expected}`.
+    async fn retry<T>(
+        &self,
+        what: String,
+        expected: String,
+        timeout: Duration,
+        on_page: bool,
+        mut attempt: impl AsyncFnMut() -> Attempt<T>,
+    ) -> Result<T, WaitError> {
         let started = Instant::now();
-        let timeout = self.default_timeout();
         let mut interval = Duration::from_millis(5);
         let result = loop {
-            let last_seen = match self.client().execute(&script, Vec::new()).await {
-                Ok(value) if truthy(&value) => break Ok(value),
-                Ok(value) => format!("{value}"),
-                Err(e) => match session_lost(&e) {
-                    Some(why) => {
-                        break Err(WaitError::SessionGone {
-                            locator: what.clone(),
-                            expected: expected.clone(),
-                            driver_url: self.webdriver_url().to_owned(),
-                            reason: format!("{why}: {e}"),
-                            waited: started.elapsed(),
-                        });
-                    }
-                    None => format!("an error: {e}"),
-                },
+            let last_seen = match attempt().await {
+                Attempt::Done(value) => break Ok(value),
+                Attempt::NotYet(seen) => seen,
+                Attempt::Gone(reason) => {
+                    break Err(WaitError::SessionGone {
+                        locator: what.clone(),
+                        expected: expected.clone(),
+                        driver_url: self.webdriver_url().to_owned(),
+                        reason,
+                        waited: started.elapsed(),
+                    });
+                }
             };
-            if started.elapsed() >= timeout {
+            if started.elapsed() + interval > timeout && !on_page {
+                break Err(WaitError::NotMet {
+                    what: what.clone(),
+                    expected: expected.clone(),
+                    last: last_seen,
+                    waited: started.elapsed(),
+                });
+            }
+            if started.elapsed() + interval > timeout {
                 break Err(WaitError::Timeout {
                     locator: what.clone(),
                     expected: expected.clone(),
@@ -583,6 +880,168 @@ impl Browser {
         )
         .await;
         result
+    }
+
+    /// Wait until the JavaScript `expression` is truthy in the page, and return its value
+    /// (Playwright's `waitForFunction`): `"localStorage.getItem('todos') !== null"`, or a function
+    /// to call, `"() => document.querySelectorAll('li').length === 3"`. Polled within the default
+    /// timeout ([`Browser::set_default_timeout`]); a step of the report.
+    pub async fn wait_for_function(&self, expression: &str) -> Result<Value, WaitError> {
+        let script = format!(
+            "const harnessValue = ({expression}); \
+             return typeof harnessValue === 'function' ? harnessValue() : harnessValue;"
+        );
+        self.retry(
+            format!("the script {expression:?}"),
+            "to be truthy".into(),
+            self.default_timeout(),
+            true,
+            async || match self.client().execute(&script, Vec::new()).await {
+                Ok(value) if truthy(&value) => Attempt::Done(value),
+                Ok(value) => Attempt::NotYet(format!("{value}")),
+                Err(e) => match session_lost(&e) {
+                    Some(why) => Attempt::Gone(format!("{why}: {e}")),
+                    None => Attempt::NotYet(format!("an error: {e}")),
+                },
+            },
+        )
+        .await
+    }
+
+    /// Poll a value of your own until it is what a test expects (Playwright's `expect.poll`):
+    /// `probe` is called again and again, backing off, within the default timeout. `what` names
+    /// it in the failure and the report.
+    ///
+    /// ```no_run
+    /// # mod harness { pub use harness_browser as browser; } // the examples are written as users see them
+    /// # async fn t(browser: &harness::browser::Browser, api: &str) -> Result<(), harness::browser::WaitError> {
+    /// browser
+    ///     .poll("the job's status", async || {
+    ///         reqwest::get(format!("{api}/job")).await.map(|r| r.status().as_u16()).ok()
+    ///     })
+    ///     .to_equal(Some(200))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn poll<T, F>(&self, what: &str, probe: F) -> Poll<'_, F>
+    where
+        F: AsyncFnMut() -> T,
+    {
+        Poll {
+            browser: self,
+            what: what.to_owned(),
+            probe,
+            timeout: self.default_timeout(),
+            negated: false,
+        }
+    }
+
+    /// Run `block` again and again until it returns `Ok` (Playwright's `expect(…).toPass()`),
+    /// within the default timeout, and return its value; the failure carries the last error.
+    /// For a group of steps that only holds together (read, then act, then check), or an
+    /// assertion of your own. Each try's own waits keep their timeouts.
+    ///
+    /// ```no_run
+    /// # mod harness { pub use harness_browser as browser; } // the examples are written as users see them
+    /// # async fn t(browser: &harness::browser::Browser) -> Result<(), harness::browser::WaitError> {
+    /// browser
+    ///     .to_pass("the counter reaches 3", async || -> Result<(), Box<dyn std::error::Error>> {
+    ///         browser.click("#increment").await?;
+    ///         let n: u32 = browser.text("#count").await?.trim().parse()?;
+    ///         if n < 3 {
+    ///             return Err(format!("the counter is at {n}").into());
+    ///         }
+    ///         Ok(())
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn to_pass<T, E: fmt::Display>(
+        &self,
+        what: &str,
+        mut block: impl AsyncFnMut() -> Result<T, E>,
+    ) -> Result<T, WaitError> {
+        self.retry(
+            what.to_owned(),
+            "to pass".into(),
+            self.default_timeout(),
+            false,
+            async || match block().await {
+                Ok(value) => Attempt::Done(value),
+                Err(e) => Attempt::NotYet(format!("an error: {e}")),
+            },
+        )
+        .await
+    }
+}
+
+/// A value of the test's own, polled until it is what the test expects; from [`Browser::poll`].
+#[must_use = "a poll does nothing until one of its assertions is awaited"]
+pub struct Poll<'a, F> {
+    browser: &'a Browser,
+    what: String,
+    probe: F,
+    timeout: Duration,
+    negated: bool,
+}
+
+impl<F> fmt::Debug for Poll<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Poll")
+            .field("what", &self.what)
+            .field("timeout", &self.timeout)
+            .field("negated", &self.negated)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F> Poll<'_, F> {
+    /// Poll up to `timeout` instead of the default.
+    pub fn within(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Wait for the opposite of the assertion that follows.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(mut self) -> Self {
+        self.negated = !self.negated;
+        self
+    }
+
+    /// The value equals `expected`; returns it.
+    pub async fn to_equal<T>(self, expected: T) -> Result<T, WaitError>
+    where
+        F: AsyncFnMut() -> T,
+        T: PartialEq + fmt::Debug,
+    {
+        let words = format!("equal {expected:?}");
+        self.to_satisfy(&words, |value| *value == expected).await
+    }
+
+    /// The value satisfies `holds`, `expected` saying how in words; returns it.
+    pub async fn to_satisfy<T>(
+        mut self,
+        expected: &str,
+        holds: impl Fn(&T) -> bool,
+    ) -> Result<T, WaitError>
+    where
+        F: AsyncFnMut() -> T,
+        T: fmt::Debug,
+    {
+        let negated = self.negated;
+        let expected = format!("{}to {expected}", if negated { "not " } else { "" });
+        let probe = &mut self.probe;
+        self.browser
+            .retry(self.what, expected, self.timeout, false, async || {
+                let value = probe().await;
+                if holds(&value) != negated {
+                    Attempt::Done(value)
+                } else {
+                    Attempt::NotYet(format!("{value:?}"))
+                }
+            })
+            .await
     }
 }
 
