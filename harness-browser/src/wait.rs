@@ -887,16 +887,48 @@ impl Browser {
     /// to call, `"() => document.querySelectorAll('li').length === 3"`. Polled within the default
     /// timeout ([`Browser::set_default_timeout`]); a step of the report.
     pub async fn wait_for_function(&self, expression: &str) -> Result<Value, WaitError> {
+        self.wait_for_script(expression, None).await
+    }
+
+    /// [`wait_for_function`](Self::wait_for_function) with an argument, as Playwright's
+    /// `waitForFunction(fn, arg)`: the function is called with `arg` (as JSON) at each poll.
+    ///
+    /// ```no_run
+    /// # mod harness { pub use harness_browser as browser; } // the examples are written as users see them
+    /// # async fn t(browser: &harness::browser::Browser) -> Result<(), harness::browser::WaitError> {
+    /// browser
+    ///     .wait_for_function_with("(n) => JSON.parse(localStorage['todos']).length === n", 3)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_function_with(
+        &self,
+        function: &str,
+        arg: impl serde::Serialize,
+    ) -> Result<Value, WaitError> {
+        self.wait_for_script(function, Some(json!(arg))).await
+    }
+
+    async fn wait_for_script(
+        &self,
+        expression: &str,
+        arg: Option<Value>,
+    ) -> Result<Value, WaitError> {
         let script = format!(
             "const harnessValue = ({expression}); \
-             return typeof harnessValue === 'function' ? harnessValue() : harnessValue;"
+             return typeof harnessValue === 'function' ? harnessValue(arguments[0]) : harnessValue;"
         );
+        let what = match &arg {
+            Some(arg) => format!("the script {expression:?} with {arg}"),
+            None => format!("the script {expression:?}"),
+        };
+        let args = vec![arg.unwrap_or(Value::Null)];
         self.retry(
-            format!("the script {expression:?}"),
+            what,
             "to be truthy".into(),
             self.default_timeout(),
             true,
-            async || match self.client().execute(&script, Vec::new()).await {
+            async || match self.client().execute(&script, args.clone()).await {
                 Ok(value) if truthy(&value) => Attempt::Done(value),
                 Ok(value) => Attempt::NotYet(format!("{value}")),
                 Err(e) => match session_lost(&e) {
