@@ -320,6 +320,10 @@ impl fmt::Display for ElementState {
             let texts: Vec<String> = self.trimmed_texts().iter().map(|t| shortened(t)).collect();
             write!(f, "; the texts of all: {texts:?}")?;
         }
+        if self.count > 1 && self.class_list.iter().any(|c| !c.trim().is_empty()) {
+            let classes: Vec<String> = self.class_list.iter().map(|c| words(c).join(" ")).collect();
+            write!(f, "; the classes of all: {classes:?}")?;
+        }
         Ok(())
     }
 }

@@ -205,6 +205,10 @@ async fn role_names_descriptions_css_properties_values_and_the_viewport(
         text.contains("to have the class attributes [\"card\", \"card\", \"card\"]"),
         "{text}"
     );
+    assert!(
+        text.contains("the classes of all: [\"card\", \"card done\", \"card\"]"),
+        "{text}"
+    );
     let text = failure(
         browser
             .expect("#save-help")
