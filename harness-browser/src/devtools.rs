@@ -61,6 +61,17 @@ impl DevTools {
         method: &str,
         params: Value,
     ) -> Result<Value, BrowserError> {
+        self.call_in(None, method, params).await
+    }
+
+    /// [`call`](Self::call) in a target's session (from `Target.attachToTarget` with `flatten`),
+    /// or the browser's.
+    pub(crate) async fn call_in(
+        &mut self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, BrowserError> {
         self.next_id += 1;
         let id = self.next_id;
         let fail = |reason: String| BrowserError::DevTools {
@@ -68,7 +79,11 @@ impl DevTools {
             what: method.to_owned(),
             reason,
         };
-        let request = json!({"id": id, "method": method, "params": params}).to_string();
+        let mut request = json!({"id": id, "method": method, "params": params});
+        if let Some(session) = session {
+            request["sessionId"] = json!(session);
+        }
+        let request = request.to_string();
         self.socket
             .send(Message::text(request))
             .await

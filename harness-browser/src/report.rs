@@ -20,8 +20,9 @@ pub(crate) struct StepRecord {
     pub(crate) took: Duration,
     /// `Err` holds the error, in words.
     pub(crate) outcome: Result<(), String>,
-    /// The page after the step (PNG), unless turned off.
-    pub(crate) screenshot: Option<Vec<u8>>,
+    /// The page after the step (PNG), unless turned off; filled in when a screenshot taken in
+    /// the background arrives.
+    pub(crate) screenshot: Shot,
 }
 
 /// What the report shows besides the steps.
@@ -39,6 +40,9 @@ pub(crate) struct ReportInput<'a> {
 }
 
 use harness_core::artifacts::escape_html as escape;
+
+/// A step's screenshot: set once, perhaps after the step was recorded.
+pub(crate) type Shot = std::sync::Arc<std::sync::OnceLock<Vec<u8>>>;
 
 fn png_data_uri(png: &[u8]) -> String {
     format!(
@@ -83,7 +87,7 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
                 format!("<span class=\"err\">{}</span>", escape(e)),
             ),
         };
-        let shot = step.screenshot.as_deref().map_or(String::new(), |png| {
+        let shot = step.screenshot.get().map_or(String::new(), |png| {
             format!(
                 "<details><summary><img class=\"thumb\" alt=\"after step {n}\" src=\"{uri}\"></summary>\
                  <img class=\"full\" alt=\"after step {n}\" src=\"{uri}\"></details>",
@@ -175,7 +179,9 @@ mod tests {
             at: Duration::from_millis(1250),
             took: Duration::from_millis(42),
             outcome,
-            screenshot: Some(vec![0x89, b'P', b'N', b'G']),
+            screenshot: std::sync::Arc::new(std::sync::OnceLock::from(vec![
+                0x89, b'P', b'N', b'G',
+            ])),
         }
     }
 

@@ -17,7 +17,7 @@ use super::driver::{self, ChromeState, DriverState, Kind, Setup, WINDOW};
 use super::error::{ActionError, BrowserError};
 use super::locate;
 use super::profiler::Profiler;
-use super::report::StepRecord;
+use super::report::{Shot, StepRecord};
 use harness_core::config;
 use harness_core::keeper::ResourceFiles;
 use harness_core::{FixtureError, TestContext};
@@ -160,6 +160,68 @@ pub struct Browser {
     groups: std::sync::Mutex<Vec<String>>,
     /// Whether each step ends with a screenshot (`HARNESS_STEP_SCREENSHOTS`).
     step_screenshots: bool,
+    /// The steps' screenshots still being taken in the background.
+    shooting: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Their DevTools connection to the test's tab, made by the first.
+    shooter: std::sync::Arc<tokio::sync::Mutex<Option<Shooter>>>,
+}
+
+/// A DevTools connection attached to the test's tab, for the steps' screenshots.
+struct Shooter {
+    devtools: DevTools,
+    session: String,
+}
+
+impl Shooter {
+    async fn attach(websocket_url: &str, target: &str) -> Result<Shooter, BrowserError> {
+        let mut devtools = DevTools::connect(websocket_url).await?;
+        let attached = devtools
+            .call(
+                "Target.attachToTarget",
+                json!({"targetId": target, "flatten": true}),
+            )
+            .await?;
+        let session = attached["sessionId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Shooter { devtools, session })
+    }
+
+    async fn png(&mut self) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let answer = self
+            .devtools
+            .call_in(
+                Some(&self.session),
+                "Page.captureScreenshot",
+                json!({"format": "png"}),
+            )
+            .await
+            .ok()?;
+        base64::engine::general_purpose::STANDARD
+            .decode(answer["data"].as_str()?)
+            .ok()
+    }
+}
+
+/// The runtime the steps' screenshots are taken on: the process's, not the test's, so that a
+/// screenshot under way when a failing test's runtime ends still reaches its report. `None` if
+/// it cannot be made: the screenshots are then taken at once.
+fn background() -> Option<&'static tokio::runtime::Handle> {
+    static RUNTIME: std::sync::OnceLock<Option<tokio::runtime::Runtime>> =
+        std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("harness-screenshots")
+                .enable_all()
+                .build()
+                .ok()
+        })
+        .as_ref()
+        .map(tokio::runtime::Runtime::handle)
 }
 
 impl std::fmt::Debug for Browser {
@@ -328,6 +390,8 @@ impl Browser {
             steps: std::sync::Mutex::new(Vec::new()),
             groups: std::sync::Mutex::new(Vec::new()),
             step_screenshots: config::current().step_screenshots,
+            shooting: std::sync::Mutex::new(Vec::new()),
+            shooter: std::sync::Arc::new(tokio::sync::Mutex::new(None)),
         })
     }
 
@@ -480,14 +544,13 @@ impl Browser {
             }
         };
         harness_core::timings::record(started, || format!("step: {description}"));
-        let shooting = Instant::now();
-        let screenshot = if action && self.step_screenshots {
-            self.client().screenshot().await.ok()
-        } else {
-            None
-        };
-        if screenshot.is_some() {
-            harness_core::timings::record(shooting, || "step: its screenshot".to_owned());
+        let screenshot = Shot::default();
+        if action && self.step_screenshots && !self.shoot_in_background(&screenshot).await {
+            let shooting = Instant::now();
+            if let Ok(png) = self.client().screenshot().await {
+                let _ = screenshot.set(png);
+                harness_core::timings::record(shooting, || "step: its screenshot".to_owned());
+            }
         }
         self.steps
             .lock()
@@ -499,6 +562,40 @@ impl Browser {
                 outcome,
                 screenshot,
             });
+    }
+
+    /// In a Chrome of the run's, a step's screenshot is taken over a DevTools connection of its
+    /// own while the test goes on (WebDriver would hold the test's next command until it is
+    /// done): the page as the next step starts, a moment after this one. `false` where there is no
+    /// such browser, for the caller to take it at once.
+    async fn shoot_in_background(&self, into: &Shot) -> bool {
+        let (Some(context), Some(background)) = (&self.context, background()) else {
+            return false;
+        };
+        let (url, target) = (context.websocket_url.clone(), context.tab.target_id.clone());
+        let (shooter, into) = (self.shooter.clone(), into.clone());
+        let shot = background.spawn(async move {
+            let mut shooter = shooter.lock().await;
+            if shooter.is_none() {
+                *shooter = Shooter::attach(&url, &target).await.ok();
+            }
+            if let Some(png) = match shooter.as_mut() {
+                Some(shooter) => shooter.png().await,
+                None => None,
+            } {
+                let _ = into.set(png);
+            }
+        });
+        self.shooting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(shot);
+        true
+    }
+
+    /// The screenshots still being taken, taken out of the session.
+    fn screenshots_underway(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        std::mem::take(&mut *self.shooting.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Run `body` as one named step of the report (Playwright's `test.step`): the steps it takes
@@ -579,6 +676,7 @@ impl Browser {
 
     /// Save the artifacts now (screenshot, HTML, console, service log) and return their directory.
     pub async fn save_artifacts(&self, reason: &str) -> Result<PathBuf, ActionError> {
+        settle(self.screenshots_underway()).await;
         let job = self.failure_job(reason);
         artifacts::save(&job).await
     }
@@ -613,6 +711,10 @@ impl Browser {
     /// (or its browser) removed.
     pub async fn close(mut self) -> Result<(), ActionError> {
         self.closed = true;
+        // A passing test's report is never written.
+        for shot in self.screenshots_underway() {
+            shot.abort();
+        }
         self.collect_coverage().await;
         let client = self.client.take().expect("close runs once");
         let ended = client
@@ -666,6 +768,15 @@ pub(crate) struct Leftover {
     shared: Option<SharedContext>,
     own: Option<ResourceFiles>,
     profiler: Option<Profiler>,
+    /// The steps' screenshots still being taken: the report waits for them.
+    screenshots: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Wait for the steps' screenshots still being taken, a while at most: a report without one is
+/// better than none.
+async fn settle(shots: Vec<tokio::task::JoinHandle<()>>) {
+    let all = futures_util::future::join_all(shots);
+    let _ = tokio::time::timeout(Duration::from_secs(5), all).await;
 }
 
 impl Teardown for Leftover {
@@ -688,6 +799,7 @@ impl Leftover {
         let saved = match failure {
             Some(reason) => {
                 self.job.reason = reason.to_owned();
+                settle(std::mem::take(&mut self.screenshots)).await;
                 Some(artifacts::save(&self.job).await)
             }
             None => None,
@@ -746,6 +858,7 @@ impl Browser {
             shared: self.context.take(),
             own: self.own.take(),
             profiler: self.profiler.take(),
+            screenshots: self.screenshots_underway(),
         }
     }
 }
