@@ -122,7 +122,7 @@ pub struct ElementState {
     pub values: Option<Vec<String>>,
     /// How much of it is inside the viewport, from 0 (none, or it has no size) to 1 (all).
     #[serde(default)]
-    pub in_viewport: f64,
+    pub in_viewport: Option<f64>,
     /// The computed CSS property an assertion asked for.
     #[serde(default)]
     pub css: Option<String>,
@@ -298,8 +298,11 @@ impl fmt::Display for ElementState {
         if let Some(values) = &self.values {
             write!(f, ", selected {values:?}")?;
         }
-        if self.visible && self.in_viewport < 1.0 {
-            write!(f, ", {:.0}% in the viewport", self.in_viewport * 100.0)?;
+        if let Some(share) = self.in_viewport
+            && self.visible
+            && share < 1.0
+        {
+            write!(f, ", {:.0}% in the viewport", share * 100.0)?;
         }
         if let Some(css) = &self.css {
             write!(f, ", the CSS property is {css:?}")?;
@@ -454,9 +457,11 @@ impl<'a> Expect<'a> {
 
     /// The first match is at least partly inside the viewport (Playwright's `toBeInViewport`).
     pub async fn to_be_in_viewport(self) -> Result<(), WaitError> {
-        self.until("be in the viewport", |s| s.count > 0 && s.in_viewport > 0.0)
-            .await
-            .map(drop)
+        self.until("be in the viewport", |s| {
+            s.count > 0 && s.in_viewport.is_some_and(|share| share > 0.0)
+        })
+        .await
+        .map(drop)
     }
 
     /// The first match's ARIA role, explicit or implied by its tag, is `role` (`"button"`,
