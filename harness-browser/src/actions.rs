@@ -152,6 +152,14 @@ impl Browser {
         }))
     }
 
+    /// Wait until `locator` is visible, refuse it if it matches several elements, then find it:
+    /// what a screenshot of an element needs.
+    pub(crate) async fn visible_one(&self, locator: &Locator) -> Result<Element, ActionError> {
+        let state = self.expect(locator).until_visible().await?;
+        one(locator, state)?;
+        self.found(locator).await
+    }
+
     /// Wait until `locator` is visible and enabled, then find it.
     async fn actionable(&self, locator: &Locator) -> Result<Element, ActionError> {
         self.actionable_state(locator).await?;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::driver::http_json;
 use super::error::ActionError;
-use super::report::{self, ReportInput, StepRecord};
+use super::report::{self, Comparison, ReportInput, StepRecord};
 use super::session::ConsoleEntry;
 use harness_core::artifacts::{root, safe_name};
 
@@ -30,6 +30,8 @@ pub(crate) struct FailureJob {
     pub(crate) service_log: Option<String>,
     /// The steps taken, for the report.
     pub(crate) steps: Vec<StepRecord>,
+    /// The visual comparisons that failed.
+    pub(crate) comparisons: Vec<Comparison>,
     /// Firefox: the log holding the page's console (read instead of chromedriver's endpoint).
     pub(crate) console_file: Option<PathBuf>,
 }
@@ -187,6 +189,17 @@ pub(crate) async fn save(job: &FailureJob) -> Result<PathBuf, ActionError> {
             None
         }
     };
+    for comparison in &job.comparisons {
+        let stem = safe_name(&comparison.name);
+        write(
+            &dir.join(format!("{stem}-expected.png")),
+            &comparison.expected,
+        )?;
+        write(&dir.join(format!("{stem}-actual.png")), &comparison.actual)?;
+        if let Some(diff) = &comparison.diff {
+            write(&dir.join(format!("{stem}-diff.png")), diff)?;
+        }
+    }
     match value_of(source) {
         Ok(Value::String(html)) => write(&dir.join("page.html"), html)?,
         Ok(other) => note("page.html", format!("unexpected answer {other}")),
@@ -244,6 +257,7 @@ pub(crate) async fn save(job: &FailureJob) -> Result<PathBuf, ActionError> {
         page_url: &page_url,
         steps: &job.steps,
         final_screenshot: final_screenshot.as_deref(),
+        comparisons: &job.comparisons,
         console: &entries,
         service_log: job.service_log.as_deref(),
         files,

@@ -158,6 +158,17 @@ pub enum WaitError {
         /// How long it was polled.
         waited: Duration,
     },
+    /// A visual comparison could not be made, or its baseline is missing:
+    /// [`to_have_screenshot`](crate::Expect::to_have_screenshot).
+    #[error("the screenshot {name:?} (baseline {}): {problem}", baseline.display())]
+    Snapshot {
+        /// The screenshot's name, as the test gave it.
+        name: String,
+        /// Where its baseline is (or goes).
+        baseline: std::path::PathBuf,
+        /// What went wrong, and what to do.
+        problem: String,
+    },
     /// The session ended under the wait: its browser or its WebDriver server is gone.
     #[error(
         "the browser session is gone after {waited:.2?} of waiting for {locator} {expected}: {reason} (WebDriver server {driver_url})"

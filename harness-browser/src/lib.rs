@@ -32,6 +32,7 @@ mod profiler;
 pub use harness_js_coverage as coverage;
 mod report;
 mod session;
+mod visual;
 mod wait;
 
 pub use actions::Cookie;
@@ -39,6 +40,7 @@ pub use error::{ActionError, BrowserError, WaitError};
 pub use harness_core::artifacts::root as artifacts_root;
 pub use locator::{Locator, ends_with};
 pub use session::{Browser, ConsoleEntry, TestContextExt, WINDOW_SIZE, warm_up};
+pub use visual::ToHaveScreenshot;
 pub use wait::{DEFAULT_TIMEOUT, ElementState, Expect, PageExpect, Pattern, Poll};
 
 /// The pattern type of [`Expect::to_match_text`] (the regex crate's), so that a test needs no

@@ -25,6 +25,20 @@ pub(crate) struct StepRecord {
     pub(crate) screenshot: Shot,
 }
 
+/// A visual comparison that failed: the baseline, the page and their difference (PNG each).
+#[derive(Debug, Clone)]
+pub(crate) struct Comparison {
+    /// The screenshot's name, as the test gave it.
+    pub(crate) name: String,
+    pub(crate) baseline: std::path::PathBuf,
+    /// How they differ, in words.
+    pub(crate) summary: String,
+    pub(crate) expected: Vec<u8>,
+    pub(crate) actual: Vec<u8>,
+    /// `None` when their sizes differ.
+    pub(crate) diff: Option<Vec<u8>>,
+}
+
 /// What the report shows besides the steps.
 pub(crate) struct ReportInput<'a> {
     pub(crate) test: &'a str,
@@ -32,6 +46,7 @@ pub(crate) struct ReportInput<'a> {
     pub(crate) page_url: &'a str,
     pub(crate) steps: &'a [StepRecord],
     pub(crate) final_screenshot: Option<&'a [u8]>,
+    pub(crate) comparisons: &'a [Comparison],
     pub(crate) console: &'a [ConsoleEntry],
     pub(crate) service_log: Option<&'a str>,
     /// Files beside the report (the page's HTML, database dumps), linked by name.
@@ -108,6 +123,33 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
     html.push_str("</table>");
     if input.steps.is_empty() {
         html.push_str("<p>No step was recorded: the test failed before its first action.</p>");
+    }
+    for comparison in input.comparisons {
+        let _ = write!(
+            html,
+            "<h2>Screenshot <code>{}</code>: not as its baseline</h2><p>{} (baseline <code>{}</code>)</p>\
+             <table><tr><th>baseline</th><th>the page</th><th>difference</th></tr><tr>",
+            escape(&comparison.name),
+            escape(&comparison.summary),
+            escape(&comparison.baseline.display().to_string())
+        );
+        for (png, what) in [
+            (Some(&comparison.expected), "baseline"),
+            (Some(&comparison.actual), "the page"),
+            (comparison.diff.as_ref(), "difference"),
+        ] {
+            match png {
+                Some(png) => {
+                    let _ = write!(
+                        html,
+                        "<td><img class=\"full\" alt=\"{what}\" src=\"{}\"></td>",
+                        png_data_uri(png)
+                    );
+                }
+                None => html.push_str("<td>(the sizes differ)</td>"),
+            }
+        }
+        html.push_str("</tr></table>");
     }
     html.push_str("<h2>The page when the test failed</h2>");
     match input.final_screenshot {
@@ -206,6 +248,7 @@ mod tests {
             page_url: "http://127.0.0.1:1/?a=1&b=2",
             steps: &steps,
             final_screenshot: None,
+            comparisons: &[],
             console: &console,
             service_log: Some("INFO started <ok>"),
             files: vec!["page.html".into(), "database-t1.sql".into()],

@@ -17,7 +17,7 @@ use super::driver::{self, ChromeState, DriverState, Kind, Setup, WINDOW};
 use super::error::{ActionError, BrowserError};
 use super::locate;
 use super::profiler::Profiler;
-use super::report::{Shot, StepRecord};
+use super::report::{Comparison, Shot, StepRecord};
 use harness_core::config;
 use harness_core::keeper::ResourceFiles;
 use harness_core::{FixtureError, TestContext};
@@ -162,6 +162,10 @@ pub struct Browser {
     step_screenshots: bool,
     /// The steps' screenshots still being taken in the background.
     shooting: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Where visual baselines go, if the test said (else beside its source).
+    snapshot_dir: std::sync::Mutex<Option<PathBuf>>,
+    /// The visual comparisons that failed, for the report.
+    comparisons: std::sync::Mutex<Vec<Comparison>>,
     /// Their DevTools connection to the test's tab, made by the first.
     shooter: std::sync::Arc<tokio::sync::Mutex<Option<Shooter>>>,
 }
@@ -392,6 +396,8 @@ impl Browser {
             step_screenshots: config::current().step_screenshots,
             shooting: std::sync::Mutex::new(Vec::new()),
             shooter: std::sync::Arc::new(tokio::sync::Mutex::new(None)),
+            snapshot_dir: std::sync::Mutex::new(None),
+            comparisons: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -704,7 +710,36 @@ impl Browser {
             service_log,
             steps: self.steps_taken(),
             console_file: self.console_file.clone(),
+            comparisons: self
+                .comparisons
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
         }
+    }
+
+    /// Keep this browser's visual baselines ([`Expect::to_have_screenshot`]) in `dir`, as
+    /// `<name>-<browser>-<os>.png`, instead of in `<test file>-snapshots/` beside the test's
+    /// source (Playwright's `snapshotDir`): a directory shared by a suite, or one of the test's
+    /// own.
+    ///
+    /// [`Expect::to_have_screenshot`]: crate::Expect::to_have_screenshot
+    pub fn set_snapshot_dir(&self, dir: impl Into<PathBuf>) {
+        *self.snapshot_dir.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.into());
+    }
+
+    pub(crate) fn snapshot_dir(&self) -> Option<PathBuf> {
+        self.snapshot_dir
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn record_comparison(&self, comparison: Comparison) {
+        self.comparisons
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(comparison);
     }
 
     /// End the session of a passing test: the WebDriver session is deleted and the test's context

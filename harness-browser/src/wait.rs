@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::error::WaitError;
 use super::locator::Locator;
 use super::session::Browser;
+use super::visual::ToHaveScreenshot;
 
 /// How long an assertion (or an action's wait for its element) waits unless told otherwise: set
 /// per run with `HARNESS_EXPECT_TIMEOUT` (`5s`, `500ms`), per browser with
@@ -682,6 +683,37 @@ impl<'a> Expect<'a> {
         self.until(expected, holds).await
     }
 
+    /// The first match looks as its baseline does (Playwright's `toHaveScreenshot`): a
+    /// screenshot of the element, compared pixel by pixel with
+    /// `<test file>-snapshots/<name>-<browser>-<os>.png` beside the test's source, retried until
+    /// it matches. A missing baseline is written from the page and fails the test (see
+    /// `HARNESS_UPDATE_SNAPSHOTS`); a mismatch puts the baseline, the element and their
+    /// difference in the failed test's report. Options (threshold, allowed pixels, masks) on the
+    /// returned [`ToHaveScreenshot`]; await it.
+    ///
+    /// ```no_run
+    /// # mod harness { pub use harness_browser as browser; } // the examples are written as users see them
+    /// # async fn t(browser: &harness::browser::Browser) -> Result<(), harness::browser::WaitError> {
+    /// browser
+    ///     .expect("#chart")
+    ///     .to_have_screenshot("sales-chart")
+    ///     .mask("#chart .updated-at")
+    ///     .max_diff_pixels(20)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    #[track_caller]
+    pub fn to_have_screenshot(self, name: &str) -> ToHaveScreenshot<'a> {
+        ToHaveScreenshot::new(
+            self.browser,
+            Some(self.locator),
+            name,
+            std::panic::Location::caller(),
+            self.timeout,
+            self.negated,
+        )
+    }
+
     /// Visible and enabled: what a click or a fill waits for. The state that held (its `count`
     /// says whether the action's locator is ambiguous).
     pub(crate) async fn until_actionable(mut self) -> Result<ElementState, WaitError> {
@@ -811,6 +843,26 @@ impl<'a> PageExpect<'a> {
             .map(|s| s.url)
     }
 
+    /// The page's viewport looks as its baseline does: [`Expect::to_have_screenshot`] for the
+    /// whole window.
+    #[track_caller]
+    pub fn to_have_screenshot(self, name: &str) -> ToHaveScreenshot<'a> {
+        let Expect {
+            browser,
+            timeout,
+            negated,
+            ..
+        } = self.inner;
+        ToHaveScreenshot::new(
+            browser,
+            None,
+            name,
+            std::panic::Location::caller(),
+            timeout,
+            negated,
+        )
+    }
+
     /// The page's title is `title`, or matches it.
     pub async fn to_have_title(self, title: impl Into<Pattern>) -> Result<(), WaitError> {
         let title = title.into();
@@ -822,7 +874,7 @@ impl<'a> PageExpect<'a> {
 }
 
 /// One try of a wait of [`Browser::retry`].
-enum Attempt<T> {
+pub(crate) enum Attempt<T> {
     Done(T),
     /// Not yet: what was seen instead, in words.
     NotYet(String),
@@ -833,7 +885,7 @@ enum Attempt<T> {
 impl Browser {
     /// Try `attempt` until it is done or `timeout` passes, backing off to [`MAX_INTERVAL`]; one
     /// step of the report, `{what} {expected}`.
-    async fn retry<T>(
+    pub(crate) async fn retry<T>(
         &self,
         what: String,
         expected: String,

@@ -67,6 +67,10 @@ pub const EXPECT_TIMEOUT: &str = "HARNESS_EXPECT_TIMEOUT";
 /// `0` turns off the screenshot taken after each browser step for a failed test's report
 /// (default on).
 pub const STEP_SCREENSHOTS: &str = "HARNESS_STEP_SCREENSHOTS";
+/// What a visual comparison (`to_have_screenshot`) does with its baseline: `missing` (the
+/// default) writes a baseline that is not there yet and fails the test; `all` writes every
+/// baseline that differs (or is missing) and passes; `none` writes nothing (CI).
+pub const UPDATE_SNAPSHOTS: &str = "HARNESS_UPDATE_SNAPSHOTS";
 
 /// The official image, for machines that can pull; offline machines build their own with
 /// `scripts/build-postgres-image` and point `HARNESS_POSTGRES_IMAGE` at it.
@@ -190,6 +194,11 @@ pub const VARIABLES: &[Variable] = &[
         accepts: FLAG,
     },
     Variable {
+        name: UPDATE_SNAPSHOTS,
+        default: "`missing`",
+        accepts: "missing, all or none",
+    },
+    Variable {
         name: JS_COVERAGE,
         default: "unset",
         accepts: PATH,
@@ -237,6 +246,19 @@ pub enum BrowserChoice {
     Skip,
 }
 
+/// `HARNESS_UPDATE_SNAPSHOTS`: which visual baselines a run writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UpdateSnapshots {
+    /// A baseline that is not there yet is written from what the page showed, and the test
+    /// fails: a run never passes on a baseline nobody has seen.
+    Missing,
+    /// Every baseline that differs or is missing is written from the page, and the test passes.
+    All,
+    /// Nothing is written: a missing baseline fails the test (for CI).
+    None,
+}
+
 /// Every `HARNESS_*` variable, read once per process and parsed one way: flags, durations and
 /// counts alike everywhere, an empty value as unset. [`settings`] gives them.
 #[derive(Debug, Clone)]
@@ -280,6 +302,8 @@ pub struct Settings {
     pub expect_timeout: Duration,
     /// `HARNESS_STEP_SCREENSHOTS`.
     pub step_screenshots: bool,
+    /// `HARNESS_UPDATE_SNAPSHOTS`.
+    pub update_snapshots: UpdateSnapshots,
     /// `HARNESS_JS_COVERAGE`.
     pub js_coverage: Option<PathBuf>,
     /// `HARNESS_BROWSER_POOL`; `None`: the default, which depends on the machine.
@@ -432,6 +456,16 @@ impl Settings {
             firefox: r.path(FIREFOX),
             expect_timeout: r.duration(EXPECT_TIMEOUT, Duration::from_secs(5)),
             step_screenshots: r.flag(STEP_SCREENSHOTS, true),
+            update_snapshots: r
+                .parsed(UPDATE_SNAPSHOTS, |v| {
+                    match v.to_ascii_lowercase().as_str() {
+                        "missing" => Some(UpdateSnapshots::Missing),
+                        "all" => Some(UpdateSnapshots::All),
+                        "none" => Some(UpdateSnapshots::None),
+                        _ => None,
+                    }
+                })
+                .unwrap_or(UpdateSnapshots::Missing),
             js_coverage: r.path(JS_COVERAGE),
             browser_pool: r.count(BROWSER_POOL),
             browser_reuse: r.flag(BROWSER_REUSE, false),
@@ -535,6 +569,7 @@ mod tests {
         assert_eq!(s.expect_timeout, Duration::from_secs(5));
         assert_eq!((s.db_pool, s.browser_pool), (None, None));
         assert_eq!(s.browser, BrowserChoice::Chrome);
+        assert_eq!(s.update_snapshots, UpdateSnapshots::Missing);
         // Blank is unset, as a CI file's `VAR:` with nothing after it gives.
         assert_eq!(with(&[(DB_POOL, "  ")]).unwrap().db_pool, None);
     }
@@ -614,6 +649,16 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("nothing was started"), "{text}");
+        for (value, want) in [
+            ("all", UpdateSnapshots::All),
+            ("None", UpdateSnapshots::None),
+            ("missing", UpdateSnapshots::Missing),
+        ] {
+            let s = with(&[(UPDATE_SNAPSHOTS, value)]).unwrap();
+            assert_eq!(s.update_snapshots, want, "{value}");
+        }
+        let bad = with(&[(UPDATE_SNAPSHOTS, "1")]).unwrap_err().to_string();
+        assert!(bad.contains("expected missing, all or none"), "{bad}");
         // The pools' limit is an error too, not a silent clamp.
         assert_eq!(with(&[(DB_POOL, "64")]).unwrap().db_pool, Some(64));
     }
@@ -625,6 +670,6 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), all);
-        assert_eq!(all, 23);
+        assert_eq!(all, 24);
     }
 }

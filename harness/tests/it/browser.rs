@@ -251,14 +251,14 @@ async fn a_failing_test_leaves_artifacts_and_its_session_closed() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `browser.step("name", …)` groups the steps it takes in the report, the group listed first with
-/// its outcome, each of its steps under its name.
-#[tokio::test]
-async fn a_named_step_groups_its_steps_in_the_report() {
-    let site = page().await;
-    let page_url = site.base_url().to_owned();
+/// Run `body` with a browser made by hand on a thread named `thread`, and drop the browser
+/// without `close()`, as a failed test's would be: the directory of the report that leaves.
+pub(crate) async fn report_of_a_dropped_browser(
+    thread: &str,
+    body: impl AsyncFnOnce(&Browser) + Send + 'static,
+) -> std::path::PathBuf {
     let probe = std::thread::Builder::new()
-        .name("browser::grouped_probe".into())
+        .name(thread.to_owned())
         .spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -266,18 +266,7 @@ async fn a_named_step_groups_its_steps_in_the_report() {
                 .unwrap();
             runtime.block_on(async move {
                 let browser = Browser::start().await.unwrap();
-                browser.goto(&page_url).await.unwrap();
-                let grouped = browser
-                    .step("open the panel", async {
-                        browser.expect("h1").to_be_visible().await?;
-                        browser
-                            .expect("#never")
-                            .within(Duration::from_millis(100))
-                            .to_be_visible()
-                            .await
-                    })
-                    .await;
-                assert!(grouped.is_err());
+                body(&browser).await;
                 drop(browser);
             })
         })
@@ -286,7 +275,30 @@ async fn a_named_step_groups_its_steps_in_the_report() {
         .await
         .unwrap();
     assert!(joined.is_ok(), "the probe ends by its own drop");
-    let dir = harness::browser::artifacts_root().join("browser__grouped_probe");
+    harness::browser::artifacts_root().join(thread.replace("::", "__"))
+}
+
+/// `browser.step("name", …)` groups the steps it takes in the report, the group listed first with
+/// its outcome, each of its steps under its name.
+#[tokio::test]
+async fn a_named_step_groups_its_steps_in_the_report() {
+    let site = page().await;
+    let page_url = site.base_url().to_owned();
+    let dir = report_of_a_dropped_browser("browser::grouped_probe", async move |browser| {
+        browser.goto(&page_url).await.unwrap();
+        let grouped = browser
+            .step("open the panel", async {
+                browser.expect("h1").to_be_visible().await?;
+                browser
+                    .expect("#never")
+                    .within(Duration::from_millis(100))
+                    .to_be_visible()
+                    .await
+            })
+            .await;
+        assert!(grouped.is_err());
+    })
+    .await;
     let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
     // The steps' rows: the group's, then each of its steps under its name.
     let group = report.find(">open the panel<").expect("the group's row");

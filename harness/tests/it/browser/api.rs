@@ -136,6 +136,7 @@ async fn site() -> InProcessService {
 const SHORT: Duration = Duration::from_millis(300);
 
 mod matchers;
+mod snapshots;
 
 #[harness::test(migrations = false)]
 async fn a_login_fills_the_form_presses_enter_waits_for_the_url_and_reads_the_cookie(

@@ -1,0 +1,267 @@
+//! Visual comparisons (`to_have_screenshot`): a missing baseline written and failing, a match, a
+//! mismatch with its difference in the report, the threshold, masks, and baselines beside the
+//! test's source.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::response::Html;
+use axum::routing::get;
+use harness::InProcessService;
+use harness::browser::{Browser, WaitError};
+
+use crate::browser::report_of_a_dropped_browser;
+use crate::child::ScratchDir;
+
+const PAGE: &str = r#"<!doctype html>
+<html><head><title>Swatches</title><link rel="icon" href="data:,">
+<style>
+  body { margin: 0; background: white; }
+  .swatch { width: 120px; height: 60px; display: inline-block; margin: 8px; }
+  #swatch { background: rgb(30, 90, 200); }
+  #clock { background: rgb(0, 0, 0); }
+  #spinner { width: 20px; height: 20px; background: rgb(200, 0, 0); animation: spin 1s linear infinite; }
+  @keyframes spin { from { transform: rotate(0deg); } to { transform: rotate(360deg); } }
+</style></head><body>
+<div id="panel"><div id="swatch" class="swatch"></div><div id="clock" class="swatch"></div></div>
+<div id="spinner"></div>
+<input id="field" value="typed">
+</body></html>"#;
+
+async fn page(browser: &Browser) -> anyhow::Result<InProcessService> {
+    let router = axum::Router::new().route("/swatches", get(|| async { Html(PAGE) }));
+    let site = InProcessService::serve(router).await?;
+    browser
+        .goto(&format!("{}/swatches", site.base_url()))
+        .await?;
+    Ok(site)
+}
+
+const SHORT: Duration = Duration::from_millis(400);
+
+async fn paint(browser: &Browser, id: &str, color: &str) -> anyhow::Result<()> {
+    browser
+        .execute(
+            "document.getElementById(arguments[0]).style.background = arguments[1];",
+            vec![id.into(), color.into()],
+        )
+        .await?;
+    Ok(())
+}
+
+fn baseline(dir: &std::path::Path, browser: &Browser, name: &str) -> PathBuf {
+    dir.join(format!(
+        "{name}-{}-{}.png",
+        browser.browser_name(),
+        std::env::consts::OS
+    ))
+}
+
+#[harness::test(migrations = false)]
+async fn a_missing_baseline_is_written_and_fails_then_the_page_is_compared_with_it(
+    browser: Browser,
+) -> anyhow::Result<()> {
+    let _site = page(&browser).await?;
+    let dir = ScratchDir::new("snapshots");
+    browser.set_snapshot_dir(&dir.0);
+
+    let first = browser.expect("#panel").to_have_screenshot("panel").await;
+    let message = first.expect_err("no baseline yet").to_string();
+    let written = baseline(&dir.0, &browser, "panel");
+    assert!(
+        message.contains("there was no baseline") && message.contains(&written.display().to_string()),
+        "{message}"
+    );
+    assert!(written.is_file(), "the page's screenshot became the baseline");
+
+    // The same page matches; so does the whole viewport, once its own baseline is there.
+    browser.expect("#panel").to_have_screenshot("panel").await?;
+    let _ = browser.expect_page().to_have_screenshot("viewport").await;
+    browser.expect_page().to_have_screenshot("viewport").await?;
+
+    // A colour change: the comparison retries until the timeout, then says how much differs.
+    paint(&browser, "swatch", "rgb(200, 60, 30)").await?;
+    let mismatch = browser
+        .expect("#panel")
+        .to_have_screenshot("panel")
+        .within(SHORT)
+        .await
+        .expect_err("another colour")
+        .to_string();
+    assert!(
+        mismatch.contains("pixels differing") && mismatch.contains("0 allowed"),
+        "{mismatch}"
+    );
+    assert!(mismatch.contains("HARNESS_UPDATE_SNAPSHOTS=all"), "{mismatch}");
+    browser
+        .expect("#panel")
+        .not()
+        .to_have_screenshot("panel")
+        .within(SHORT)
+        .await?;
+    // Allowing as many pixels as the swatch has lets it pass; one fewer does not.
+    browser
+        .expect("#panel")
+        .to_have_screenshot("panel")
+        .max_diff_pixels(120 * 60)
+        .await?;
+    browser
+        .expect("#panel")
+        .to_have_screenshot("panel")
+        .max_diff_pixels(120 * 60 - 1)
+        .within(SHORT)
+        .await
+        .expect_err("one pixel too many");
+    Ok(())
+}
+
+#[harness::test(migrations = false)]
+async fn the_threshold_masks_caret_and_animations_decide_what_counts(
+    browser: Browser,
+) -> anyhow::Result<()> {
+    let _site = page(&browser).await?;
+    let dir = ScratchDir::new("snapshots");
+    browser.set_snapshot_dir(&dir.0);
+    let _ = browser.expect("#panel").to_have_screenshot("panel").await;
+
+    // A shade the eye barely tells apart passes at the default threshold, not at 0.
+    paint(&browser, "swatch", "rgb(33, 92, 203)").await?;
+    browser.expect("#panel").to_have_screenshot("panel").await?;
+    browser
+        .expect("#panel")
+        .to_have_screenshot("panel")
+        .threshold(0.0)
+        .within(SHORT)
+        .await
+        .expect_err("every pixel of the swatch differs at threshold 0");
+
+    // What changes from run to run (a clock) is masked: painted the same in the baseline and
+    // in every later screenshot.
+    let _ = browser
+        .expect("#panel")
+        .to_have_screenshot("masked")
+        .mask("#clock")
+        .await;
+    paint(&browser, "clock", "rgb(250, 250, 0)").await?;
+    browser
+        .expect("#panel")
+        .to_have_screenshot("masked")
+        .mask("#clock")
+        .await?;
+    let unmasked = browser
+        .expect("#panel")
+        .to_have_screenshot("masked")
+        .within(SHORT)
+        .await;
+    assert!(unmasked.is_err(), "without the mask the clock's change shows");
+    // The masks are gone from the page afterwards.
+    browser
+        .expect("[data-harness-mask]")
+        .to_have_count(0)
+        .await?;
+
+    // An endless animation and a focused field's blinking caret do not make the page unstable.
+    browser.focus("#field").await?;
+    let _ = browser.expect_page().to_have_screenshot("animated").await;
+    browser
+        .expect_page()
+        .to_have_screenshot("animated")
+        .within(Duration::from_secs(3))
+        .await?;
+    Ok(())
+}
+
+#[harness::test(migrations = false)]
+async fn bad_names_and_unreadable_baselines_are_refused_clearly(
+    browser: Browser,
+) -> anyhow::Result<()> {
+    let _site = page(&browser).await?;
+    let dir = ScratchDir::new("snapshots");
+    browser.set_snapshot_dir(&dir.0);
+    let refused = browser.expect("#panel").to_have_screenshot("///").await;
+    assert!(
+        matches!(&refused, Err(WaitError::Snapshot { problem, .. }) if problem.contains("needs a name")),
+        "{refused:?}"
+    );
+    let garbled = baseline(&dir.0, &browser, "garbled");
+    std::fs::write(&garbled, b"not a png")?;
+    let unreadable = browser
+        .expect("#panel")
+        .to_have_screenshot("garbled")
+        .await
+        .expect_err("not a PNG")
+        .to_string();
+    assert!(unreadable.contains("not a PNG"), "{unreadable}");
+    assert_eq!(
+        std::fs::read(&garbled)?,
+        b"not a png",
+        "a baseline that cannot be read is left as it is"
+    );
+    Ok(())
+}
+
+/// By default a baseline goes beside the test's source, in `<file>-snapshots/`, named for the
+/// browser and the OS, as Playwright's do.
+#[harness::test(migrations = false)]
+async fn baselines_go_beside_the_test_s_source_by_default(browser: Browser) -> anyhow::Result<()> {
+    let _site = page(&browser).await?;
+    let name = format!("beside-{}", std::process::id());
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/browser/api/snapshots.rs-snapshots");
+    let expected = baseline(&dir, &browser, &name);
+    struct Remove(PathBuf);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+            if let Some(dir) = self.0.parent() {
+                // Only if empty: baselines someone committed stay.
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
+    let _remove = Remove(expected.clone());
+    let written = browser.expect("#swatch").to_have_screenshot(&name).await;
+    assert!(
+        matches!(&written, Err(WaitError::Snapshot { baseline, .. }) if *baseline == expected),
+        "{written:?}"
+    );
+    assert!(expected.is_file());
+    browser.expect("#swatch").to_have_screenshot(&name).await?;
+    Ok(())
+}
+
+/// A failed comparison leaves the baseline, the page and their difference in the report, and
+/// beside it as files.
+#[tokio::test]
+async fn a_mismatch_puts_the_baseline_the_page_and_their_difference_in_the_report() {
+    let site = InProcessService::serve(
+        axum::Router::new().route("/swatches", get(|| async { Html(PAGE) })),
+    )
+    .await
+    .unwrap();
+    let url = format!("{}/swatches", site.base_url());
+    let scratch = ScratchDir::new("snapshots");
+    let snapshots = scratch.0.clone();
+    let dir = report_of_a_dropped_browser("browser::visual_probe", async move |browser| {
+        browser.set_snapshot_dir(&snapshots);
+        browser.goto(&url).await.unwrap();
+        let _ = browser.expect("#swatch").to_have_screenshot("swatch").await;
+        paint(browser, "swatch", "rgb(0, 160, 0)").await.unwrap();
+        let failed = browser
+            .expect("#swatch")
+            .to_have_screenshot("swatch")
+            .within(SHORT)
+            .await;
+        assert!(failed.is_err());
+    })
+    .await;
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let section = report
+        .find("Screenshot <code>swatch</code>: not as its baseline")
+        .unwrap_or_else(|| panic!("the comparison's section: {report}"));
+    assert!(report[section..].contains("7200 of 7200 pixels differing"), "{report}");
+    for file in ["swatch-expected.png", "swatch-actual.png", "swatch-diff.png"] {
+        let png = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(png.starts_with(b"\x89PNG"), "{file} is a PNG");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
