@@ -169,6 +169,17 @@ pub enum WaitError {
         /// What went wrong, and what to do.
         problem: String,
     },
+    /// An ARIA snapshot template that cannot be read:
+    /// [`to_match_aria_snapshot`](crate::Expect::to_match_aria_snapshot).
+    #[error("the ARIA snapshot template's line {line} ({text:?}): {problem}")]
+    AriaTemplate {
+        /// The line, from 1.
+        line: usize,
+        /// Its text.
+        text: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The session ended under the wait: its browser or its WebDriver server is gone.
     #[error(
         "the browser session is gone after {waited:.2?} of waiting for {locator} {expected}: {reason} (WebDriver server {driver_url})"

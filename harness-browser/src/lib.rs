@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 mod actions;
+mod aria;
 mod artifacts;
 mod devtools;
 #[doc(hidden)]

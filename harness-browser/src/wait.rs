@@ -714,6 +714,38 @@ impl<'a> Expect<'a> {
         )
     }
 
+    /// The one element the locator matches has this accessibility tree, as Playwright's
+    /// `toMatchAriaSnapshot` says it in YAML: each line a role, its accessible name (quoted, or a
+    /// `/regex/`), its states (`[checked]`, `[level=2]`…) and after a `:` its text or, indented
+    /// below, its children. The template matches partially: what it lists must be there, in that
+    /// order, anywhere under the element; `- /children: equal` (or `deep-equal`) under a node
+    /// asks for exactly its children (all the way down). [`Browser::aria_snapshot`] writes the
+    /// page's tree in this form, to paste. Retried until it matches.
+    ///
+    /// ```no_run
+    /// # mod harness { pub use harness_browser as browser; } // the examples are written as users see them
+    /// # async fn t(browser: &harness::browser::Browser) -> Result<(), harness::browser::WaitError> {
+    /// browser
+    ///     .expect("main")
+    ///     .to_match_aria_snapshot(
+    ///         r#"
+    ///         - heading "Todos" [level=1]
+    ///         - list:
+    ///           - listitem: buy milk
+    ///           - listitem: /walk the \w+/
+    ///         - link "About":
+    ///           - /url: /about
+    ///         "#,
+    ///     )
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn to_match_aria_snapshot(self, template: &str) -> Result<(), WaitError> {
+        self.browser
+            .until_aria_snapshot(&self.locator, template, self.timeout, self.negated)
+            .await
+    }
+
     /// Visible and enabled: what a click or a fill waits for. The state that held (its `count`
     /// says whether the action's locator is ambiguous).
     pub(crate) async fn until_actionable(mut self) -> Result<ElementState, WaitError> {

@@ -265,3 +265,115 @@ async fn a_mismatch_puts_the_baseline_the_page_and_their_difference_in_the_repor
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const TODOS: &str = r#"<!doctype html>
+<html><head><title>Todos</title><link rel="icon" href="data:,"></head><body>
+<main>
+  <h1>Todos</h1>
+  <ul id="list">
+    <li>buy milk</li>
+    <li><label><input type="checkbox" checked> done</label></li>
+    <li>walk the <b>dog</b></li>
+  </ul>
+  <button id="add">Add</button>
+  <a href="/about">About</a>
+  <input aria-label="New todo" value="feed the cat">
+  <p hidden>not shown</p>
+  <div aria-hidden="true">not read out</div>
+</main>
+<script>
+  document.getElementById('add').addEventListener('click', () => setTimeout(() => {
+    const li = document.createElement('li');
+    li.textContent = document.querySelector('input[aria-label]').value;
+    document.getElementById('list').append(li);
+  }, 200));
+</script>
+</body></html>"#;
+
+async fn todos(browser: &Browser) -> anyhow::Result<InProcessService> {
+    let router = axum::Router::new().route("/todos", get(|| async { Html(TODOS) }));
+    let site = InProcessService::serve(router).await?;
+    browser.goto(&format!("{}/todos", site.base_url())).await?;
+    Ok(site)
+}
+
+/// The accessibility tree in Playwright's YAML form, the same on every browser.
+const TREE: &str = r#"- main:
+  - heading "Todos" [level=1]
+  - list:
+    - listitem: buy milk
+    - listitem:
+      - checkbox "done" [checked]
+      - text: done
+    - listitem: walk the dog
+  - button "Add"
+  - link "About":
+    - /url: /about
+  - textbox "New todo": feed the cat
+"#;
+
+#[harness::test(migrations = false)]
+async fn the_accessibility_tree_is_written_and_matched_as_playwright_s_aria_snapshots(
+    browser: Browser,
+) -> anyhow::Result<()> {
+    let _site = todos(&browser).await?;
+    assert_eq!(browser.aria_snapshot("main").await?, TREE);
+    // What it writes matches exactly, and a part of it matches.
+    browser
+        .expect("main")
+        .to_match_aria_snapshot(&format!("- /children: deep-equal\n{TREE}"))
+        .await?;
+    browser
+        .expect("main")
+        .to_match_aria_snapshot(
+            r#"
+            - heading /^Todo/
+            - list:
+              - listitem: /walk the \w+/
+            - link "About"
+            "#,
+        )
+        .await?;
+    // Waited for: the list gains an item after the click.
+    browser.click("#add").await?;
+    browser
+        .expect("#list")
+        .to_match_aria_snapshot(
+            "- list:\n  - listitem: walk the dog\n  - listitem: feed the cat",
+        )
+        .await?;
+    let failure = browser
+        .expect("main")
+        .within(SHORT)
+        .to_match_aria_snapshot("- heading \"Done\" [level=1]")
+        .await
+        .expect_err("no such heading")
+        .to_string();
+    assert!(
+        failure.contains("to match the ARIA snapshot")
+            && failure.contains("  - heading \"Todos\" [level=1]\n"),
+        "the failure shows the page's tree: {failure}"
+    );
+    browser
+        .expect("main")
+        .not()
+        .to_match_aria_snapshot("- checkbox \"done\" [checked=false]")
+        .await?;
+    let bad = browser
+        .expect("main")
+        .to_match_aria_snapshot("- heading \"Todos\" [levle=1]")
+        .await;
+    assert!(
+        matches!(&bad, Err(WaitError::AriaTemplate { line: 1, .. })),
+        "{bad:?}"
+    );
+    let ambiguous = browser
+        .expect("li")
+        .within(SHORT)
+        .to_match_aria_snapshot("- listitem")
+        .await
+        .expect_err("four items")
+        .to_string();
+    assert!(ambiguous.contains("4 elements matching"), "{ambiguous}");
+    Ok(())
+}
