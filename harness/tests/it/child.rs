@@ -637,3 +637,22 @@ fn dev_services() -> harness::dev::DevServices {
             redis.url("redis")
         })
 }
+
+/// Compare the small page's `h1` with the baseline `HELPER_SNAPSHOT` in `HELPER_SNAPSHOT_DIR`,
+/// under the parent's `HARNESS_UPDATE_SNAPSHOTS`; print `RESULT OK` or `RESULT ERR <error>`.
+#[harness::test(migrations = false)]
+#[ignore = "helper run by other tests as a child process"]
+async fn helper_screenshot_compare(browser: harness::browser::Browser) {
+    let _site = open_small_page(&browser).await;
+    browser.set_snapshot_dir(std::env::var("HELPER_SNAPSHOT_DIR").unwrap());
+    let name = std::env::var("HELPER_SNAPSHOT").unwrap();
+    match browser
+        .expect("h1")
+        .to_have_screenshot(&name)
+        .within(Duration::from_millis(300))
+        .await
+    {
+        Ok(()) => println!("\nRESULT OK"),
+        Err(e) => println!("\nRESULT ERR {e}"),
+    }
+}

@@ -229,6 +229,55 @@ async fn baselines_go_beside_the_test_s_source_by_default(browser: Browser) -> a
     Ok(())
 }
 
+/// `HARNESS_UPDATE_SNAPSHOTS=all` takes the page as the new baseline where the old one differs,
+/// and passes; `none` writes no missing baseline, and fails saying so.
+#[test]
+fn the_update_switch_decides_which_baselines_a_run_writes() {
+    let scratch = ScratchDir::new("snapshots-update");
+    let snapshots = scratch.0.join("snapshots");
+    std::fs::create_dir_all(&snapshots).unwrap();
+    let run = |mode: &str, name: &str| {
+        let mut command = crate::child::helper("helper_screenshot_compare");
+        command
+            .env("HARNESS_DIR", &scratch.0)
+            .env(harness::env::UPDATE_SNAPSHOTS, mode)
+            .env("HELPER_SNAPSHOT_DIR", &snapshots)
+            .env("HELPER_SNAPSHOT", name);
+        let (stdout, stderr) = crate::child::output_of(command);
+        let result = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("RESULT "))
+            .unwrap_or_else(|| panic!("no result: {stdout}{stderr}"))
+            .to_owned();
+        (result, stderr)
+    };
+    let browser = std::env::var(harness::env::BROWSER).unwrap_or_else(|_| "chrome".into());
+    let stale = snapshots.join(format!("title-{browser}-{}.png", std::env::consts::OS));
+    // A baseline of another size: nothing like the heading.
+    let mut png = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png, 1, 1);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder
+            .write_header()
+            .unwrap()
+            .write_image_data(&[0, 0, 0, 255])
+            .unwrap();
+    }
+    std::fs::write(&stale, &png).unwrap();
+    let (result, stderr) = run("all", "title");
+    assert_eq!(result, "OK", "{stderr}");
+    let rewritten = std::fs::read(&stale).unwrap();
+    assert_ne!(rewritten, png, "the baseline is the page's now");
+    assert!(stderr.contains("HARNESS_UPDATE_SNAPSHOTS=all wrote the page there"), "{stderr}");
+    let (result, _) = run("none", "missing");
+    assert!(result.starts_with("ERR") && result.contains("writes none"), "{result}");
+    assert!(
+        std::fs::read_dir(&snapshots).unwrap().count() == 1,
+        "no baseline was written for the missing one"
+    );
+}
+
 /// A failed comparison leaves the baseline, the page and their difference in the report, and
 /// beside it as files.
 #[tokio::test]
