@@ -13,6 +13,7 @@ use std::time::Duration;
 use harness_core::config::{self, UpdateSnapshots};
 use serde_json::json;
 
+use super::driver::http_json;
 use super::error::WaitError;
 use super::locator::{Locator, RESOLVER};
 use super::report::Comparison;
@@ -45,6 +46,7 @@ pub struct ToHaveScreenshot<'a> {
     max_diff_pixel_ratio: Option<f64>,
     masks: Vec<Locator>,
     mask_color: String,
+    full_page: bool,
 }
 
 impl<'a> ToHaveScreenshot<'a> {
@@ -68,6 +70,7 @@ impl<'a> ToHaveScreenshot<'a> {
             max_diff_pixel_ratio: None,
             masks: Vec::new(),
             mask_color: DEFAULT_MASK_COLOR.to_owned(),
+            full_page: false,
         }
     }
 
@@ -111,6 +114,13 @@ impl<'a> ToHaveScreenshot<'a> {
     /// The masks' colour, a CSS colour (default `#FF00FF`, as Playwright's).
     pub fn mask_color(mut self, color: &str) -> Self {
         color.clone_into(&mut self.mask_color);
+        self
+    }
+
+    /// The whole page, scrolled or not, instead of the viewport (Playwright's `fullPage`); for a
+    /// page's screenshot only. Chrome and Firefox through the harness's drivers.
+    pub fn full_page(mut self) -> Self {
+        self.full_page = true;
         self
     }
 
@@ -179,6 +189,13 @@ impl<'a> ToHaveScreenshot<'a> {
 
     async fn run(self) -> Result<(), WaitError> {
         let baseline_path = self.baseline()?;
+        if self.full_page && self.target.is_some() {
+            return Err(self.error(
+                &baseline_path,
+                "full_page() is for a screenshot of the page (expect_page()), not of an element"
+                    .into(),
+            ));
+        }
         let baseline = match std::fs::read(&baseline_path) {
             Ok(bytes) => {
                 let image = decode(&bytes).map_err(|e| {
@@ -320,6 +337,7 @@ impl<'a> ToHaveScreenshot<'a> {
             )));
         }
         let shot = match &self.target {
+            None if self.full_page => self.browser.full_page_png().await,
             None => client.screenshot().await.map_err(|e| e.to_string()),
             Some(locator) => match self.browser.visible_one(locator).await {
                 Ok(element) => element.screenshot().await.map_err(|e| e.to_string()),
@@ -339,6 +357,53 @@ impl<'a> IntoFuture for ToHaveScreenshot<'a> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.run())
+    }
+}
+
+impl Browser {
+    /// The whole page as one PNG: Chrome's DevTools screenshot beyond the viewport through
+    /// chromedriver, or geckodriver's full-page endpoint (WebDriver itself has none).
+    async fn full_page_png(&self) -> Result<Vec<u8>, String> {
+        use base64::Engine as _;
+        let session = format!("{}/session/{}", self.webdriver_url(), self.session_id());
+        let answer = match self.browser_name() {
+            "firefox" => {
+                http_json(
+                    reqwest::Method::GET,
+                    &format!("{session}/moz/screenshot/full"),
+                    None,
+                )
+                .await?
+            }
+            _ => {
+                let size = self
+                    .client()
+                    .execute(
+                        "const e = document.documentElement; \
+                         return [Math.max(e.scrollWidth, innerWidth), Math.max(e.scrollHeight, innerHeight)];",
+                        Vec::new(),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let answer = http_json(
+                    reqwest::Method::POST,
+                    &format!("{session}/goog/cdp/execute"),
+                    Some(json!({"cmd": "Page.captureScreenshot", "params": {
+                        "format": "png",
+                        "captureBeyondViewport": true,
+                        "clip": {"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1},
+                    }})),
+                )
+                .await?;
+                json!({"value": answer["value"]["data"]})
+            }
+        };
+        let encoded = answer["value"].as_str().ok_or_else(|| {
+            format!("no full-page screenshot from this WebDriver server: {answer}")
+        })?;
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -26,6 +26,8 @@ const PAGE: &str = r#"<!doctype html>
 <div id="panel"><div id="swatch" class="swatch"></div><div id="clock" class="swatch"></div></div>
 <div id="spinner"></div>
 <input id="field" value="typed">
+<div style="height: 2000px"></div>
+<p id="bottom">the end</p>
 </body></html>"#;
 
 async fn page(browser: &Browser) -> anyhow::Result<InProcessService> {
@@ -168,6 +170,34 @@ async fn the_threshold_masks_caret_and_animations_decide_what_counts(
         .to_have_screenshot("animated")
         .within(Duration::from_secs(3))
         .await?;
+    Ok(())
+}
+
+/// `full_page()` takes the whole page, below the fold too.
+#[harness::test(migrations = false)]
+async fn a_full_page_screenshot_takes_what_is_below_the_fold(browser: Browser) -> anyhow::Result<()> {
+    let _site = page(&browser).await?;
+    let dir = ScratchDir::new("snapshots");
+    browser.set_snapshot_dir(&dir.0);
+    let _ = browser.expect_page().to_have_screenshot("whole").full_page().await;
+    let png = std::fs::read(baseline(&dir.0, &browser, "whole"))?;
+    let decoder = png::Decoder::new(std::io::Cursor::new(png)).read_info()?;
+    let (_, window_height) = harness::browser::WINDOW_SIZE;
+    assert!(
+        decoder.info().height > window_height + 1000,
+        "the page is {} pixels high, the window {window_height}",
+        decoder.info().height
+    );
+    browser.expect_page().to_have_screenshot("whole").full_page().await?;
+    let refused = browser
+        .expect("#panel")
+        .to_have_screenshot("panel")
+        .full_page()
+        .await;
+    assert!(
+        matches!(&refused, Err(WaitError::Snapshot { problem, .. }) if problem.contains("not of an element")),
+        "{refused:?}"
+    );
     Ok(())
 }
 
