@@ -307,6 +307,13 @@ impl Browser {
     /// selection replaced by `text` in one trusted `input` event. `false` when the endpoint is
     /// not there (a remote WebDriver), for the caller to type instead.
     async fn insert_text(&self, text: &str) -> bool {
+        self.devtools_command("Input.insertText", json!({"text": text}))
+            .await
+    }
+
+    /// A DevTools command in the test's tab through chromedriver (`goog/cdp/execute`); `false` if
+    /// it failed or the WebDriver server has no such endpoint.
+    async fn devtools_command(&self, method: &str, params: Value) -> bool {
         super::driver::http_json(
             reqwest::Method::POST,
             &format!(
@@ -314,7 +321,7 @@ impl Browser {
                 self.webdriver_url(),
                 self.session_id()
             ),
-            Some(json!({"cmd": "Input.insertText", "params": {"text": text}})),
+            Some(json!({"cmd": method, "params": params})),
         )
         .await
         .is_ok_and(|answer| answer["value"].get("error").is_none())
@@ -501,6 +508,14 @@ impl Browser {
         let locator = locator.into();
         self.action_step(format!("press {key} in {locator}"), async {
             let keys = chord(key)?;
+            if let Some(event) = KeyEvent::of(key)
+                && self.browser_name() == "chrome"
+            {
+                self.actionable_state(&locator).await?;
+                if self.focus_for_keys(&locator).await? && self.dispatch_key(&event).await {
+                    return Ok(());
+                }
+            }
             self.actionable(&locator)
                 .await?
                 .send_keys(&keys)
@@ -508,6 +523,47 @@ impl Browser {
                 .map_err(command(format!("press {key} in {locator}")))
         })
         .await
+    }
+
+    /// Focus the first match for keys, as WebDriver's Element Send Keys does: if it does not
+    /// have the focus, focused with the caret at the end of its text. `false` if it cannot take
+    /// the focus (for the caller to fall back to WebDriver, which says why).
+    async fn focus_for_keys(&self, locator: &Locator) -> Result<bool, ActionError> {
+        let focused = self
+            .on_element(
+                locator,
+                format!("focus {locator}"),
+                "if (document.activeElement !== el) { el.focus(); \
+                   try { const n = (el.value || '').length; el.setSelectionRange(n, n); } catch (e) {} } \
+                 return document.activeElement === el;",
+                Vec::new(),
+            )
+            .await?;
+        Ok(focused.as_bool() == Some(true))
+    }
+
+    /// A key pressed and released in the focused element as trusted input, over chromedriver's
+    /// DevTools endpoint (`Input.dispatchKeyEvent`, as Playwright presses keys): two commands,
+    /// where WebDriver's key actions take a dozen. `false` when the endpoint is not there.
+    async fn dispatch_key(&self, event: &KeyEvent) -> bool {
+        let mut down = json!({
+            "type": if event.text.is_empty() { "rawKeyDown" } else { "keyDown" },
+            "key": event.key,
+            "code": event.code,
+            "windowsVirtualKeyCode": event.key_code,
+        });
+        if !event.text.is_empty() {
+            down["text"] = json!(event.text);
+            down["unmodifiedText"] = json!(event.text);
+        }
+        let up = json!({
+            "type": "keyUp",
+            "key": event.key,
+            "code": event.code,
+            "windowsVirtualKeyCode": event.key_code,
+        });
+        self.devtools_command("Input.dispatchKeyEvent", down).await
+            && self.devtools_command("Input.dispatchKeyEvent", up).await
     }
 
     /// Choose the `<option>` of a `<select>` whose value, or else whose visible label, is
@@ -863,6 +919,56 @@ fn short(text: &str) -> String {
 
 /// A key name, or a chord like `Control+Shift+a`, as the characters WebDriver reads: modifiers
 /// stay pressed until the end of the string.
+/// A key as DevTools dispatches it: Playwright's name for it, its physical code, its Windows key
+/// code (which Chrome's default actions go by), and the text it types.
+#[derive(Debug, PartialEq)]
+struct KeyEvent {
+    key: String,
+    code: String,
+    key_code: u32,
+    text: String,
+}
+
+impl KeyEvent {
+    /// The keys pressed over DevTools: no chord, and none whose default action (editing, moving
+    /// the caret) Chrome leaves to the platform; the others go through WebDriver's key actions.
+    fn of(name: &str) -> Option<KeyEvent> {
+        let (key, code, key_code, text) = match name {
+            "Enter" => ("Enter", "Enter".to_owned(), 13, "\r"),
+            "Escape" => ("Escape", "Escape".to_owned(), 27, ""),
+            "Tab" => ("Tab", "Tab".to_owned(), 9, ""),
+            "Space" | " " => (" ", "Space".to_owned(), 32, " "),
+            single => {
+                let mut chars = single.chars();
+                let c = chars.next()?;
+                if chars.next().is_some() || c.is_control() {
+                    return None;
+                }
+                let (code, key_code) = match c {
+                    'a'..='z' | 'A'..='Z' => (
+                        format!("Key{}", c.to_ascii_uppercase()),
+                        u32::from(c.to_ascii_uppercase()),
+                    ),
+                    '0'..='9' => (format!("Digit{c}"), u32::from(c)),
+                    _ => (String::new(), 0),
+                };
+                return Some(KeyEvent {
+                    key: c.to_string(),
+                    code,
+                    key_code,
+                    text: c.to_string(),
+                });
+            }
+        };
+        Some(KeyEvent {
+            key: key.to_owned(),
+            code,
+            key_code,
+            text: text.to_owned(),
+        })
+    }
+}
+
 fn chord(spec: &str) -> Result<String, ActionError> {
     let mut out = String::new();
     let parts: Vec<&str> = if spec == "+" {
@@ -935,6 +1041,39 @@ pub(crate) fn command(action: String) -> impl FnOnce(fantoccini::error::CmdError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn single_keys_become_devtools_key_events_and_the_rest_stay_webdriver_s() {
+        let enter = KeyEvent::of("Enter").unwrap();
+        assert_eq!(
+            (
+                enter.key.as_str(),
+                enter.code.as_str(),
+                enter.key_code,
+                enter.text.as_str()
+            ),
+            ("Enter", "Enter", 13, "\r")
+        );
+        let a = KeyEvent::of("a").unwrap();
+        assert_eq!(
+            (a.code.as_str(), a.key_code, a.text.as_str()),
+            ("KeyA", 65, "a")
+        );
+        assert_eq!(KeyEvent::of("7").unwrap().code, "Digit7");
+        assert_eq!(KeyEvent::of("Escape").unwrap().text, "");
+        // Chords and editing keys go through WebDriver's key actions.
+        for name in [
+            "Control+a",
+            "Shift+Tab",
+            "Backspace",
+            "ArrowDown",
+            "F5",
+            "+",
+        ] {
+            assert!(KeyEvent::of(name).is_none() || name == "+", "{name}");
+        }
+        assert_eq!(KeyEvent::of("+").unwrap().text, "+");
+    }
 
     #[test]
     fn keys_and_chords_become_webdriver_characters() {

@@ -59,10 +59,16 @@ use harness_core::artifacts::escape_html as escape;
 /// A step's screenshot: set once, perhaps after the step was recorded.
 pub(crate) type Shot = std::sync::Arc<std::sync::OnceLock<Vec<u8>>>;
 
-fn png_data_uri(png: &[u8]) -> String {
+/// A PNG, or a step's JPEG (`FF D8` first), inlined.
+fn png_data_uri(image: &[u8]) -> String {
+    let kind = if image.starts_with(&[0xFF, 0xD8]) {
+        "jpeg"
+    } else {
+        "png"
+    };
     format!(
-        "data:image/png;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(png)
+        "data:image/{kind};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(image)
     )
 }
 

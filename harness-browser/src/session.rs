@@ -199,7 +199,9 @@ impl Shooter {
             .call_in(
                 Some(&self.session),
                 "Page.captureScreenshot",
-                json!({"format": "png"}),
+                // What a report's step shows, at a fraction of a PNG's cost to the browser (whose
+                // encoding would otherwise slow the test's next steps).
+                json!({"format": "jpeg", "quality": 70}),
             )
             .await
             .ok()?;
@@ -581,7 +583,12 @@ impl Browser {
         let (url, target) = (context.websocket_url.clone(), context.tab.target_id.clone());
         let (shooter, into) = (self.shooter.clone(), into.clone());
         let shot = background.spawn(async move {
-            let mut shooter = shooter.lock().await;
+            // One screenshot at a time, and none queued behind it: a step that comes while the
+            // last one's is being taken goes without (the next step's shows the page), so that a
+            // quick run of actions never has the browser encoding screenshots all along it.
+            let Ok(mut shooter) = shooter.try_lock() else {
+                return;
+            };
             if shooter.is_none() {
                 *shooter = Shooter::attach(&url, &target).await.ok();
             }
@@ -592,10 +599,9 @@ impl Browser {
                 let _ = into.set(png);
             }
         });
-        self.shooting
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(shot);
+        let mut shooting = self.shooting.lock().unwrap_or_else(|e| e.into_inner());
+        shooting.retain(|underway| !underway.is_finished());
+        shooting.push(shot);
         true
     }
 

@@ -26,7 +26,7 @@ fn snapshot_script() -> &'static str {
     static SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SCRIPT.get_or_init(|| {
         format!(
-            "{}\nconst all = harnessResolve(arguments[0]); const el = all[0]; \
+            "{}\nreturn JSON.stringify((() => {{ const all = harnessResolve(arguments[0]); const el = all[0]; \
          const probe = arguments[1]; \
          const page = {{url: location.href, title: document.title}}; \
          if (!el) return Object.assign({{count: 0}}, page); \
@@ -60,7 +60,7 @@ fn snapshot_script() -> &'static str {
            role: probe.accessible ? harnessRole(el) || '' : null, \
            accessible_name: probe.accessible ? harnessName(el) : null, \
            accessible_description: probe.accessible ? harnessDescription(el) : null, \
-         }});",
+         }}); }})());",
             super::locator::RESOLVER
         )
     })
@@ -785,8 +785,13 @@ impl<'a> Expect<'a> {
                 Some(why) => Unreadable::SessionGone(format!("{why}: {e}")),
                 None => Unreadable::ForNow(format!("the page could not be read: {e}")),
             })?;
-        serde_json::from_value(value)
-            .map_err(|e| Unreadable::ForNow(format!("unexpected snapshot: {e}")))
+        // A string, parsed here: chromedriver's walk of a returned object (for element
+        // references) costs more than the page's JSON.stringify.
+        match value {
+            Value::String(json) => serde_json::from_str(&json),
+            other => serde_json::from_value(other),
+        }
+        .map_err(|e| Unreadable::ForNow(format!("unexpected snapshot: {e}")))
     }
 
     async fn until(
