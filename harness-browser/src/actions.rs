@@ -20,7 +20,7 @@ use super::wait::{ElementState, Expect, PageExpect};
 pub type Cookie = fantoccini::cookies::Cookie<'static>;
 
 /// The key WebDriver's W3C element reference is keyed by in a script's result.
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+pub(crate) const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// An HTML5 drag of `el` onto the first match of the locator `args[0]`, fired from the page as a
 /// browser fires one: the drop only where `dragover` was cancelled, as the drop zone's way of
@@ -160,10 +160,19 @@ impl Browser {
         self.found(locator).await
     }
 
-    /// Wait until `locator` is visible and enabled, then find it.
+    /// Wait until `locator` is visible and enabled, then find it: the element the wait's own
+    /// read returned (no second round trip), else found again.
     async fn actionable(&self, locator: &Locator) -> Result<Element, ActionError> {
-        self.actionable_state(locator).await?;
-        self.found(locator).await
+        let mut state = self.expect(locator).until_actionable().await?;
+        let element = state.element.take();
+        one(locator, state)?;
+        match element {
+            Some(id) => Ok(Element::from_element_id(
+                self.client().clone(),
+                ElementRef::from(id),
+            )),
+            None => self.found(locator).await,
+        }
     }
 
     /// Wait until `locator` is visible and enabled, and refuse it if it matches several elements

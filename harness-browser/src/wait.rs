@@ -26,7 +26,8 @@ fn snapshot_script() -> &'static str {
     static SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SCRIPT.get_or_init(|| {
         format!(
-            "{}\nreturn JSON.stringify((() => {{ const all = harnessResolve(arguments[0]); const el = all[0]; \
+            "{}\nconst all = harnessResolve(arguments[0]); const el = all[0]; \
+         return [JSON.stringify((() => {{ \
          const probe = arguments[1]; \
          const page = {{url: location.href, title: document.title}}; \
          if (!el) return Object.assign({{count: 0}}, page); \
@@ -60,7 +61,7 @@ fn snapshot_script() -> &'static str {
            role: probe.accessible ? harnessRole(el) || '' : null, \
            accessible_name: probe.accessible ? harnessName(el) : null, \
            accessible_description: probe.accessible ? harnessDescription(el) : null, \
-         }}); }})());",
+         }}); }})()), el || null];",
             super::locator::RESOLVER
         )
     })
@@ -73,6 +74,9 @@ fn snapshot_script() -> &'static str {
 pub struct ElementState {
     /// How many elements match.
     pub count: usize,
+    /// The first match's WebDriver element id, from the same read.
+    #[serde(skip)]
+    pub(crate) element: Option<String>,
     /// The page's URL.
     #[serde(default)]
     pub url: String,
@@ -785,13 +789,19 @@ impl<'a> Expect<'a> {
                 Some(why) => Unreadable::SessionGone(format!("{why}: {e}")),
                 None => Unreadable::ForNow(format!("the page could not be read: {e}")),
             })?;
-        // A string, parsed here: chromedriver's walk of a returned object (for element
-        // references) costs more than the page's JSON.stringify.
-        match value {
-            Value::String(json) => serde_json::from_str(&json),
-            other => serde_json::from_value(other),
-        }
-        .map_err(|e| Unreadable::ForNow(format!("unexpected snapshot: {e}")))
+        // The state as a string, parsed here (chromedriver's walk of a returned object, for
+        // element references, costs more than the page's JSON.stringify), and the first match
+        // as an element reference, for an action to use without finding it again.
+        let (Some(Value::String(json)), Some(element)) = (value.get(0), value.get(1)) else {
+            return Err(Unreadable::ForNow(format!("unexpected snapshot: {value}")));
+        };
+        let mut state: ElementState = serde_json::from_str(json)
+            .map_err(|e| Unreadable::ForNow(format!("unexpected snapshot: {e}")))?;
+        state.element = element
+            .get(super::actions::ELEMENT_KEY)
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(state)
     }
 
     async fn until(
