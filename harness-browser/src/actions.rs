@@ -156,14 +156,23 @@ impl Browser {
     /// what a screenshot of an element needs.
     pub(crate) async fn visible_one(&self, locator: &Locator) -> Result<Element, ActionError> {
         let state = self.expect(locator).until_visible().await?;
-        one(locator, state)?;
-        self.found(locator).await
+        self.the_one(locator, state).await
     }
 
     /// Wait until `locator` is visible and enabled, then find it: the element the wait's own
     /// read returned (no second round trip), else found again.
     async fn actionable(&self, locator: &Locator) -> Result<Element, ActionError> {
-        let mut state = self.expect(locator).until_actionable().await?;
+        let state = self.expect(locator).until_actionable().await?;
+        self.the_one(locator, state).await
+    }
+
+    /// The one element a wait's read saw (strict: several are refused), by the reference that
+    /// read returned, else found again.
+    async fn the_one(
+        &self,
+        locator: &Locator,
+        mut state: ElementState,
+    ) -> Result<Element, ActionError> {
         let element = state.element.take();
         one(locator, state)?;
         match element {
@@ -907,7 +916,7 @@ impl Browser {
 }
 
 /// The element an action's locator matched, if it is one: else the strict-mode error naming them.
-fn one(locator: &Locator, state: ElementState) -> Result<(), ActionError> {
+pub(crate) fn one(locator: &Locator, state: ElementState) -> Result<(), ActionError> {
     if state.count > 1 {
         return Err(ActionError::Ambiguous {
             locator: locator.to_string(),
@@ -926,8 +935,6 @@ fn short(text: &str) -> String {
     s
 }
 
-/// A key name, or a chord like `Control+Shift+a`, as the characters WebDriver reads: modifiers
-/// stay pressed until the end of the string.
 /// A key as DevTools dispatches it: Playwright's name for it, its physical code, its Windows key
 /// code (which Chrome's default actions go by), and the text it types.
 #[derive(Debug, PartialEq)]
@@ -978,6 +985,8 @@ impl KeyEvent {
     }
 }
 
+/// A key name, or a chord like `Control+Shift+a`, as the characters WebDriver reads: modifiers
+/// stay pressed until the end of the string.
 fn chord(spec: &str) -> Result<String, ActionError> {
     let mut out = String::new();
     let parts: Vec<&str> = if spec == "+" {

@@ -15,11 +15,8 @@ const harnessAriaName = (el, role) => {
   if (harnessNameFromContent.has(role) || ['INPUT', 'SELECT', 'TEXTAREA', 'IMG'].includes(el.tagName)) {
     return harnessName(el);
   }
-  const by = el.getAttribute('aria-labelledby');
-  if (by) {
-    const parts = by.split(/\s+/).map((id) => document.getElementById(id)).filter(Boolean);
-    if (parts.length) return harnessNorm(parts.map(harnessText).join(' '));
-  }
+  const labelledBy = harnessLabelledBy(el);
+  if (labelledBy !== null) return labelledBy;
   return harnessNorm(el.getAttribute('aria-label') || el.getAttribute('title') || '');
 };
 const harnessAriaAttributes = (el, role) => {

@@ -180,6 +180,20 @@ struct Node {
     mode: Children,
 }
 
+impl Node {
+    /// A node of `role` that says nothing more (the root's role is empty).
+    fn new(role: String) -> Node {
+        Node {
+            role,
+            name: None,
+            attributes: Vec::new(),
+            url: None,
+            children: None,
+            mode: Children::Contain,
+        }
+    }
+}
+
 /// A parsed template.
 #[derive(Debug)]
 pub(crate) struct Template {
@@ -228,14 +242,7 @@ impl Template {
             return Err((tab + 1, "indent with spaces, not tabs".into()));
         }
         let mut at = 0;
-        let mut root = Node {
-            role: String::new(),
-            name: None,
-            attributes: Vec::new(),
-            url: None,
-            children: None,
-            mode: Children::Contain,
-        };
+        let mut root = Node::new(String::new());
         let items = parse_list(&lines, &mut at, first.indent, &mut root)?;
         if let Some(line) = lines.get(at) {
             return Err((
@@ -358,14 +365,7 @@ fn parse_node(entry: &str, line: usize) -> Result<Node, Bad> {
         ));
     }
     let mut rest = entry[role_end..].trim_start();
-    let mut node = Node {
-        role: role.to_owned(),
-        name: None,
-        attributes: Vec::new(),
-        url: None,
-        children: None,
-        mode: Children::Contain,
-    };
+    let mut node = Node::new(role.to_owned());
     if rest.starts_with(['"', '\'', '/']) {
         let end = closing(rest).ok_or((line, format!("the name {rest:?} is not closed")))?;
         node.name = Some(text(&rest[..end], line)?);
@@ -493,14 +493,10 @@ impl Browser {
     pub async fn aria_snapshot(&self, locator: impl Into<Locator>) -> Result<String, ActionError> {
         let locator = locator.into();
         let started = Instant::now();
-        let state = self.expect(&locator).until_attached_state().await?;
-        if state.count > 1 {
-            return Err(ActionError::Ambiguous {
-                locator: locator.to_string(),
-                count: state.count,
-                matches: state.matches,
-            });
-        }
+        super::actions::one(
+            &locator,
+            self.expect(&locator).until_attached_state().await?,
+        )?;
         let result = self.read_tree(&locator).await.and_then(|read| match read {
             Read { count: 1, tree } => Ok(render(&tree)),
             _ => Err(ActionError::Detached {

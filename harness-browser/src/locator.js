@@ -55,12 +55,15 @@ const harnessRole = (el) => {
 };
 // The accessible name, as far as tests need it: aria-labelledby, aria-label, a form control's
 // labels, alt, the content, title.
-const harnessName = (el) => {
+// The text of the elements `aria-labelledby` names, or null.
+const harnessLabelledBy = (el) => {
   const by = el.getAttribute('aria-labelledby');
-  if (by) {
-    const parts = by.split(/\s+/).map((id) => document.getElementById(id)).filter(Boolean);
-    if (parts.length) return harnessNorm(parts.map(harnessText).join(' '));
-  }
+  const parts = by ? by.split(/\s+/).map((id) => document.getElementById(id)).filter(Boolean) : [];
+  return parts.length ? harnessNorm(parts.map(harnessText).join(' ')) : null;
+};
+const harnessName = (el) => {
+  const labelledBy = harnessLabelledBy(el);
+  if (labelledBy !== null) return labelledBy;
   const label = el.getAttribute('aria-label');
   if (label && label.trim()) return harnessNorm(label);
   const tag = el.tagName;
