@@ -127,6 +127,22 @@ impl KeeperSpec {
         self.runner.is_none_or(|pid| !process::is_alive(pid))
     }
 
+    /// A keeper that runs nothing and owns its resource's directory alone: a place for the run's
+    /// files that must outlive any one resource of it, removed once the run is over.
+    pub fn of_dir(runner: Option<u32>, files: ResourceFiles) -> KeeperSpec {
+        KeeperSpec {
+            runner,
+            files,
+            child: None,
+            docker_label: None,
+            docker_host: None,
+            remove: Vec::new(),
+            private: false,
+            teardown: None,
+            linger: None,
+        }
+    }
+
     /// A keeper that runs `child` and owns nothing else.
     pub fn of_child(
         runner: Option<u32>,
@@ -135,15 +151,9 @@ impl KeeperSpec {
         child: ChildSpec,
     ) -> KeeperSpec {
         KeeperSpec {
-            runner,
-            files,
             child: Some(child),
-            docker_label: None,
-            docker_host: None,
-            remove: Vec::new(),
             private,
-            teardown: None,
-            linger: None,
+            ..KeeperSpec::of_dir(runner, files)
         }
     }
 }

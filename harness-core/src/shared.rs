@@ -160,6 +160,33 @@ where
     }
 }
 
+/// Have the run's resource `key` removed now, and wait (at most the startup timeout) until its
+/// keeper has let it go, so that the next [`acquire`] starts it afresh: for a resource broken in a
+/// way only its user can tell (a browser a killed test left stuck in a command).
+pub async fn discard(key: &str) -> Result<(), SharedError> {
+    let files = ResourceFiles::new(Run::current().dir(), key);
+    if !is_locked(&files.keeper_lock()) {
+        return Ok(());
+    }
+    fs::write(files.quit(), b"").map_err(|source| SharedError::Io {
+        path: files.quit(),
+        source,
+    })?;
+    let started = Instant::now();
+    let timeout = config::startup_timeout();
+    while is_locked(&files.keeper_lock()) {
+        if started.elapsed() > timeout {
+            return Err(SharedError::Timeout {
+                what: format!("{key}'s keeper to remove it"),
+                waited: started.elapsed(),
+                dir: files.dir(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(())
+}
+
 /// Once per process: remove what earlier runs left because their keeper died (SIGKILL, reboot).
 pub(crate) fn reap_leftovers_once() {
     static ONCE: Once = Once::new();
