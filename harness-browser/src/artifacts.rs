@@ -33,7 +33,7 @@ pub(crate) struct FailureJob {
     /// The visual comparisons that failed.
     pub(crate) comparisons: Vec<Comparison>,
     /// Firefox: the log holding the page's console (read instead of chromedriver's endpoint).
-    pub(crate) console_file: Option<PathBuf>,
+    pub(crate) console_file: Option<ConsoleFile>,
 }
 
 /// The test's directory: its name made safe for every file system; a second browser of the same
@@ -67,11 +67,32 @@ pub(crate) async fn read_console(
         .map_err(|_| format!("the console could not be read: {body}"))
 }
 
-/// The page's console as Firefox writes it to its stdout with `devtools.console.stdout.content`
-/// (`console.error: "text"`), and its uncaught errors (`JavaScript error: url, line n: …`).
-pub(crate) fn console_in_log(file: &Path) -> std::io::Result<Vec<ConsoleEntry>> {
-    let text = fs::read_to_string(file)?;
-    Ok(parse_firefox_console(&text))
+/// A log Firefox writes the pages' console into, from where this session's part begins: a lent
+/// Firefox's log holds every earlier borrower's too.
+#[derive(Debug, Clone)]
+pub(crate) struct ConsoleFile {
+    pub(crate) path: PathBuf,
+    pub(crate) from: u64,
+}
+
+impl ConsoleFile {
+    /// The part of the log written from now on.
+    pub(crate) fn from_now(path: PathBuf) -> ConsoleFile {
+        let from = fs::metadata(&path).map_or(0, |m| m.len());
+        ConsoleFile { path, from }
+    }
+
+    /// The page's console as Firefox writes it to its stdout with
+    /// `devtools.console.stdout.content` (`console.error: "text"`), and its uncaught errors
+    /// (`JavaScript error: url, line n: …`).
+    pub(crate) fn read(&self) -> std::io::Result<Vec<ConsoleEntry>> {
+        use std::io::{Read as _, Seek as _};
+        let mut file = fs::File::open(&self.path)?;
+        file.seek(std::io::SeekFrom::Start(self.from))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        Ok(parse_firefox_console(&String::from_utf8_lossy(&bytes)))
+    }
 }
 
 fn parse_firefox_console(text: &str) -> Vec<ConsoleEntry> {
@@ -160,8 +181,9 @@ pub(crate) async fn save(job: &FailureJob) -> Result<PathBuf, ActionError> {
         http_json(reqwest::Method::GET, &url_url, None),
         async {
             match &job.console_file {
-                Some(file) => Ok(console_in_log(file)
-                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?
+                Some(file) => Ok(file
+                    .read()
+                    .map_err(|e| format!("cannot read {}: {e}", file.path.display()))?
                     .into_iter()
                     .skip(job.console.len())
                     .collect()),
@@ -299,5 +321,27 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn a_lent_firefox_s_console_is_read_from_where_the_session_began() {
+        let dir = std::env::temp_dir().join(format!("harness-console-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("firefox.log");
+        fs::write(&path, "console.log: \"the last test's\"\n").unwrap();
+        let file = ConsoleFile::from_now(path.clone());
+        use std::io::Write as _;
+        let mut log = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        writeln!(log, "console.log: \"this test's\"").unwrap();
+        let messages: Vec<String> = file
+            .read()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        assert_eq!(messages, ["this test's"]);
+        let whole = ConsoleFile { path, from: 0 }.read().unwrap();
+        assert_eq!(whole.len(), 2);
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

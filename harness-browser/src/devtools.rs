@@ -1,5 +1,8 @@
 //! The browser-wide DevTools WebSocket of the run's shared Chrome: the one place that can create
-//! an isolated browser context (chromedriver refuses `Target.createBrowserContext`).
+//! an isolated browser context (chromedriver refuses `Target.createBrowserContext`). WebDriver
+//! BiDi frames its commands and answers the same way (`id`, `method`, `params`; `result` or
+//! `error`), so a Firefox session's BiDi socket is spoken to through it too (the steps'
+//! screenshots).
 
 use std::time::Duration;
 

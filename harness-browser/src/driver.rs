@@ -17,6 +17,16 @@ use harness_core::{config, net, process, shared};
 /// The window every session gets, so screenshots and layouts do not depend on the machine.
 pub(crate) const WINDOW: (u32, u32) = (1280, 800);
 
+/// A Firefox of the run's, lent to one test at a time (`pool.rs`): each test connects a
+/// geckodriver of its own to its Marionette.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct FirefoxState {
+    /// The port its Marionette listens on, on 127.0.0.1.
+    pub(crate) marionette_port: u16,
+    /// Its output, where it writes the pages' console (`devtools.console.stdout.content`).
+    pub(crate) log: PathBuf,
+}
+
 /// A running chromedriver, as recorded for the run's other test processes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct DriverState {
@@ -43,10 +53,14 @@ pub(crate) enum Setup {
     /// A WebDriver server the user runs (`HARNESS_WEBDRIVER_URL`): a fresh session per test.
     Remote { url: String },
     /// Firefox: a geckodriver of each test's own (geckodriver drives one session at a time),
-    /// which starts a fresh Firefox with a fresh profile.
+    /// connected to a running Firefox of the run's lent to the test alone (`pool.rs`), or when
+    /// none is free starting a fresh Firefox with a fresh profile.
     Firefox {
         geckodriver: PathBuf,
         firefox: PathBuf,
+        /// Where the run's lent Firefoxes are listed (`pool.rs`): the directory of a keeper of
+        /// its own, which outlives any one Firefox of the run's and goes once the run is over.
+        pool: PathBuf,
     },
     /// The run's chromedriver; with `shared`, sessions attach to the run's Chrome, each in a
     /// context of its own; without, chromedriver starts a fresh Chrome per session.
@@ -145,9 +159,23 @@ async fn make_setup() -> Result<Setup, BrowserError> {
                 expected: "0 or unset with HARNESS_BROWSER=firefox: each Firefox test has a browser of its own",
             });
         }
+        let firefox = locate::firefox()?;
+        let pool_key = format!("firefox-pool-{:08x}", path_hash(&firefox));
+        let pool = shared::acquire(&pool_key, |files| async move {
+            let spec = KeeperSpec::of_dir(Run::current().runner, files.clone());
+            keeper::spawn(&spec, config::startup_timeout()).map_err(|source| {
+                BrowserError::Keeper {
+                    what: "the Firefox pool".into(),
+                    source,
+                }
+            })?;
+            Ok::<_, BrowserError>(files.dir())
+        })
+        .await?;
         return Ok(Setup::Firefox {
             geckodriver: locate::geckodriver()?,
-            firefox: locate::firefox()?,
+            firefox,
+            pool,
         });
     }
     let driver_program = locate::chromedriver()?;
@@ -289,12 +317,14 @@ pub(crate) async fn start_own_chrome(
 }
 
 /// A geckodriver of this test's own on a reserved 127.0.0.1 port, under a keeper whose runner
-/// is this test process; the Firefox it starts is its child, in the keeper's process group, and
-/// goes with it. Profiles are made under the keeper's directory, which it removes. Returns the
-/// driver's URL and the log where Firefox also writes the page's console
-/// (`devtools.console.stdout.content`).
+/// is this test process, so that it goes with the test however the test ends. Connected to the
+/// Marionette on `marionette` (a lent Firefox, which goes on running), or else starting a Firefox
+/// of its own: that one is its child, in the keeper's process group, and goes with it, its profile
+/// made under the keeper's directory, which it removes. Returns the driver's URL and the log where
+/// a Firefox of its own writes the page's console (`devtools.console.stdout.content`).
 pub(crate) async fn start_own_geckodriver(
     program: &Path,
+    marionette: Option<u16>,
 ) -> Result<(String, ResourceFiles, PathBuf), BrowserError> {
     static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -305,37 +335,136 @@ pub(crate) async fn start_own_geckodriver(
     let io = |path: PathBuf| {
         move |source| BrowserError::Shared(shared::SharedError::Io { path, source })
     };
-    let profiles = files.dir().join("profiles");
-    std::fs::create_dir_all(&profiles).map_err(io(profiles.clone()))?;
+    std::fs::create_dir_all(files.dir()).map_err(io(files.dir()))?;
     let port = net::free_loopback_port()?;
     let log = files.dir().join("geckodriver.log");
-    let mut child = ChildSpec::new(
-        program.to_path_buf(),
-        vec![
-            "--host".into(),
-            net::LOOPBACK.to_string(),
-            "--port".into(),
-            port.port().to_string(),
-            "--profile-root".into(),
-            profiles.display().to_string(),
-        ],
-        Vec::new(),
-        log.clone(),
-    );
-    // Firefox's own temporary files, in a directory that goes with the keeper too.
-    let temp = files.dir().join("tmp");
-    std::fs::create_dir_all(&temp).map_err(io(temp.clone()))?;
-    child
-        .env
-        .push(("TMPDIR".into(), temp.display().to_string()));
-    child
-        .env
-        .push(("MOZ_CRASHREPORTER_DISABLE".into(), "1".into()));
+    let mut args = vec![
+        "--host".into(),
+        net::LOOPBACK.to_string(),
+        "--port".into(),
+        port.port().to_string(),
+    ];
+    let mut env = Vec::new();
+    match marionette {
+        Some(marionette) => args.extend([
+            "--connect-existing".into(),
+            "--marionette-port".into(),
+            marionette.to_string(),
+        ]),
+        None => {
+            let profiles = files.dir().join("profiles");
+            std::fs::create_dir_all(&profiles).map_err(io(profiles.clone()))?;
+            args.extend(["--profile-root".into(), profiles.display().to_string()]);
+            env = firefox_env(&files)?;
+        }
+    }
+    let child = ChildSpec::new(program.to_path_buf(), args, env, log.clone());
     let spec = KeeperSpec::of_child(Some(std::process::id()), true, files.clone(), child);
     let url = spawn_driver(&spec, "geckodriver", program, port, &log)
         .await
         .inspect_err(|_| stop_own(&files))?;
     Ok((url, files, log))
+}
+
+/// A Firefox's environment: its own temporary files in a directory that goes with its keeper,
+/// and no crash reporter (whose helper would run in a process group of its own).
+fn firefox_env(files: &ResourceFiles) -> Result<Vec<(String, String)>, BrowserError> {
+    let temp = files.dir().join("tmp");
+    std::fs::create_dir_all(&temp).map_err(|source| {
+        BrowserError::Shared(shared::SharedError::Io {
+            path: temp.clone(),
+            source,
+        })
+    })?;
+    Ok(vec![
+        ("TMPDIR".into(), temp.display().to_string()),
+        ("MOZ_CRASHREPORTER_DISABLE".into(), "1".into()),
+    ])
+}
+
+/// Start a Firefox of the run's, to be lent to one test at a time: headless, with a profile of
+/// its own whose `user.js` holds [`firefox_prefs`] and the reserved port its Marionette listens
+/// on.
+///
+/// `--remote-allow-system-access` lets a test's geckodriver run the privileged script that
+/// clears the previous test's data (`reset_lent_firefox`); the Firefoxes that know no such flag
+/// allow it anyway.
+pub(crate) async fn start_firefox(
+    program: PathBuf,
+    files: ResourceFiles,
+) -> Result<FirefoxState, BrowserError> {
+    let profile = files.dir().join("profile");
+    let io = |path: PathBuf| {
+        move |source| BrowserError::Shared(shared::SharedError::Io { path, source })
+    };
+    std::fs::create_dir_all(&profile).map_err(io(profile.clone()))?;
+    let port = net::free_loopback_port()?;
+    let mut prefs = firefox_prefs();
+    prefs["marionette.port"] = port.port().into();
+    let user_js = profile.join("user.js");
+    std::fs::write(&user_js, user_js_of(&prefs)).map_err(io(user_js))?;
+    let log = files.dir().join("firefox.log");
+    let args = [
+        "--marionette",
+        // WebDriver BiDi on a port it picks itself, for the steps' screenshots (`session.rs`).
+        "--remote-debugging-port=0",
+        "--remote-allow-system-access",
+        "--headless",
+        "--no-remote",
+        "--profile",
+    ]
+    .map(String::from)
+    .into_iter()
+    .chain([profile.display().to_string()])
+    .collect();
+    let spec = KeeperSpec::of_child(
+        Run::current().runner,
+        false,
+        files.clone(),
+        ChildSpec::new(program.clone(), args, firefox_env(&files)?, log.clone()),
+    );
+    let timeout = config::startup_timeout();
+    let pid = spawn_browser(&spec, "firefox", timeout)?;
+    Probe::Tcp(port.addr())
+        .wait_unless(timeout, || {
+            (!process::is_alive(pid)).then(|| "the browser exited".to_owned())
+        })
+        .await
+        .map_err(|probe| not_ready(&program, harness_core::error_chain(&probe), &log))?;
+    // Held until now so that no other test process was handed the port meanwhile.
+    let marionette_port = port.port();
+    drop(port);
+    Ok(FirefoxState {
+        marionette_port,
+        log,
+    })
+}
+
+/// Start a browser under its keeper (`spec`'s child); returns the browser's pid.
+fn spawn_browser(spec: &KeeperSpec, what: &str, timeout: Duration) -> Result<u32, BrowserError> {
+    let report = keeper::spawn(spec, timeout).map_err(|source| BrowserError::Keeper {
+        what: what.into(),
+        source,
+    })?;
+    Ok(report
+        .child_pid
+        .expect("a keeper with a child reports its pid"))
+}
+
+/// Preferences as a profile's `user.js` (one `user_pref(name, value);` a line; JSON's strings,
+/// numbers and booleans are JavaScript's).
+fn user_js_of(prefs: &serde_json::Value) -> String {
+    prefs
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| {
+            format!(
+                "user_pref({}, {value});\n",
+                serde_json::Value::from(name.as_str())
+            )
+        })
+        .collect()
 }
 
 /// Preferences that keep a test's Firefox off the network and quiet: no updates, telemetry,
@@ -447,13 +576,7 @@ async fn start_chrome_for(
     }
     spec.remove.push(temp);
     let timeout = config::startup_timeout();
-    let report = keeper::spawn(&spec, timeout).map_err(|source| BrowserError::Keeper {
-        what: "chrome".into(),
-        source,
-    })?;
-    let pid = report
-        .child_pid
-        .expect("a keeper with a child reports its pid");
+    let pid = spawn_browser(&spec, "chrome", timeout)?;
     let started = Instant::now();
     let port = loop {
         if let Some(port) = std::fs::read_to_string(profile.join("DevToolsActivePort"))
@@ -526,4 +649,24 @@ pub(crate) async fn http_json(
         .json()
         .await
         .map_err(|e| harness_core::error_chain(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preferences_become_a_user_js() {
+        let prefs = serde_json::json!({
+            "marionette.port": 2828,
+            "browser.startup.homepage": "about:blank",
+            "app.update.auto": false,
+        });
+        assert_eq!(
+            user_js_of(&prefs),
+            "user_pref(\"app.update.auto\", false);\n\
+             user_pref(\"browser.startup.homepage\", \"about:blank\");\n\
+             user_pref(\"marionette.port\", 2828);\n"
+        );
+    }
 }

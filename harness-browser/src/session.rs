@@ -11,11 +11,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::actions::command;
-use super::artifacts::{self, FailureJob};
+use super::artifacts::{self, ConsoleFile, FailureJob};
 use super::devtools::{DevTools, IsolatedTab};
-use super::driver::{self, ChromeState, DriverState, Kind, Setup, WINDOW};
+use super::driver::{self, ChromeState, DriverState, FirefoxState, Kind, Setup, WINDOW};
 use super::error::{ActionError, BrowserError};
 use super::locate;
+use super::pool::Slot;
 use super::profiler::Profiler;
 use super::report::{Comparison, Shot, StepRecord};
 use harness_core::config;
@@ -51,7 +52,7 @@ struct SharedContext {
     websocket_url: String,
     tab: IsolatedTab,
     /// The slot of a lent browser: let go (by dropping) once the context is disposed of.
-    slot: Option<std::fs::File>,
+    slot: Option<Slot>,
 }
 
 /// A session in a fresh context of a running Chrome of the run's. `slot`: the browser is lent
@@ -59,7 +60,7 @@ struct SharedContext {
 async fn in_context(
     driver: &DriverState,
     chrome: &ChromeState,
-    slot: Option<std::fs::File>,
+    slot: Option<Slot>,
 ) -> Result<Opened, BrowserError> {
     let _span = harness_core::timings::span(|| "browser: a context in a running Chrome".to_owned());
     let connecting = harness_core::timings::span(|| "browser: DevTools connected".to_owned());
@@ -104,6 +105,10 @@ async fn in_context(
         .await
         .map_err(setup_error("switch to the test's own tab"))?;
     let devtools_tab = Some((chrome.debugger_address.clone(), tab.target_id.clone()));
+    let shots = Some(ShotSource::DevTools {
+        websocket_url: chrome.websocket_url.clone(),
+        tab: tab.target_id.clone(),
+    });
     let context = SharedContext {
         devtools: tokio::sync::Mutex::new(devtools),
         websocket_url: chrome.websocket_url.clone(),
@@ -116,6 +121,121 @@ async fn in_context(
         driver_url: driver.url.clone(),
         context: Some(context),
         console_file: None,
+        lease: None,
+        shots,
+    })
+}
+
+/// Clears a lent Firefox for its next test, in the browser's own (privileged) scope: a fresh tab,
+/// every other tab and window closed (their pages' session storage and history with them, their
+/// beforeunload handlers not asked), then every site's data cleared (cookies, storage, cache,
+/// permissions), as a fresh profile has none. The tab keeps its initial blank document
+/// (`skipLoad`): a load of `about:blank` still under way would end the test's first navigation
+/// for Marionette before its page is there (measured: 2 in 30 without, none in 100 with).
+const RESET_LENT_FIREFOX: &str = r#"
+const done = arguments[arguments.length - 1];
+const [main, ...others] = Services.wm.getEnumerator("navigator:browser");
+for (const window of others) window.close();
+const tabs = main.gBrowser;
+const fresh = tabs.addTrustedTab("about:blank", { skipLoad: true });
+tabs.selectedTab = fresh;
+for (const tab of [...tabs.tabs]) {
+  if (tab !== fresh) tabs.removeTab(tab, { animate: false, skipPermitUnload: true });
+}
+Services.clearData.deleteData(Ci.nsIClearDataService.CLEAR_ALL, () => done(null));
+"#;
+
+/// A session in a running Firefox of the run's, lent to this test alone, through a geckodriver of
+/// the test's own; the browser is cleared of the previous test's tabs and data first.
+async fn in_lent_firefox(
+    geckodriver: &std::path::Path,
+    firefox: &std::path::Path,
+    lent: super::pool::Lent<FirefoxState>,
+    own: &mut Option<ResourceFiles>,
+) -> Result<Opened, BrowserError> {
+    let _span = harness_core::timings::span(|| "browser: a session in a lent Firefox".to_owned());
+    // From here on, the log is this test's.
+    let console_file = ConsoleFile::from_now(lent.browser.log.clone());
+    let (url, files, _) =
+        driver::start_own_geckodriver(geckodriver, Some(lent.browser.marionette_port)).await?;
+    *own = Some(files);
+    let mut capabilities = firefox_capabilities(None, false);
+    // The session's BiDi socket, for the steps' screenshots.
+    capabilities.insert("webSocketUrl".into(), json!(true));
+    let client = new_firefox_session(&url, capabilities, geckodriver, firefox).await?;
+    let websocket_url = client
+        .capabilities()
+        .and_then(|c| c.get("webSocketUrl"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let session = format!(
+        "{url}/session/{}",
+        client
+            .session_id()
+            .await
+            .map_err(setup_error("read the session id"))?
+            .unwrap_or_default()
+    );
+    let reset = async {
+        let switch = format!("{session}/moz/context");
+        let context = |name: &str| {
+            driver::http_json(
+                reqwest::Method::POST,
+                &switch,
+                Some(json!({"context": name})),
+            )
+        };
+        context("chrome").await?;
+        let cleared = driver::http_json(
+            reqwest::Method::POST,
+            &format!("{session}/execute/async"),
+            Some(json!({"script": RESET_LENT_FIREFOX, "args": []})),
+        )
+        .await;
+        context("content").await?;
+        match cleared?.get("value").and_then(|v| v.get("message")) {
+            Some(message) => Err(message.to_string()),
+            None => Ok(()),
+        }
+    };
+    reset.await.map_err(|reason| BrowserError::DevTools {
+        endpoint: url.clone(),
+        what: "clear the lent Firefox for this test".into(),
+        reason,
+    })?;
+    // The fresh tab is the only one left.
+    let tabs = client
+        .windows()
+        .await
+        .map_err(setup_error("list the tabs"))?;
+    let tab = tabs
+        .into_iter()
+        .next()
+        .ok_or_else(|| BrowserError::DevTools {
+            endpoint: url.clone(),
+            what: "clear the lent Firefox for this test".into(),
+            reason: "no tab left".into(),
+        })?;
+    let shots = websocket_url.map(|websocket_url| ShotSource::Bidi {
+        websocket_url,
+        tab: String::from(tab.clone()),
+    });
+    client
+        .switch_to_window(tab)
+        .await
+        .map_err(setup_error("switch to the test's own tab"))?;
+    client
+        .set_window_size(WINDOW.0, WINDOW.1)
+        .await
+        .map_err(setup_error("size the window"))?;
+    Ok(Opened {
+        client,
+        devtools_tab: None,
+        driver_url: url,
+        context: None,
+        console_file: Some(console_file),
+        lease: Some(lent.slot),
+        shots,
     })
 }
 
@@ -141,7 +261,9 @@ pub struct Browser {
     /// asked.
     own: Option<ResourceFiles>,
     /// Firefox writes the page's console here (geckodriver has no log endpoint).
-    console_file: Option<PathBuf>,
+    console_file: Option<ConsoleFile>,
+    /// The pool's slot of a lent Firefox: let go once the session is deleted.
+    lease: Option<Slot>,
     /// With `HARNESS_JS_COVERAGE`, on Chrome: the page's coverage, taken before navigations.
     profiler: Option<Profiler>,
     kind: Kind,
@@ -166,43 +288,80 @@ pub struct Browser {
     snapshot_dir: std::sync::Mutex<Option<PathBuf>>,
     /// The visual comparisons that failed, for the report.
     comparisons: std::sync::Mutex<Vec<Comparison>>,
-    /// Their DevTools connection to the test's tab, made by the first.
+    /// Where they are taken in the background, if they can be.
+    shots: Option<ShotSource>,
+    /// Their connection to the test's tab, made by the first.
     shooter: std::sync::Arc<tokio::sync::Mutex<Option<Shooter>>>,
 }
 
-/// A DevTools connection attached to the test's tab, for the steps' screenshots.
+/// Where the steps' screenshots can be taken beside the test's WebDriver session, which would
+/// hold the test's next command until one is done.
+#[derive(Debug, Clone)]
+enum ShotSource {
+    /// Chrome: the browser's DevTools, attached to the test's tab (a target id).
+    DevTools { websocket_url: String, tab: String },
+    /// Firefox: the session's own WebDriver BiDi socket, on the test's tab (a browsing context
+    /// id, which is its WebDriver window handle).
+    Bidi { websocket_url: String, tab: String },
+}
+
+/// A connection to a [`ShotSource`], made by the first step's screenshot.
 struct Shooter {
-    devtools: DevTools,
-    session: String,
+    socket: DevTools,
+    /// DevTools: the session attached to the tab; BiDi: none.
+    session: Option<String>,
+    source: ShotSource,
 }
 
 impl Shooter {
-    async fn attach(websocket_url: &str, target: &str) -> Result<Shooter, BrowserError> {
-        let mut devtools = DevTools::connect(websocket_url).await?;
-        let attached = devtools
-            .call(
-                "Target.attachToTarget",
-                json!({"targetId": target, "flatten": true}),
-            )
-            .await?;
-        let session = attached["sessionId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        Ok(Shooter { devtools, session })
+    async fn attach(source: ShotSource) -> Result<Shooter, BrowserError> {
+        let (ShotSource::DevTools { websocket_url, .. } | ShotSource::Bidi { websocket_url, .. }) =
+            &source;
+        let mut socket = DevTools::connect(websocket_url).await?;
+        let session = match &source {
+            ShotSource::DevTools { tab, .. } => {
+                let attached = socket
+                    .call(
+                        "Target.attachToTarget",
+                        json!({"targetId": tab, "flatten": true}),
+                    )
+                    .await?;
+                let session =
+                    attached["sessionId"]
+                        .as_str()
+                        .ok_or_else(|| BrowserError::DevTools {
+                            endpoint: websocket_url.clone(),
+                            what: "Target.attachToTarget".into(),
+                            reason: format!("no sessionId in {attached}"),
+                        })?;
+                Some(session.to_owned())
+            }
+            ShotSource::Bidi { .. } => None,
+        };
+        Ok(Shooter {
+            socket,
+            session,
+            source,
+        })
     }
 
-    async fn png(&mut self) -> Option<Vec<u8>> {
+    /// The tab as a JPEG: what a report's step shows, at a fraction of a PNG's cost to the
+    /// browser (whose encoding would otherwise slow the test's next steps).
+    async fn jpeg(&mut self) -> Option<Vec<u8>> {
         use base64::Engine as _;
-        let answer = self
-            .devtools
-            .call_in(
-                Some(&self.session),
+        let (method, params) = match &self.source {
+            ShotSource::DevTools { .. } => (
                 "Page.captureScreenshot",
-                // What a report's step shows, at a fraction of a PNG's cost to the browser (whose
-                // encoding would otherwise slow the test's next steps).
                 json!({"format": "jpeg", "quality": 70}),
-            )
+            ),
+            ShotSource::Bidi { tab, .. } => (
+                "browsingContext.captureScreenshot",
+                json!({"context": tab, "format": {"type": "image/jpeg", "quality": 0.7}}),
+            ),
+        };
+        let answer = self
+            .socket
+            .call_in(self.session.as_deref(), method, params)
             .await
             .ok()?;
         base64::engine::general_purpose::STANDARD
@@ -249,7 +408,10 @@ struct Opened {
     driver_url: String,
     context: Option<SharedContext>,
     /// Firefox: the log its console is written to.
-    console_file: Option<PathBuf>,
+    console_file: Option<ConsoleFile>,
+    /// A lent Firefox's slot.
+    lease: Option<Slot>,
+    shots: Option<ShotSource>,
 }
 
 fn object(value: Value) -> serde_json::Map<String, Value> {
@@ -268,18 +430,48 @@ fn chrome_capabilities(chrome_options: Value) -> serde_json::Map<String, Value> 
     }))
 }
 
-fn firefox_capabilities(binary: Option<&std::path::Path>) -> serde_json::Map<String, Value> {
-    let mut options = json!({
-        "args": ["-headless", "-no-remote"],
-        "prefs": driver::firefox_prefs(),
-    });
-    if let Some(binary) = binary {
-        options["binary"] = json!(binary);
+/// A Firefox's capabilities: started by geckodriver (from `binary`, or its own choice), or
+/// already running (`start: false`: the options a start takes are refused then).
+fn firefox_capabilities(
+    binary: Option<&std::path::Path>,
+    start: bool,
+) -> serde_json::Map<String, Value> {
+    let mut capabilities = json!({"browserName": "firefox"});
+    if start {
+        let mut options = json!({
+            "args": ["-headless", "-no-remote"],
+            "prefs": driver::firefox_prefs(),
+        });
+        if let Some(binary) = binary {
+            options["binary"] = json!(binary);
+        }
+        capabilities["moz:firefoxOptions"] = options;
     }
-    object(json!({
-        "browserName": "firefox",
-        "moz:firefoxOptions": options,
-    }))
+    object(capabilities)
+}
+
+/// A geckodriver's new session, its refusal explained when the versions of geckodriver and
+/// Firefox are the cause.
+async fn new_firefox_session(
+    url: &str,
+    capabilities: serde_json::Map<String, Value>,
+    geckodriver: &std::path::Path,
+    firefox: &std::path::Path,
+) -> Result<Client, BrowserError> {
+    new_session(url, capabilities, "")
+        .await
+        .map_err(|e| match &e {
+            BrowserError::Session {
+                source: fantoccini::error::NewSessionError::SessionNotCreated(refusal),
+                ..
+            } => locate::firefox_refusal(
+                &refusal.message,
+                &driver::version_line(geckodriver),
+                &driver::version_line(firefox),
+            )
+            .unwrap_or(e),
+            _ => e,
+        })
 }
 
 async fn new_session(
@@ -384,6 +576,7 @@ impl Browser {
             context: opened.context,
             own,
             console_file: opened.console_file,
+            lease: opened.lease,
             profiler,
             kind,
             test,
@@ -397,6 +590,7 @@ impl Browser {
             groups: std::sync::Mutex::new(Vec::new()),
             step_screenshots: config::current().step_screenshots,
             shooting: std::sync::Mutex::new(Vec::new()),
+            shots: opened.shots,
             shooter: std::sync::Arc::new(tokio::sync::Mutex::new(None)),
             snapshot_dir: std::sync::Mutex::new(None),
             comparisons: std::sync::Mutex::new(Vec::new()),
@@ -414,41 +608,44 @@ impl Browser {
             driver_url: driver_url.to_owned(),
             context: None,
             console_file: None,
+            lease: None,
+            shots: None,
         };
         Ok(match setup {
             Setup::Remote { url } => {
                 let capabilities = match kind {
                     Kind::Chrome => chrome_capabilities(json!({"args": driver::chrome_flags()})),
-                    Kind::Firefox => firefox_capabilities(None),
+                    Kind::Firefox => firefox_capabilities(None, true),
                 };
                 opened(new_session(url, capabilities, "").await?, url)
             }
             Setup::Firefox {
                 geckodriver,
                 firefox,
+                pool,
             } => {
-                let (url, files, log) = driver::start_own_geckodriver(geckodriver).await?;
+                // A running Firefox of the run's, lent to this test alone; a Firefox of the
+                // test's own when every one is lent.
+                let key = super::pool::firefox_key(firefox);
+                let start = |files| driver::start_firefox(firefox.clone(), files);
+                if let Some(lent) = super::pool::borrow(pool, &key, true, start).await? {
+                    return in_lent_firefox(geckodriver, firefox, lent, own).await;
+                }
+                let (url, files, log) = driver::start_own_geckodriver(geckodriver, None).await?;
                 *own = Some(files);
-                let client = new_session(&url, firefox_capabilities(Some(firefox)), "")
-                    .await
-                    .map_err(|e| match &e {
-                        BrowserError::Session {
-                            source: fantoccini::error::NewSessionError::SessionNotCreated(refusal),
-                            ..
-                        } => locate::firefox_refusal(
-                            &refusal.message,
-                            &driver::version_line(geckodriver),
-                            &driver::version_line(firefox),
-                        )
-                        .unwrap_or(e),
-                        _ => e,
-                    })?;
+                let client = new_firefox_session(
+                    &url,
+                    firefox_capabilities(Some(firefox), true),
+                    geckodriver,
+                    firefox,
+                )
+                .await?;
                 client
                     .set_window_size(WINDOW.0, WINDOW.1)
                     .await
                     .map_err(setup_error("size the window"))?;
                 Opened {
-                    console_file: Some(log),
+                    console_file: Some(ConsoleFile::from_now(log)),
                     ..opened(client, &url)
                 }
             }
@@ -460,9 +657,11 @@ impl Browser {
             } => {
                 // A running Chrome of the run's, lent to this test alone, and a fresh context in
                 // it; a Chrome of the test's own when every one is lent.
-                if let Some(lent) = super::pool::borrow(pool, chrome).await? {
-                    locate::check_versions(&driver.version, &lent.chrome.version)?;
-                    return in_context(driver, &lent.chrome, Some(lent.slot)).await;
+                let key = super::pool::chrome_key(chrome);
+                let start = |files| driver::start_chrome(chrome.clone(), files);
+                if let Some(lent) = super::pool::borrow(pool, &key, false, start).await? {
+                    locate::check_versions(&driver.version, &lent.browser.version)?;
+                    return in_context(driver, &lent.browser, Some(lent.slot)).await;
                 }
                 let starting = harness_core::timings::span(|| {
                     "browser: a Chrome of the test's own".to_owned()
@@ -526,10 +725,10 @@ impl Browser {
         self.context.as_ref().is_some_and(|c| c.slot.is_none())
     }
 
-    /// Whether this session is a fresh context in one of the run's Chromes, lent to this test
-    /// alone (the default; `HARNESS_BROWSER_POOL`).
+    /// Whether this session is in one of the run's browsers, lent to this test alone (the
+    /// default; `HARNESS_BROWSER_POOL`): a fresh context in a Chrome, or a cleared Firefox.
     pub fn is_lent_browser(&self) -> bool {
-        self.context.as_ref().is_some_and(|c| c.slot.is_some())
+        self.lease.is_some() || self.context.as_ref().is_some_and(|c| c.slot.is_some())
     }
 
     /// Record a finished step, and after an action a screenshot of the page (unless turned off):
@@ -572,16 +771,15 @@ impl Browser {
             });
     }
 
-    /// In a Chrome of the run's, a step's screenshot is taken over a DevTools connection of its
-    /// own while the test goes on (WebDriver would hold the test's next command until it is
-    /// done): the page as the next step starts, a moment after this one. `false` where there is no
-    /// such browser, for the caller to take it at once.
+    /// In a browser of the run's, a step's screenshot is taken over a connection of its own
+    /// (Chrome's DevTools, Firefox's WebDriver BiDi) while the test goes on: the page as the next
+    /// step starts, a moment after this one. `false` where there is no such connection, for the
+    /// caller to take it at once.
     async fn shoot_in_background(&self, into: &Shot) -> bool {
-        let (Some(context), Some(background)) = (&self.context, background()) else {
+        let (Some(source), Some(background)) = (&self.shots, background()) else {
             return false;
         };
-        let (url, target) = (context.websocket_url.clone(), context.tab.target_id.clone());
-        let (shooter, into) = (self.shooter.clone(), into.clone());
+        let (source, shooter, into) = (source.clone(), self.shooter.clone(), into.clone());
         let shot = background.spawn(async move {
             // One screenshot at a time, and none queued behind it: a step that comes while the
             // last one's is being taken goes without (the next step's shows the page), so that a
@@ -590,13 +788,13 @@ impl Browser {
                 return;
             };
             if shooter.is_none() {
-                *shooter = Shooter::attach(&url, &target).await.ok();
+                *shooter = Shooter::attach(source).await.ok();
             }
-            if let Some(png) = match shooter.as_mut() {
-                Some(shooter) => shooter.png().await,
+            if let Some(jpeg) = match shooter.as_mut() {
+                Some(shooter) => shooter.jpeg().await,
                 None => None,
             } {
-                let _ = into.set(png);
+                let _ = into.set(jpeg);
             }
         });
         let mut shooting = self.shooting.lock().unwrap_or_else(|e| e.into_inner());
@@ -667,8 +865,8 @@ impl Browser {
     pub async fn console_log(&self) -> Result<Vec<ConsoleEntry>, ActionError> {
         if let Some(file) = &self.console_file {
             // Firefox's console is in its log from the start: read whole each time.
-            return artifacts::console_in_log(file).map_err(|source| ActionError::Io {
-                path: file.clone(),
+            return file.read().map_err(|source| ActionError::Io {
+                path: file.path.clone(),
                 source,
             });
         }
@@ -781,6 +979,10 @@ impl Browser {
         if let Some(files) = self.own.take() {
             driver::stop_own(&files);
         }
+        // Its session deleted, a lent Firefox is free for the next test.
+        if let Some(slot) = self.lease.take() {
+            slot.release(ended.is_ok());
+        }
         ended
     }
 }
@@ -815,6 +1017,8 @@ pub(crate) struct Leftover {
     /// are saved: the context was created to be disposed of when it closes, and its tab with it.
     shared: Option<SharedContext>,
     own: Option<ResourceFiles>,
+    /// A lent Firefox's slot, let go once its session is deleted.
+    lease: Option<Slot>,
     profiler: Option<Profiler>,
     /// The steps' screenshots still being taken: the report waits for them.
     screenshots: Vec<tokio::task::JoinHandle<()>>,
@@ -854,9 +1058,17 @@ impl Leftover {
             }
             None => None,
         };
+        // A lent Firefox's session ends at once, unless Marionette is held by a command that
+        // never ends (a page that never loads): then the next borrower starts a fresh Firefox
+        // rather than this test waiting on it.
+        let patience = if self.lease.is_some() {
+            Duration::from_secs(2)
+        } else {
+            Duration::from_secs(10)
+        };
         let ended = self.quit_by_keeper
             || tokio::time::timeout(
-                Duration::from_secs(10),
+                patience,
                 driver::http_json(
                     reqwest::Method::DELETE,
                     &format!("{}/session/{}", self.job.driver_url, self.job.session_id),
@@ -873,6 +1085,9 @@ impl Leftover {
         }
         if let Some(files) = &self.own {
             driver::stop_own(files);
+        }
+        if let Some(slot) = self.lease.take() {
+            slot.release(ended);
         }
         drop(self.shared.take());
         drop(self.client.take());
@@ -910,6 +1125,7 @@ impl Browser {
             client: self.client.take(),
             shared: self.context.take(),
             own: self.own.take(),
+            lease: self.lease.take(),
             profiler: self.profiler.take(),
             screenshots: self.screenshots_underway(),
         }
@@ -920,8 +1136,9 @@ impl Browser {
     /// A Firefox of the test's own ends with its keeper, which stops its geckodriver and it (a
     /// process group, a profile in the keeper's directory): asking geckodriver to end the session
     /// first would only wait ~0.4 s for Firefox to shut down cleanly, for a profile that goes.
+    /// (A lent Firefox goes on: its session is deleted, for the next test to start one.)
     fn quit_by_keeper(&self) -> bool {
-        self.kind == Kind::Firefox && self.own.is_some()
+        self.kind == Kind::Firefox && self.own.is_some() && self.lease.is_none()
     }
 }
 

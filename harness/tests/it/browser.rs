@@ -370,6 +370,21 @@ async fn a_hanging_page_in_one_session_does_not_stall_another() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_killed_borrower_leaves_its_lent_chrome_clean_for_the_next_test() {
+    // Two tabs: its own and the blank one Chrome starts with; the dead test's went with its
+    // context (it would make three).
+    a_killed_borrower_leaves_its_lent_browser_clean("chrome", 2);
+}
+
+/// The same of a lent Firefox: the dead test's geckodriver goes with it, which gives the
+/// Firefox's one session back, and its tab and data go before the next test's first step.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_borrower_leaves_its_lent_firefox_clean_for_the_next_test() {
+    a_killed_borrower_leaves_its_lent_browser_clean("firefox", 1);
+}
+
+#[cfg(target_os = "linux")]
+fn a_killed_borrower_leaves_its_lent_browser_clean(browser: &str, tabs: usize) {
     use crate::child::spawn_ready;
     // Accepts connections and never answers them.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -383,7 +398,7 @@ fn a_killed_borrower_leaves_its_lent_chrome_clean_for_the_next_test() {
             .env("NEXTEST_RUN_ID", &run_id)
             .env(harness::env::BROWSER_POOL, "1")
             .env("HELPER_URL", &silent_url)
-            .env_remove(harness::env::BROWSER)
+            .env(harness::env::BROWSER, browser)
             .env_remove(harness::env::BROWSER_REUSE)
             .env_remove(harness::env::WEBDRIVER_URL);
         command
@@ -401,9 +416,7 @@ fn a_killed_borrower_leaves_its_lent_chrome_clean_for_the_next_test() {
         .lines()
         .find_map(|l| l.strip_prefix("LENT "))
         .unwrap_or_else(|| panic!("no result: {text}{}", String::from_utf8_lossy(&out.stderr)));
-    // Two tabs: its own and the blank one Chrome starts with; the dead test's went with its
-    // context (it would make three).
-    assert_eq!(line, r#"true "" "none" 2"#, "{text}");
+    assert_eq!(line, format!(r#"true "" "none" {tabs}"#), "{text}");
     assert!(
         took < Duration::from_secs(20),
         "the next borrower took {took:?}"
