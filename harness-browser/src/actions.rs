@@ -154,8 +154,12 @@ impl Browser {
 
     /// Wait until `locator` is visible, refuse it if it matches several elements, then find it:
     /// what a screenshot of an element needs.
-    pub(crate) async fn visible_one(&self, locator: &Locator) -> Result<Element, ActionError> {
-        let state = self.expect(locator).until_visible().await?;
+    pub(crate) async fn visible_one(
+        &self,
+        locator: &Locator,
+        within: Duration,
+    ) -> Result<Element, ActionError> {
+        let state = self.expect(locator).within(within).until_visible().await?;
         self.the_one(locator, state).await
     }
 

@@ -8,7 +8,7 @@ use std::future::{Future, IntoFuture};
 use std::panic::Location;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use harness_core::config::{self, UpdateSnapshots};
 use serde_json::json;
@@ -234,6 +234,8 @@ impl<'a> ToHaveScreenshot<'a> {
         } else {
             "to match its baseline"
         };
+        // An element's own wait, in each attempt, takes no longer than the comparison has left.
+        let deadline = Instant::now() + self.timeout;
         let outcome = self
             .browser
             .retry(
@@ -242,7 +244,7 @@ impl<'a> ToHaveScreenshot<'a> {
                 self.timeout,
                 true,
                 async || {
-                    let png = match self.capture().await {
+                    let png = match self.capture(deadline).await {
                         Ok(png) => png,
                         Err(attempt) => return attempt,
                     };
@@ -325,7 +327,7 @@ impl<'a> ToHaveScreenshot<'a> {
     }
 
     /// One screenshot with the caret hidden, animations finished and the masks painted.
-    async fn capture(&self) -> Result<Vec<u8>, Attempt<Option<Vec<u8>>>> {
+    async fn capture(&self, deadline: Instant) -> Result<Vec<u8>, Attempt<Option<Vec<u8>>>> {
         let client = self.browser.client();
         let prepare = format!("{RESOLVER}\n{PREPARE}");
         if let Err(e) = client
@@ -339,7 +341,11 @@ impl<'a> ToHaveScreenshot<'a> {
         let shot = match &self.target {
             None if self.full_page => self.browser.full_page_png().await,
             None => client.screenshot().await.map_err(|e| e.to_string()),
-            Some(locator) => match self.browser.visible_one(locator).await {
+            Some(locator) => match self
+                .browser
+                .visible_one(locator, deadline.saturating_duration_since(Instant::now()))
+                .await
+            {
                 Ok(element) => element.screenshot().await.map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             },

@@ -3,7 +3,7 @@
 //! test's source.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::response::Html;
 use axum::routing::get;
@@ -226,6 +226,23 @@ async fn bad_names_and_unreadable_baselines_are_refused_clearly(
         std::fs::read(&garbled)?,
         b"not a png",
         "a baseline that cannot be read is left as it is"
+    );
+    // An element that never shows: the comparison gives up when it was told to, not after the
+    // element's own wait took the default timeout.
+    browser.set_default_timeout(Duration::from_secs(10));
+    let asked = Instant::now();
+    let missing = browser
+        .expect("#never")
+        .within(SHORT)
+        .to_have_screenshot("never")
+        .await
+        .expect_err("no such element")
+        .to_string();
+    assert!(missing.contains("#never"), "{missing}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "gave up after {:?}, asked for {SHORT:?}",
+        asked.elapsed()
     );
     Ok(())
 }
