@@ -18,7 +18,7 @@ use serde_json::json;
 use super::error::{ActionError, WaitError};
 use super::locator::{Locator, RESOLVER};
 use super::session::Browser;
-use super::wait::{Attempt, session_lost};
+use super::wait::{Attempt, script_failed};
 
 /// The states a node shows, in the order a snapshot lists them.
 const ATTRIBUTES: [&str; 6] = [
@@ -549,12 +549,7 @@ impl Browser {
             async || {
                 let value = match self.client().execute(script(), vec![json!(locator)]).await {
                     Ok(value) => value,
-                    Err(e) => {
-                        return match session_lost(&e) {
-                            Some(why) => Attempt::Gone(format!("{why}: {e}")),
-                            None => Attempt::NotYet(format!("the page could not be read: {e}")),
-                        };
-                    }
+                    Err(e) => return script_failed(&e, "the page could not be read"),
                 };
                 match serde_json::from_value::<Read>(value) {
                     Ok(Read { count: 1, tree }) if parsed.found_in(&tree) != negated => {

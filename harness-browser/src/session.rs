@@ -1130,9 +1130,7 @@ impl Browser {
             screenshots: self.screenshots_underway(),
         }
     }
-}
 
-impl Browser {
     /// A Firefox of the test's own ends with its keeper, which stops its geckodriver and it (a
     /// process group, a profile in the keeper's directory): asking geckodriver to end the session
     /// first would only wait ~0.4 s for Firefox to shut down cleanly, for a profile that goes.

@@ -1039,10 +1039,7 @@ impl Browser {
             async || match self.client().execute(&script, args.clone()).await {
                 Ok(value) if truthy(&value) => Attempt::Done(value),
                 Ok(value) => Attempt::NotYet(format!("{value}")),
-                Err(e) => match session_lost(&e) {
-                    Some(why) => Attempt::Gone(format!("{why}: {e}")),
-                    None => Attempt::NotYet(format!("an error: {e}")),
-                },
+                Err(e) => script_failed(&e, "an error"),
             },
         )
         .await
@@ -1300,6 +1297,15 @@ enum Unreadable {
 }
 
 /// Whether a WebDriver error means the session cannot answer again, and why in words.
+/// A script's failure as an attempt: the session gone ends the wait, anything else (`what` it
+/// was) is tried again.
+pub(crate) fn script_failed<T>(error: &fantoccini::error::CmdError, what: &str) -> Attempt<T> {
+    match session_lost(error) {
+        Some(why) => Attempt::Gone(format!("{why}: {error}")),
+        None => Attempt::NotYet(format!("{what}: {error}")),
+    }
+}
+
 pub(crate) fn session_lost(error: &fantoccini::error::CmdError) -> Option<&'static str> {
     use fantoccini::error::CmdError;
     match error {
