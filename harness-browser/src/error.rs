@@ -99,6 +99,17 @@ pub enum BrowserError {
         /// The error.
         reason: String,
     },
+    /// A lent Firefox could not be cleared of the last test's tabs and data.
+    #[error(
+        "cannot clear the lent Firefox for this test through geckodriver at {url}: {reason} \
+         (hint: HARNESS_BROWSER_POOL=0 gives each Firefox test a fresh Firefox of its own)"
+    )]
+    LentFirefox {
+        /// The test's geckodriver.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
     /// `HARNESS_BROWSER=skip`, and the test needs a browser: it must fail rather than pass.
     #[error(
         "{variable}=skip, and this test needs a browser (hint: a run without a browser leaves \

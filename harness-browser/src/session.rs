@@ -198,9 +198,8 @@ async fn in_lent_firefox(
             None => Ok(()),
         }
     };
-    reset.await.map_err(|reason| BrowserError::DevTools {
-        endpoint: url.clone(),
-        what: "clear the lent Firefox for this test".into(),
+    reset.await.map_err(|reason| BrowserError::LentFirefox {
+        url: url.clone(),
         reason,
     })?;
     // The fresh tab is the only one left.
@@ -211,9 +210,8 @@ async fn in_lent_firefox(
     let tab = tabs
         .into_iter()
         .next()
-        .ok_or_else(|| BrowserError::DevTools {
-            endpoint: url.clone(),
-            what: "clear the lent Firefox for this test".into(),
+        .ok_or_else(|| BrowserError::LentFirefox {
+            url: url.clone(),
             reason: "no tab left".into(),
         })?;
     let shots = websocket_url.map(|websocket_url| ShotSource::Bidi {
