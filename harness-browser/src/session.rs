@@ -884,7 +884,7 @@ impl Browser {
     /// harness keeps them, so later calls and the artifacts still have them).
     pub async fn console_log(&self) -> Result<Vec<ConsoleEntry>, ActionError> {
         if let Some(file) = &self.console_file {
-            // Firefox's console is in its log from the start: read whole each time.
+            // Firefox writes the console into its log: this session's part, read whole each time.
             return file.read().map_err(|source| ActionError::Io {
                 path: file.path.clone(),
                 source,
