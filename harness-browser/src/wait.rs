@@ -1296,7 +1296,6 @@ enum Unreadable {
     SessionGone(String),
 }
 
-/// Whether a WebDriver error means the session cannot answer again, and why in words.
 /// A script's failure as an attempt: the session gone ends the wait, anything else (`what` it
 /// was) is tried again.
 pub(crate) fn script_failed<T>(error: &fantoccini::error::CmdError, what: &str) -> Attempt<T> {
@@ -1306,6 +1305,7 @@ pub(crate) fn script_failed<T>(error: &fantoccini::error::CmdError, what: &str) 
     }
 }
 
+/// Whether a WebDriver error means the session cannot answer again, and why in words.
 pub(crate) fn session_lost(error: &fantoccini::error::CmdError) -> Option<&'static str> {
     use fantoccini::error::CmdError;
     match error {
