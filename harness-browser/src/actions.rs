@@ -22,6 +22,13 @@ pub type Cookie = fantoccini::cookies::Cookie<'static>;
 /// The key WebDriver's W3C element reference is keyed by in a script's result.
 pub(crate) const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// Focus an element for keys, as WebDriver's Element Send Keys does: if it does not have the
+/// focus, focused with the caret at the end of its text; whether it has it (else the caller falls
+/// back to WebDriver, which says why).
+const FOCUS_FOR_KEYS: &str = "if (document.activeElement !== el) { el.focus(); \
+     try { const n = (el.value || '').length; el.setSelectionRange(n, n); } catch (e) {} } \
+     return document.activeElement === el;";
+
 /// An HTML5 drag of `el` onto the first match of the locator `args[0]`, fired from the page as a
 /// browser fires one: the drop only where `dragover` was cancelled, as the drop zone's way of
 /// accepting it.
@@ -213,6 +220,29 @@ impl Browser {
         })
     }
 
+    /// Wait until `locator` is actionable (strict: one match), and run `body` on it in the wait's
+    /// own read (`el` and `args` in scope): its value. One round trip where a wait and then
+    /// [`on_element`](Self::on_element) take two.
+    async fn prepared(
+        &self,
+        locator: &Locator,
+        action: String,
+        body: &'static str,
+        args: Vec<Value>,
+    ) -> Result<Value, ActionError> {
+        let mut state = self
+            .expect(locator)
+            .until_actionable_preparing(body, args.clone())
+            .await?;
+        let prepared = state.prepared.take();
+        one(locator, state)?;
+        match prepared {
+            Some(value) => Ok(value),
+            // Read as actionable, yet not prepared: a page changing between the two checks.
+            None => self.on_element(locator, action, body, args).await,
+        }
+    }
+
     /// Run a script on the first match of `locator` (`arguments[0]` in `body` is the element,
     /// `arguments[1..]` are `args`).
     async fn on_element(
@@ -283,24 +313,19 @@ impl Browser {
     pub async fn fill(&self, locator: impl Into<Locator>, text: &str) -> Result<(), ActionError> {
         let locator = locator.into();
         self.action_step(format!("fill {locator} with {:?}", short(text)), async {
-            self.actionable_state(&locator).await?;
+            const PREPARE: &str = "const type = (el.type || 'text').toLowerCase(); \
+                 const typed = el.isContentEditable || el.tagName === 'TEXTAREA' || \
+                   (el.tagName === 'INPUT' && ['text', 'search', 'email', 'url', 'tel', 'password', 'number'].includes(type)); \
+                 if (!typed) { el.focus(); el.value = args[0]; \
+                   el.dispatchEvent(new Event('input', {bubbles: true})); \
+                   el.dispatchEvent(new Event('change', {bubbles: true})); return 'set'; } \
+                 el.focus(); \
+                 if (el.isContentEditable) { document.getSelection().selectAllChildren(el); } \
+                 else if (['email', 'number'].includes(type)) { el.value = ''; } \
+                 else { el.select(); } \
+                 return 'selected';";
             let how = self
-                .on_element(
-                    &locator,
-                    format!("fill {locator}"),
-                    "const type = (el.type || 'text').toLowerCase(); \
-                     const typed = el.isContentEditable || el.tagName === 'TEXTAREA' || \
-                       (el.tagName === 'INPUT' && ['text', 'search', 'email', 'url', 'tel', 'password', 'number'].includes(type)); \
-                     if (!typed) { el.focus(); el.value = args[0]; \
-                       el.dispatchEvent(new Event('input', {bubbles: true})); \
-                       el.dispatchEvent(new Event('change', {bubbles: true})); return 'set'; } \
-                     el.focus(); \
-                     if (el.isContentEditable) { document.getSelection().selectAllChildren(el); } \
-                     else if (['email', 'number'].includes(type)) { el.value = ''; } \
-                     else { el.select(); } \
-                     return 'selected';",
-                    vec![json!(text)],
-                )
+                .prepared(&locator, format!("fill {locator}"), PREPARE, vec![json!(text)])
                 .await?;
             if how != json!("selected") {
                 return Ok(());
@@ -533,8 +558,15 @@ impl Browser {
             if let Some(event) = KeyEvent::of(key)
                 && self.browser_name() == "chrome"
             {
-                self.actionable_state(&locator).await?;
-                if self.focus_for_keys(&locator).await? && self.dispatch_key(&event).await {
+                let focused = self
+                    .prepared(
+                        &locator,
+                        format!("focus {locator}"),
+                        FOCUS_FOR_KEYS,
+                        Vec::new(),
+                    )
+                    .await?;
+                if focused.as_bool() == Some(true) && self.dispatch_key(&event).await {
                     return Ok(());
                 }
             }
@@ -545,23 +577,6 @@ impl Browser {
                 .map_err(command(format!("press {key} in {locator}")))
         })
         .await
-    }
-
-    /// Focus the first match for keys, as WebDriver's Element Send Keys does: if it does not
-    /// have the focus, focused with the caret at the end of its text. `false` if it cannot take
-    /// the focus (for the caller to fall back to WebDriver, which says why).
-    async fn focus_for_keys(&self, locator: &Locator) -> Result<bool, ActionError> {
-        let focused = self
-            .on_element(
-                locator,
-                format!("focus {locator}"),
-                "if (document.activeElement !== el) { el.focus(); \
-                   try { const n = (el.value || '').length; el.setSelectionRange(n, n); } catch (e) {} } \
-                 return document.activeElement === el;",
-                Vec::new(),
-            )
-            .await?;
-        Ok(focused.as_bool() == Some(true))
     }
 
     /// A key pressed and released in the focused element as trusted input, over chromedriver's

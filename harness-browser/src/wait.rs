@@ -24,9 +24,14 @@ const MAX_INTERVAL: Duration = Duration::from_millis(100);
 /// `arguments[1]` a [`Probe`]: what only some assertions read.
 fn snapshot_script() -> &'static str {
     static SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SCRIPT.get_or_init(|| {
-        format!(
-            "{}\nconst all = harnessResolve(arguments[0]); const el = all[0]; \
+    SCRIPT.get_or_init(|| snapshot_script_then("undefined"))
+}
+
+/// The snapshot script whose state's `then` is `then`, a JavaScript expression evaluated last
+/// (after every other field is read), with `el`, `all`, `rect`, `style` and `probe` in scope.
+fn snapshot_script_then(then: &str) -> String {
+    format!(
+        "{}\nconst all = harnessResolve(arguments[0]); const el = all[0]; \
          return [JSON.stringify((() => {{ \
          const probe = arguments[1]; \
          const page = {{url: location.href, title: document.title}}; \
@@ -61,10 +66,31 @@ fn snapshot_script() -> &'static str {
            role: probe.accessible ? harnessRole(el) || '' : null, \
            accessible_name: probe.accessible ? harnessName(el) : null, \
            accessible_description: probe.accessible ? harnessDescription(el) : null, \
+           then: {then}, \
          }}); }})()), el || null];",
-            super::locator::RESOLVER
-        )
-    })
+        super::locator::RESOLVER
+    )
+}
+
+/// The snapshot script that also prepares an action in the same round trip: `body` (a
+/// function's body of `el` and `args`, the probe's `args`) runs on the one match once it is
+/// visible and enabled, exactly when [`Expect::until_actionable`] holds, and its value is the
+/// state's `then`. In the script's text, not `eval`ed, so a page's CSP cannot refuse it.
+fn snapshot_script_preparing(body: &'static str) -> &'static str {
+    static SCRIPTS: std::sync::Mutex<Vec<(&'static str, &'static str)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut scripts = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, script)) = scripts.iter().find(|(b, _)| *b == body) {
+        return script;
+    }
+    let then = format!(
+        "all.length === 1 && rect.width > 0 && rect.height > 0 && style.visibility !== 'hidden' \
+         && !el.disabled ? ((el, args) => {{ {body} }})(el, probe.args) : undefined"
+    );
+    // A handful of bodies, each made once for the process.
+    let script: &'static str = Box::leak(snapshot_script_then(&then).into_boxed_str());
+    scripts.push((body, script));
+    script
 }
 
 /// What the page showed for a locator at one poll: the state of its first match. A custom
@@ -77,6 +103,10 @@ pub struct ElementState {
     /// The first match's WebDriver element id, from the same read.
     #[serde(skip)]
     pub(crate) element: Option<String>,
+    /// What an action's preparation returned, run in the same read
+    /// ([`Expect::until_actionable_preparing`]).
+    #[serde(default, rename = "then")]
+    pub(crate) prepared: Option<Value>,
     /// The page's URL.
     #[serde(default)]
     pub url: String,
@@ -153,6 +183,11 @@ struct Probe {
     css: Option<String>,
     property: Option<String>,
     accessible: bool,
+    /// An action's preparation, run in the snapshot once the element is actionable.
+    #[serde(skip)]
+    prepare: Option<&'static str>,
+    /// Its arguments.
+    args: Vec<Value>,
 }
 
 impl Probe {
@@ -760,6 +795,26 @@ impl<'a> Expect<'a> {
         .await
     }
 
+    /// [`until_actionable`](Self::until_actionable), and in the read that finds the one match
+    /// actionable, `body` run on it (see [`snapshot_script_preparing`]): its value is the state's
+    /// `prepared`. An action's own script without a round trip of its own.
+    pub(crate) async fn until_actionable_preparing(
+        mut self,
+        body: &'static str,
+        args: Vec<Value>,
+    ) -> Result<ElementState, WaitError> {
+        self.step = false;
+        let probe = Probe {
+            prepare: Some(body),
+            args,
+            ..Probe::default()
+        };
+        self.until_reading(probe, "be visible and enabled", |s| {
+            s.count > 0 && s.visible && s.enabled
+        })
+        .await
+    }
+
     /// Visible, without a step of its own: what a hover or a text read waits for.
     pub(crate) async fn until_visible(mut self) -> Result<ElementState, WaitError> {
         self.step = false;
@@ -783,7 +838,12 @@ impl<'a> Expect<'a> {
         let value = self
             .browser
             .client()
-            .execute(snapshot_script(), vec![json!(self.locator), json!(probe)])
+            .execute(
+                probe
+                    .prepare
+                    .map_or_else(snapshot_script, snapshot_script_preparing),
+                vec![json!(self.locator), json!(probe)],
+            )
             .await
             .map_err(|e| match session_lost(&e) {
                 Some(why) => Unreadable::SessionGone(format!("{why}: {e}")),
