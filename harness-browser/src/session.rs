@@ -303,9 +303,6 @@ enum ShotSource {
     Bidi { websocket_url: String, tab: String },
 }
 
-/// How wide a step's screenshot is at most, in pixels.
-const STEP_SHOT_WIDTH: f64 = 800.0;
-
 /// A connection to a [`ShotSource`], made by the first step's screenshot.
 struct Shooter {
     socket: DevTools,
@@ -351,29 +348,10 @@ impl Shooter {
     async fn jpeg(&mut self) -> Option<Vec<u8>> {
         use base64::Engine as _;
         let (method, params) = match &self.source {
-            ShotSource::DevTools { .. } => {
-                // At most 800 CSS pixels wide, as Playwright's trace keeps its frames: a step's
-                // picture in a report, for a third of the pixels to read back and encode.
-                let metrics = self
-                    .socket
-                    .call_in(self.session.as_deref(), "Page.getLayoutMetrics", json!({}))
-                    .await
-                    .ok()?;
-                let viewport = &metrics["cssVisualViewport"];
-                let (width, height) = (
-                    viewport["clientWidth"].as_f64()?,
-                    viewport["clientHeight"].as_f64()?,
-                );
-                let clip = json!({
-                    "x": viewport["pageX"], "y": viewport["pageY"],
-                    "width": width, "height": height,
-                    "scale": (STEP_SHOT_WIDTH / width).min(1.0),
-                });
-                (
-                    "Page.captureScreenshot",
-                    json!({"format": "jpeg", "quality": 70, "clip": clip}),
-                )
-            }
+            ShotSource::DevTools { .. } => (
+                "Page.captureScreenshot",
+                json!({"format": "jpeg", "quality": 70}),
+            ),
             ShotSource::Bidi { tab, .. } => (
                 "browsingContext.captureScreenshot",
                 json!({"context": tab, "format": {"type": "image/jpeg", "quality": 0.7}}),

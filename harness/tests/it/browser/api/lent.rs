@@ -100,41 +100,9 @@ async fn a_failed_test_s_report_shows_its_steps() {
     .await;
     let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
     let kind = if lending() { "jpeg" } else { "png" };
-    let prefix = format!("data:image/{kind};base64,");
-    let at = report
-        .find(&prefix)
-        .unwrap_or_else(|| panic!("the steps' screenshots ({kind}) are in the report"));
-    if kind == "jpeg" {
-        use base64::Engine as _;
-        let encoded = &report[at + prefix.len()..];
-        let encoded = &encoded[..encoded.find('"').unwrap()];
-        let jpeg = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .unwrap();
-        let (width, _) = jpeg_size(&jpeg).expect("a JPEG with a frame header");
-        // Chrome's are scaled down, as Playwright's trace keeps its frames; Firefox's BiDi has no
-        // scale, and takes the viewport as it is.
-        let widest = if lending_chrome() { 800 } else { 1280 };
-        assert!(width <= widest, "a step's screenshot {width} pixels wide");
-    }
+    assert!(
+        report.contains(&format!("data:image/{kind};base64,")),
+        "the steps' screenshots ({kind}) are in the report"
+    );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn lending_chrome() -> bool {
-    std::env::var(harness::env::BROWSER).as_deref() != Ok("firefox")
-}
-
-/// A JPEG's width and height, from its first start-of-frame header.
-fn jpeg_size(jpeg: &[u8]) -> Option<(u16, u16)> {
-    let mut at = 2;
-    while at + 9 < jpeg.len() {
-        let (marker, length) = (jpeg[at + 1], u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
-        if (0xC0..=0xC3).contains(&marker) {
-            let height = u16::from_be_bytes([jpeg[at + 5], jpeg[at + 6]]);
-            let width = u16::from_be_bytes([jpeg[at + 7], jpeg[at + 8]]);
-            return Some((width, height));
-        }
-        at += 2 + usize::from(length);
-    }
-    None
 }
