@@ -299,12 +299,7 @@ pub(crate) async fn start_own_chrome(
         Run::current().dir(),
         &format!("chrome-test-{}-{n}", std::process::id()),
     );
-    std::fs::create_dir_all(files.dir()).map_err(|source| {
-        BrowserError::Shared(shared::SharedError::Io {
-            path: files.dir(),
-            source,
-        })
-    })?;
+    std::fs::create_dir_all(files.dir()).map_err(io_error(files.dir()))?;
     let state = start_chrome_for(
         Some(std::process::id()),
         true,
@@ -332,10 +327,7 @@ pub(crate) async fn start_own_geckodriver(
         Run::current().dir(),
         &format!("firefox-test-{}-{n}", std::process::id()),
     );
-    let io = |path: PathBuf| {
-        move |source| BrowserError::Shared(shared::SharedError::Io { path, source })
-    };
-    std::fs::create_dir_all(files.dir()).map_err(io(files.dir()))?;
+    std::fs::create_dir_all(files.dir()).map_err(io_error(files.dir()))?;
     let port = net::free_loopback_port()?;
     let log = files.dir().join("geckodriver.log");
     let mut args = vec![
@@ -353,7 +345,7 @@ pub(crate) async fn start_own_geckodriver(
         ]),
         None => {
             let profiles = files.dir().join("profiles");
-            std::fs::create_dir_all(&profiles).map_err(io(profiles.clone()))?;
+            std::fs::create_dir_all(&profiles).map_err(io_error(profiles.clone()))?;
             args.extend(["--profile-root".into(), profiles.display().to_string()]);
             env = firefox_env(&files)?;
         }
@@ -366,16 +358,16 @@ pub(crate) async fn start_own_geckodriver(
     Ok((url, files, log))
 }
 
+/// A file of the harness's at `path` that could not be used.
+fn io_error(path: PathBuf) -> impl FnOnce(std::io::Error) -> BrowserError {
+    move |source| BrowserError::Shared(shared::SharedError::Io { path, source })
+}
+
 /// A Firefox's environment: its own temporary files in a directory that goes with its keeper,
 /// and no crash reporter (whose helper would run in a process group of its own).
 fn firefox_env(files: &ResourceFiles) -> Result<Vec<(String, String)>, BrowserError> {
     let temp = files.dir().join("tmp");
-    std::fs::create_dir_all(&temp).map_err(|source| {
-        BrowserError::Shared(shared::SharedError::Io {
-            path: temp.clone(),
-            source,
-        })
-    })?;
+    std::fs::create_dir_all(&temp).map_err(io_error(temp.clone()))?;
     Ok(vec![
         ("TMPDIR".into(), temp.display().to_string()),
         ("MOZ_CRASHREPORTER_DISABLE".into(), "1".into()),
@@ -387,22 +379,19 @@ fn firefox_env(files: &ResourceFiles) -> Result<Vec<(String, String)>, BrowserEr
 /// on.
 ///
 /// `--remote-allow-system-access` lets a test's geckodriver run the privileged script that
-/// clears the previous test's data (`reset_lent_firefox`); the Firefoxes that know no such flag
+/// clears the previous test's data (`session.rs`'s `RESET_LENT_FIREFOX`); the Firefoxes that know no such flag
 /// allow it anyway.
 pub(crate) async fn start_firefox(
     program: PathBuf,
     files: ResourceFiles,
 ) -> Result<FirefoxState, BrowserError> {
     let profile = files.dir().join("profile");
-    let io = |path: PathBuf| {
-        move |source| BrowserError::Shared(shared::SharedError::Io { path, source })
-    };
-    std::fs::create_dir_all(&profile).map_err(io(profile.clone()))?;
+    std::fs::create_dir_all(&profile).map_err(io_error(profile.clone()))?;
     let port = net::free_loopback_port()?;
     let mut prefs = firefox_prefs();
     prefs["marionette.port"] = port.port().into();
     let user_js = profile.join("user.js");
-    std::fs::write(&user_js, user_js_of(&prefs)).map_err(io(user_js))?;
+    std::fs::write(&user_js, user_js_of(&prefs)).map_err(io_error(user_js))?;
     let log = files.dir().join("firefox.log");
     let args = [
         "--marionette",
@@ -563,12 +552,7 @@ async fn start_chrome_for(
         "harness-chrome-{:08x}",
         stable_hash(&[files.dir().to_string_lossy().as_bytes()]) as u32
     ));
-    std::fs::create_dir_all(&temp).map_err(|source| {
-        BrowserError::Shared(shared::SharedError::Io {
-            path: temp.clone(),
-            source,
-        })
-    })?;
+    std::fs::create_dir_all(&temp).map_err(io_error(temp.clone()))?;
     if let Some(child) = spec.child.as_mut() {
         child
             .env

@@ -28,7 +28,8 @@ fn snapshot_script() -> &'static str {
 }
 
 /// The snapshot script whose state's `then` is `then`, a JavaScript expression evaluated last
-/// (after every other field is read), with `el`, `all`, `rect`, `style` and `probe` in scope.
+/// (after every other field is read), with `el`, `all`, `rect`, `style`, `visible`, `enabled` and
+/// `probe` in scope.
 fn snapshot_script_then(then: &str) -> String {
     format!(
         "{}\nconst all = harnessResolve(arguments[0]); const el = all[0]; \
@@ -37,6 +38,8 @@ fn snapshot_script_then(then: &str) -> String {
          const page = {{url: location.href, title: document.title}}; \
          if (!el) return Object.assign({{count: 0}}, page); \
          const rect = el.getBoundingClientRect(); const style = getComputedStyle(el); \
+         const visible = rect.width > 0 && rect.height > 0 && style.visibility !== 'hidden'; \
+         const enabled = !el.disabled; \
          return Object.assign(page, {{ \
            count: all.length, \
            texts: all.slice(0, 1000).map((e) => e.innerText === undefined ? e.textContent : e.innerText), \
@@ -44,8 +47,8 @@ fn snapshot_script_then(then: &str) -> String {
              + (e.id ? '#' + e.id : '') \
              + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\\s+/).join('.') : '') \
              + ' ' + JSON.stringify((e.innerText === undefined ? e.textContent : e.innerText || '').replace(/\\s+/g, ' ').trim().slice(0, 40))), \
-           visible: rect.width > 0 && rect.height > 0 && style.visibility !== 'hidden', \
-           enabled: !el.disabled, \
+           visible, \
+           enabled, \
            focused: el === document.activeElement, \
            editable: !el.disabled && !el.readOnly && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName)), \
            id: el.id || '', \
@@ -84,8 +87,8 @@ fn snapshot_script_preparing(body: &'static str) -> &'static str {
         return script;
     }
     let then = format!(
-        "all.length === 1 && rect.width > 0 && rect.height > 0 && style.visibility !== 'hidden' \
-         && !el.disabled ? ((el, args) => {{ {body} }})(el, probe.args) : undefined"
+        "all.length === 1 && visible && enabled ? ((el, args) => {{ {body} }})(el, probe.args) \
+         : undefined"
     );
     // A handful of bodies, each made once for the process.
     let script: &'static str = Box::leak(snapshot_script_then(&then).into_boxed_str());

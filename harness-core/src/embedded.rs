@@ -165,25 +165,20 @@ async fn run_server(
         args.push("-c".to_owned());
         args.push(setting.to_owned());
     }
-    let spec = KeeperSpec {
-        runner: Run::current().runner,
-        files: files.clone(),
-        child: Some(ChildSpec {
+    // The data is the point: the keeper removes only its own files (nothing in `remove`).
+    let spec = KeeperSpec::of_child(
+        Run::current().runner,
+        false,
+        files.clone(),
+        ChildSpec {
             program: binaries.tool("postgres"),
             args,
             env: Vec::new(),
             log: log.clone(),
             interrupt_to_stop: true,
             run_as: local::run_as(),
-        }),
-        docker_label: None,
-        docker_host: None,
-        // The data is the point: the keeper removes only its own files.
-        remove: Vec::new(),
-        private: false,
-        teardown: None,
-        linger: None,
-    };
+        },
+    );
     let child = local::start_under_keeper(&spec, &data_dir, &log).await?;
     Ok((port.port(), child))
 }

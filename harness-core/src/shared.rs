@@ -124,12 +124,7 @@ where
             }
             // A keeper with no state: its starter died mid-way, or its server just died.
             let _ = fs::write(files.quit(), b"");
-            while is_locked(&files.keeper_lock()) {
-                if started.elapsed() > timeout {
-                    return Err(timed_out("a broken server's keeper to exit").into());
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            keeper_gone(&files, started, timeout, "a broken server's keeper to exit").await?;
         }
         if files.dir().exists() {
             let removed = keeper::clean_after_dead_keeper(&files);
@@ -172,12 +167,22 @@ pub async fn discard(key: &str) -> Result<(), SharedError> {
         path: files.quit(),
         source,
     })?;
-    let started = Instant::now();
-    let timeout = config::startup_timeout();
+    let what = format!("{key}'s keeper to remove it");
+    keeper_gone(&files, Instant::now(), config::startup_timeout(), &what).await
+}
+
+/// Wait until the keeper of `files`, asked to quit, has let its resource go: at most until
+/// `timeout` after `started`, else a timeout naming `what` was waited for.
+async fn keeper_gone(
+    files: &ResourceFiles,
+    started: Instant,
+    timeout: Duration,
+    what: &str,
+) -> Result<(), SharedError> {
     while is_locked(&files.keeper_lock()) {
         if started.elapsed() > timeout {
             return Err(SharedError::Timeout {
-                what: format!("{key}'s keeper to remove it"),
+                what: what.to_owned(),
                 waited: started.elapsed(),
                 dir: files.dir(),
             });
