@@ -29,6 +29,44 @@ const FOCUS_FOR_KEYS: &str = "if (document.activeElement !== el) { el.focus(); \
      try { const n = (el.value || '').length; el.setSelectionRange(n, n); } catch (e) {} } \
      return document.activeElement === el;";
 
+/// Scroll `el` to the middle of the viewport unless all of it is in view already, as WebDriver's
+/// click does and its pointer actions do not (they refuse a point out of view).
+macro_rules! scroll_into_view {
+    () => {
+        "{ const r = el.getBoundingClientRect(); \
+         if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) \
+           el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'}); } "
+    };
+}
+
+/// [`scroll_into_view!`] alone: what WebDriver's pointer actions on an element need first.
+const SCROLL_INTO_VIEW: &str = scroll_into_view!();
+
+/// Where a mouse clicks the one match of the locator `arguments[0]`, as WebDriver's Element
+/// Click finds it: the centre of its first box, scrolled into view if it is not in it, and the
+/// element (or one inside it, shadow trees included) the one a click there hits. Read at the
+/// page's next frame, so that what the page has queued (a `hashchange` the last click caused, and
+/// the render it starts) has moved things first. `null` for WebDriver to click instead: no
+/// single match, an `<option>` (selected, not clicked), no box, or another element on top
+/// (WebDriver's error says which).
+const CLICK_POINT: &str = concat!(
+    "const point = () => { const all = harnessResolve(arguments[0]); \
+     if (all.length !== 1) return null; const el = all[0]; \
+     if (el.closest('select, option')) return null; ",
+    scroll_into_view!(),
+    "const r = [...el.getClientRects()].find((r) => r.width > 0 && r.height > 0); \
+     if (!r) return null; \
+     const x = Math.max(0, Math.min(innerWidth - 1, r.left + r.width / 2)); \
+     const y = Math.max(0, Math.min(innerHeight - 1, r.top + r.height / 2)); \
+     let hit = document.elementFromPoint(x, y); \
+     while (hit && hit.shadowRoot) { const inner = hit.shadowRoot.elementFromPoint(x, y); \
+       if (!inner || inner === hit) break; hit = inner; } \
+     for (let n = hit; n; n = n.parentNode || n.host) if (n === el) return {x, y}; \
+     return null; }; \
+     return new Promise((done) => { requestAnimationFrame(() => done(point())); \
+       setTimeout(() => done(point()), 100); });"
+);
+
 /// An HTML5 drag of `el` onto the first match of the locator `args[0]`, fired from the page as a
 /// browser fires one: the drop only where `dragover` was cancelled, as the drop zone's way of
 /// accepting it.
@@ -166,14 +204,23 @@ impl Browser {
         locator: &Locator,
         within: Duration,
     ) -> Result<Element, ActionError> {
-        let state = self.expect(locator).within(within).until_visible().await?;
+        let state = self
+            .expect(locator)
+            .within(within)
+            .for_element()
+            .until_visible()
+            .await?;
         self.the_one(locator, state).await
     }
 
     /// Wait until `locator` is visible and enabled, then find it: the element the wait's own
     /// read returned (no second round trip), else found again.
     async fn actionable(&self, locator: &Locator) -> Result<Element, ActionError> {
-        let state = self.expect(locator).until_actionable().await?;
+        let state = self
+            .expect(locator)
+            .for_element()
+            .until_actionable()
+            .await?;
         self.the_one(locator, state).await
     }
 
@@ -258,11 +305,7 @@ impl Browser {
         );
         let mut all = vec![json!(locator)];
         all.extend(args);
-        let answer = self
-            .client()
-            .execute(&script, all)
-            .await
-            .map_err(command(action))?;
+        let answer = self.script(&script, all).await.map_err(command(action))?;
         if answer["detached"].as_bool() == Some(true) {
             return Err(ActionError::Detached {
                 locator: locator.to_string(),
@@ -275,6 +318,9 @@ impl Browser {
     pub async fn click(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
         let locator = locator.into();
         self.action_step(format!("click {locator}"), async {
+            if self.mouse_clicks(&locator, 1).await? {
+                return Ok(());
+            }
             self.actionable(&locator)
                 .await?
                 .click()
@@ -289,6 +335,8 @@ impl Browser {
         let locator = locator.into();
         self.action_step(format!("hover {locator}"), async {
             one(&locator, self.expect(&locator).until_visible().await?)?;
+            self.bring_into_view(&locator, format!("hover {locator}"))
+                .await?;
             let element = self.found(&locator).await?;
             let mouse =
                 MouseActions::new("harness-mouse".into()).then(PointerAction::MoveToElement {
@@ -350,7 +398,7 @@ impl Browser {
         .await
     }
 
-    /// Chrome's `Input.insertText` over chromedriver's DevTools endpoint: the focused field's
+    /// Chrome's `Input.insertText` (`devtools_command`): the focused field's
     /// selection replaced by `text` in one trusted `input` event. `false` when the endpoint is
     /// not there (a remote WebDriver), for the caller to type instead.
     async fn insert_text(&self, text: &str) -> bool {
@@ -358,20 +406,73 @@ impl Browser {
             .await
     }
 
-    /// A DevTools command in the test's tab through chromedriver (`goog/cdp/execute`); `false` if
-    /// it failed or the WebDriver server has no such endpoint.
-    async fn devtools_command(&self, method: &str, params: Value) -> bool {
-        super::driver::http_json(
-            reqwest::Method::POST,
-            &format!(
-                "{}/session/{}/goog/cdp/execute",
-                self.webdriver_url(),
-                self.session_id()
-            ),
-            Some(json!({"cmd": method, "params": params})),
-        )
-        .await
-        .is_ok_and(|answer| answer["value"].get("error").is_none())
+    /// On Chrome with the tab's own socket: wait until `locator` is actionable, find where a
+    /// click hits it ([`CLICK_POINT`]), and press the left button there
+    /// `count` times as trusted input (`Input.dispatchMouseEvent`, as Playwright clicks; the
+    /// page sees the same events as from WebDriver's click, in three or five messages where
+    /// chromedriver's click takes a dozen). A navigation the click started is waited for as
+    /// WebDriver's click waits for it. `false` for the caller to click through WebDriver.
+    async fn mouse_clicks(&self, locator: &Locator, count: u8) -> Result<bool, ActionError> {
+        if !self.has_devtools_socket() {
+            return Ok(false);
+        }
+        static SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        self.actionable_state(locator).await?;
+        let point = self
+            .script(
+                SCRIPT.get_or_init(|| format!("{RESOLVER}\n{CLICK_POINT}")),
+                vec![json!(locator)],
+            )
+            .await
+            .map_err(command(format!("click {locator}")))?;
+        let (Some(x), Some(y)) = (point["x"].as_f64(), point["y"].as_f64()) else {
+            return Ok(false);
+        };
+        let at = |kind: &str, clicks: u8| {
+            let mut event = json!({"type": kind, "x": x, "y": y});
+            if clicks > 0 {
+                event["button"] = json!("left");
+                event["clickCount"] = json!(clicks);
+            }
+            event
+        };
+        if !self
+            .devtools_command("Input.dispatchMouseEvent", at("mouseMoved", 0))
+            .await
+        {
+            return Ok(false);
+        }
+        for clicks in 1..=count {
+            for kind in ["mousePressed", "mouseReleased"] {
+                if !self
+                    .devtools_command("Input.dispatchMouseEvent", at(kind, clicks))
+                    .await
+                {
+                    return Err(ActionError::Refused {
+                        action: format!("click {locator}"),
+                        reason: format!("the browser refused the mouse's {kind}"),
+                    });
+                }
+            }
+        }
+        // chromedriver waits for a pending navigation before it answers a command (its own
+        // click included): one cheap command has it wait for one this click started. Its
+        // error is the click's only if the session is gone: a dialog the click opened is for
+        // the test's next command to meet, as after WebDriver's click.
+        if let Err(e) = self.client().current_url().await
+            && super::wait::session_lost(&e).is_some()
+        {
+            return Err(command(format!("click {locator}"))(e));
+        }
+        Ok(true)
+    }
+
+    /// Scroll the first match into view for WebDriver's pointer actions on it (see
+    /// [`SCROLL_INTO_VIEW`]).
+    async fn bring_into_view(&self, locator: &Locator, action: String) -> Result<(), ActionError> {
+        self.on_element(locator, action, SCROLL_INTO_VIEW, Vec::new())
+            .await
+            .map(drop)
     }
 
     /// Double-click the first match once it is visible and enabled, with real mouse input: the
@@ -379,7 +480,12 @@ impl Browser {
     pub async fn dblclick(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
         let locator = locator.into();
         self.action_step(format!("double-click {locator}"), async {
+            if self.mouse_clicks(&locator, 2).await? {
+                return Ok(());
+            }
             let element = self.actionable(&locator).await?;
+            self.bring_into_view(&locator, format!("double-click {locator}"))
+                .await?;
             let mut mouse =
                 MouseActions::new("harness-mouse".into()).then(PointerAction::MoveToElement {
                     element,
@@ -502,12 +608,13 @@ impl Browser {
         .await
     }
 
-    /// Scroll the element into view (centred), as Playwright's `scrollIntoViewIfNeeded`.
+    /// Scroll the element into view (centred) unless all of it is in view already, as
+    /// Playwright's `scrollIntoViewIfNeeded`.
     pub async fn scroll_into_view(&self, locator: impl Into<Locator>) -> Result<(), ActionError> {
         self.on_one(
             locator.into(),
             "scroll into view",
-            "el.scrollIntoView({block: 'center', inline: 'center'});",
+            SCROLL_INTO_VIEW,
             Vec::new(),
         )
         .await
@@ -579,8 +686,8 @@ impl Browser {
         .await
     }
 
-    /// A key pressed and released in the focused element as trusted input, over chromedriver's
-    /// DevTools endpoint (`Input.dispatchKeyEvent`, as Playwright presses keys): two commands,
+    /// A key pressed and released in the focused element as trusted input, over DevTools
+    /// (`Input.dispatchKeyEvent`, as Playwright presses keys): two commands,
     /// where WebDriver's key actions take a dozen. `false` when the endpoint is not there.
     async fn dispatch_key(&self, event: &KeyEvent) -> bool {
         let mut down = json!({
@@ -788,8 +895,7 @@ impl Browser {
         let locator = locator.into();
         let script = format!("{RESOLVER}\nreturn harnessResolve(arguments[0]).length;");
         let n = self
-            .client()
-            .execute(&script, vec![json!(locator)])
+            .script(&script, vec![json!(locator)])
             .await
             .map_err(command(format!("count {locator}")))?;
         Ok(n.as_u64().unwrap_or(0) as usize)
@@ -897,8 +1003,7 @@ impl Browser {
         args: Vec<Value>,
         what: &str,
     ) -> Result<Value, ActionError> {
-        self.client()
-            .execute(script, args)
+        self.script(script, args)
             .await
             .map_err(command(what.to_owned()))
     }
@@ -906,8 +1011,11 @@ impl Browser {
     /// Run a script in the page (`arguments[i]` are `args`) and return its result.
     pub async fn execute(&self, script: &str, args: Vec<Value>) -> Result<Value, ActionError> {
         self.action_step(format!("run the script {:?}", short(script)), async {
-            self.execute_quiet(script, args, "run a script in the page")
+            // Through WebDriver: a test's arguments may be elements it found there.
+            self.client()
+                .execute(script, args)
                 .await
+                .map_err(command("run a script in the page".to_owned()))
         })
         .await
     }

@@ -514,13 +514,12 @@ impl Browser {
     }
 
     async fn read_tree(&self, locator: &Locator) -> Result<Read, ActionError> {
-        let value = self
-            .client()
-            .execute(script(), vec![json!(locator)])
-            .await
-            .map_err(super::actions::command(format!(
-                "read the accessibility tree of {locator}"
-            )))?;
+        let value =
+            self.script(script(), vec![json!(locator)])
+                .await
+                .map_err(super::actions::command(format!(
+                    "read the accessibility tree of {locator}"
+                )))?;
         serde_json::from_value(value).map_err(|e| ActionError::Refused {
             action: format!("read the accessibility tree of {locator}"),
             reason: format!("the page's answer was unexpected: {e}"),
@@ -547,7 +546,7 @@ impl Browser {
             timeout,
             true,
             async || {
-                let value = match self.client().execute(script(), vec![json!(locator)]).await {
+                let value = match self.script(script(), vec![json!(locator)]).await {
                     Ok(value) => value,
                     Err(e) => return script_failed(&e, "the page could not be read"),
                 };

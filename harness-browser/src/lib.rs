@@ -12,6 +12,15 @@
 //! once a context in it. Its limitation: chromedriver, attaching a new session to a browser, waits
 //! for its tabs' pending navigations; a page that never finishes loading in one test can hold up
 //! the start of other tests' sessions until that test ends. A lent Chrome has no other test's tab.
+//!
+//! In a browser of the run's (lent or shared), the harness's own scripts (every read and wait, an
+//! action's preparation) go over a socket of its own to the test's tab, Chrome's DevTools or
+//! Firefox's WebDriver BiDi, as Playwright's do; on Chrome so do the keys, a fill's text and
+//! clicks (trusted input events, found and hit-tested in the read that finds the element
+//! actionable). WebDriver does the rest: navigation, a test's own [`Browser::execute`], actions
+//! on elements it found. So the harness's reads see the tab's top document, as WebDriver's do
+//! until a test switches frames through [`Browser::client`]: a test that does reads its frame
+//! through the client too.
 
 #![warn(missing_docs)]
 

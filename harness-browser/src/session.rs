@@ -289,7 +289,10 @@ pub struct Browser {
     /// Where they are taken in the background, if they can be.
     shots: Option<ShotSource>,
     /// Their connection to the test's tab, made by the first.
-    shooter: std::sync::Arc<tokio::sync::Mutex<Option<Shooter>>>,
+    shooter: std::sync::Arc<tokio::sync::Mutex<Option<TabSocket>>>,
+    /// The harness's own connection to the tab, for its scripts and input (`script`), made by
+    /// the first; `None` again after it failed, for the next to try afresh.
+    scripts: tokio::sync::Mutex<Option<TabSocket>>,
 }
 
 /// Where the steps' screenshots can be taken beside the test's WebDriver session, which would
@@ -303,16 +306,33 @@ enum ShotSource {
     Bidi { websocket_url: String, tab: String },
 }
 
-/// A connection to a [`ShotSource`], made by the first step's screenshot.
-struct Shooter {
+/// How long the harness's own socket to a tab may take over a script or an input event before
+/// WebDriver is asked instead: far more than any read takes, and what a page holding it with a
+/// dialog costs once.
+const SCRIPT_SOCKET_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What came of a DevTools command over the tab's own socket.
+enum Answer {
+    /// Its answer, `None` if it failed.
+    Given(Option<Value>),
+    /// Sent, and no answer in time: the page holds it.
+    Held,
+    /// There is no such socket (Firefox, a browser of the test's own), or it could not be made:
+    /// nothing was sent.
+    NoSocket,
+}
+
+/// A connection to a [`ShotSource`]'s tab: one for the steps' screenshots, made by the first,
+/// and one for the harness's own scripts and input (`Browser::script`), made by the first read.
+struct TabSocket {
     socket: DevTools,
     /// DevTools: the session attached to the tab; BiDi: none.
     session: Option<String>,
     source: ShotSource,
 }
 
-impl Shooter {
-    async fn attach(source: ShotSource) -> Result<Shooter, BrowserError> {
+impl TabSocket {
+    async fn attach(source: ShotSource) -> Result<TabSocket, BrowserError> {
         let (ShotSource::DevTools { websocket_url, .. } | ShotSource::Bidi { websocket_url, .. }) =
             &source;
         let mut socket = DevTools::connect(websocket_url).await?;
@@ -336,11 +356,76 @@ impl Shooter {
             }
             ShotSource::Bidi { .. } => None,
         };
-        Ok(Shooter {
+        Ok(TabSocket {
             socket,
             session,
             source,
         })
+    }
+
+    /// `script` (a function body: `arguments` are `args`, and it `return`s) run in the tab's page,
+    /// its value through JSON (DOM nodes as `null`): `Ok(Err(..))` is the page's exception.
+    /// Chrome's `Runtime.evaluate` or BiDi's `script.evaluate`: one message on a socket already
+    /// open, where a WebDriver `executeScript` is an HTTP request that chromedriver turns into
+    /// several DevTools calls (Playwright runs its reads this way too).
+    async fn evaluate(
+        &mut self,
+        script: &str,
+        args: &[Value],
+    ) -> Result<Result<Value, String>, BrowserError> {
+        // A promise is awaited, as WebDriver's `executeScript` awaits one.
+        let expression = format!(
+            "(() => {{ const json = (value) => JSON.stringify(value, (key, value) => \
+               typeof Node === 'function' && value instanceof Node ? null : value); \
+             const value = (function () {{ {script}\n}}).apply(null, {}); \
+             return value && typeof value.then === 'function' ? value.then(json) : json(value); }})()",
+            Value::from(args.to_vec())
+        );
+        let (method, params) = match &self.source {
+            ShotSource::DevTools { .. } => (
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+            ),
+            ShotSource::Bidi { tab, .. } => (
+                "script.evaluate",
+                json!({
+                    "expression": expression,
+                    "target": {"context": tab},
+                    "awaitPromise": true,
+                    "resultOwnership": "none",
+                }),
+            ),
+        };
+        let answer = self
+            .socket
+            .call_in(self.session.as_deref(), method, params)
+            .await?;
+        // DevTools: `{result, exceptionDetails?}`; BiDi: `{type: success, result}` or
+        // `{type: exception, exceptionDetails}`.
+        if let Some(exception) = answer.get("exceptionDetails") {
+            let text = exception["exception"]["description"]
+                .as_str()
+                .or_else(|| exception["text"].as_str())
+                .unwrap_or("an exception");
+            return Ok(Err(text.to_owned()));
+        }
+        Ok(Ok(match answer["result"]["value"].as_str() {
+            Some(json) => serde_json::from_str(json).unwrap_or(Value::Null),
+            // `undefined` (a script that returns nothing) has no JSON.
+            None => Value::Null,
+        }))
+    }
+
+    /// A DevTools command in the tab (Chrome only): its answer, `None` if it failed.
+    async fn command(&mut self, method: &str, params: Value) -> Option<Value> {
+        match self.source {
+            ShotSource::DevTools { .. } => self
+                .socket
+                .call_in(self.session.as_deref(), method, params)
+                .await
+                .ok(),
+            ShotSource::Bidi { .. } => None,
+        }
     }
 
     /// The tab as a JPEG: what a report's step shows, at a fraction of a PNG's cost to the
@@ -590,6 +675,7 @@ impl Browser {
             shooting: std::sync::Mutex::new(Vec::new()),
             shots: opened.shots,
             shooter: std::sync::Arc::new(tokio::sync::Mutex::new(None)),
+            scripts: tokio::sync::Mutex::new(None),
             snapshot_dir: std::sync::Mutex::new(None),
             comparisons: std::sync::Mutex::new(Vec::new()),
         })
@@ -700,6 +786,151 @@ impl Browser {
         self.service_log = Some(Box::new(source));
     }
 
+    /// Run one of the harness's scripts in the page (a function body: `arguments` are `args`;
+    /// none may be an element reference): over the tab's own socket where there is one (the
+    /// run's browsers, lent or shared), else through WebDriver. The socket's page is the tab's
+    /// top document, as WebDriver's is until a test switches frames through
+    /// [`client`](Self::client). A page's exception is a WebDriver `javascript error`, so that
+    /// either way reads the same to the caller.
+    pub(crate) async fn script(
+        &self,
+        script: &str,
+        args: Vec<Value>,
+    ) -> Result<Value, fantoccini::error::CmdError> {
+        if let Some(source) = &self.shots {
+            let mut socket = self.tab_socket(source).await;
+            if let Some(tab) = socket.as_mut() {
+                match tokio::time::timeout(SCRIPT_SOCKET_TIMEOUT, tab.evaluate(script, &args)).await
+                {
+                    Ok(Ok(Ok(value))) => return Ok(value),
+                    Ok(Ok(Err(exception))) => {
+                        return Err(fantoccini::error::CmdError::Standard(
+                            fantoccini::error::WebDriver::new(
+                                fantoccini::error::ErrorStatus::JavascriptError,
+                                exception,
+                            ),
+                        ));
+                    }
+                    // The socket failed or the page did not answer (a dialog open holds it):
+                    // this read goes through WebDriver, which reports a dead browser or handles
+                    // the dialog as a session does, and the next tries a fresh socket.
+                    Ok(Err(_)) | Err(_) => *socket = None,
+                }
+            }
+        }
+        self.client().execute(script, args).await
+    }
+
+    /// The harness's own socket to the test's tab, made if there is none yet; `None` in the
+    /// guard if it cannot be made now (the next call tries again).
+    async fn tab_socket(
+        &self,
+        source: &ShotSource,
+    ) -> tokio::sync::MutexGuard<'_, Option<TabSocket>> {
+        let mut socket = self.scripts.lock().await;
+        if socket.is_none() {
+            *socket =
+                tokio::time::timeout(SCRIPT_SOCKET_TIMEOUT, TabSocket::attach(source.clone()))
+                    .await
+                    .ok()
+                    .and_then(Result::ok);
+        }
+        socket
+    }
+
+    /// Whether the test's tab has a DevTools socket of the harness's own (Chrome, a browser of
+    /// the run's) for [`devtools_command`](Self::devtools_command) to take.
+    pub(crate) fn has_devtools_socket(&self) -> bool {
+        matches!(self.shots, Some(ShotSource::DevTools { .. }))
+    }
+
+    /// A DevTools command in the test's tab (Chrome's `Input` events): over the tab's own socket
+    /// where there is one, else through chromedriver's DevTools endpoint (`goog/cdp/execute`).
+    /// `false` if it failed or there is neither (a remote WebDriver), for the caller to fall
+    /// back to WebDriver's own commands.
+    pub(crate) async fn devtools_command(&self, method: &str, params: Value) -> bool {
+        match self.devtools_answer(method, params.clone()).await {
+            Answer::Given(answer) => answer.is_some(),
+            // Sent, and the page holds it (a dialog its handler opened): the input was given,
+            // and is not given twice. The next command finds the dialog.
+            Answer::Held => true,
+            Answer::NoSocket => driver::http_json(
+                reqwest::Method::POST,
+                &format!(
+                    "{}/session/{}/goog/cdp/execute",
+                    self.webdriver_url(),
+                    self.session_id()
+                ),
+                Some(json!({"cmd": method, "params": params})),
+            )
+            .await
+            .is_ok_and(|answer| answer["value"].get("error").is_none()),
+        }
+    }
+
+    /// A DevTools command over the tab's own socket, made by the first (Chrome, a browser of the
+    /// run's). A socket that failed is dropped, for the next command to make a fresh one.
+    async fn devtools_answer(&self, method: &str, params: Value) -> Answer {
+        let Some(source @ ShotSource::DevTools { .. }) = &self.shots else {
+            return Answer::NoSocket;
+        };
+        let mut socket = self.tab_socket(source).await;
+        let Some(tab) = socket.as_mut() else {
+            return Answer::NoSocket;
+        };
+        match tokio::time::timeout(SCRIPT_SOCKET_TIMEOUT, tab.command(method, params)).await {
+            Ok(answer) => {
+                if answer.is_none() {
+                    *socket = None;
+                }
+                Answer::Given(answer)
+            }
+            Err(_) => {
+                *socket = None;
+                Answer::Held
+            }
+        }
+    }
+
+    /// The page's viewport as a PNG, as the test sees it now (Playwright's `page.screenshot()`):
+    /// on Chrome over the tab's own DevTools socket (`Page.captureScreenshot`), else WebDriver's
+    /// screenshot.
+    pub async fn screenshot(&self) -> Result<Vec<u8>, ActionError> {
+        use base64::Engine as _;
+        let started = Instant::now();
+        let png = match self
+            .devtools_answer(
+                "Page.captureScreenshot",
+                json!({"format": "png", "optimizeForSpeed": true}),
+            )
+            .await
+        {
+            Answer::Given(Some(answer)) => answer["data"]
+                .as_str()
+                .and_then(|data| base64::engine::general_purpose::STANDARD.decode(data).ok()),
+            _ => None,
+        };
+        let png = match png {
+            Some(png) => Ok(png),
+            None => self
+                .client()
+                .screenshot()
+                .await
+                .map_err(command("take a screenshot".to_owned())),
+        };
+        // A step of the report, without a screenshot of its own.
+        self.record_step(
+            "take a screenshot".to_owned(),
+            started,
+            png.as_ref()
+                .map(drop)
+                .map_err(|e| harness_core::error_chain(e)),
+            false,
+        )
+        .await;
+        png
+    }
+
     /// The fantoccini client, for anything this API lacks.
     pub fn client(&self) -> &Client {
         self.client
@@ -786,7 +1017,7 @@ impl Browser {
                 return;
             };
             if shooter.is_none() {
-                *shooter = Shooter::attach(source).await.ok();
+                *shooter = TabSocket::attach(source).await.ok();
             }
             if let Some(jpeg) = match shooter.as_mut() {
                 Some(shooter) => shooter.jpeg().await,

@@ -384,6 +384,9 @@ pub struct Expect<'a> {
     negated: bool,
     /// Whether this wait is a step of its own in the test's report (an action's wait is not).
     step: bool,
+    /// Whether the read is to return the first match as a WebDriver element, for an action
+    /// that WebDriver performs on it; else it goes over the tab's own socket where there is one.
+    element: bool,
 }
 
 impl<'a> Expect<'a> {
@@ -394,7 +397,15 @@ impl<'a> Expect<'a> {
             timeout,
             negated: false,
             step: true,
+            element: false,
         }
+    }
+
+    /// The state's read also returns the first match as a WebDriver element, for an action
+    /// WebDriver performs on it (`ElementState::element`).
+    pub(crate) fn for_element(mut self) -> Self {
+        self.element = true;
+        self
     }
 
     /// Wait up to `timeout` instead of the default ([`DEFAULT_TIMEOUT`], or what the run or the
@@ -838,20 +849,19 @@ impl<'a> Expect<'a> {
     }
 
     async fn snapshot(&self, probe: &Probe) -> Result<ElementState, Unreadable> {
-        let value = self
-            .browser
-            .client()
-            .execute(
-                probe
-                    .prepare
-                    .map_or_else(snapshot_script, snapshot_script_preparing),
-                vec![json!(self.locator), json!(probe)],
-            )
-            .await
-            .map_err(|e| match session_lost(&e) {
-                Some(why) => Unreadable::SessionGone(format!("{why}: {e}")),
-                None => Unreadable::ForNow(format!("the page could not be read: {e}")),
-            })?;
+        let script = probe
+            .prepare
+            .map_or_else(snapshot_script, snapshot_script_preparing);
+        let args = vec![json!(self.locator), json!(probe)];
+        let value = if self.element {
+            self.browser.client().execute(script, args).await
+        } else {
+            self.browser.script(script, args).await
+        };
+        let value = value.map_err(|e| match session_lost(&e) {
+            Some(why) => Unreadable::SessionGone(format!("{why}: {e}")),
+            None => Unreadable::ForNow(format!("the page could not be read: {e}")),
+        })?;
         // The state as a string, parsed here (chromedriver's walk of a returned object, for
         // element references, costs more than the page's JSON.stringify), and the first match
         // as an element reference, for an action to use without finding it again.
@@ -1099,7 +1109,7 @@ impl Browser {
             "to be truthy".into(),
             self.default_timeout(),
             true,
-            async || match self.client().execute(&script, args.clone()).await {
+            async || match self.script(&script, args.clone()).await {
                 Ok(value) if truthy(&value) => Attempt::Done(value),
                 Ok(value) => Attempt::NotYet(format!("{value}")),
                 Err(e) => script_failed(&e, "an error"),

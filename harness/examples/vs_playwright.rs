@@ -96,7 +96,7 @@ async fn ours(url: &str, samples: usize) -> anyhow::Result<()> {
             .await?;
         sample("expect a list of texts (holds)", t);
         let t = Instant::now();
-        browser.client().screenshot().await?;
+        browser.screenshot().await?;
         sample("screenshot", t);
         let t = Instant::now();
         browser.close().await?;

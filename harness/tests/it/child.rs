@@ -492,8 +492,8 @@ async fn helper_hold_everything() {
     db.close().await.unwrap();
 }
 
-/// Start a browser on a page, print `READY`, wait for a line on stdin, then wait for the page's
-/// heading: a test whose browser may have been taken away meanwhile.
+/// Start a browser on a page, print `READY`, wait for a line on stdin, then click its heading: a
+/// test whose browser may have been taken away meanwhile.
 async fn browser_then_wait_on_demand() {
     let mut browser = harness::browser::Browser::start().await.unwrap();
     browser.attach_log(|| "the service's log line\n".to_owned());
@@ -502,7 +502,9 @@ async fn browser_then_wait_on_demand() {
     std::io::stdout().flush().unwrap();
     stdin_from_parent(true).await;
     let started = Instant::now();
-    let outcome = browser.expect("h1").to_contain_text("Helper").await;
+    // An action: reads go over the tab's own socket, so that chromedriver's death shows first in
+    // what needs WebDriver (the navigation a click may start is waited for there).
+    let outcome = browser.click("h1").await;
     println!("\nWAITED {:?}", started.elapsed());
     std::io::stdout().flush().unwrap();
     outcome.unwrap();

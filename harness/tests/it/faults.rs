@@ -103,7 +103,8 @@ fn browser_loses(helper_name: &str, program: &str, reason: &str) {
     );
     // Made by hand, the browser leads with its failed step, which says what went.
     assert!(
-        summary.contains("failed: the browser session is gone"),
+        summary.contains("why: click css \"h1\" failed: ")
+            && summary.contains("the browser session is gone"),
         "{summary}"
     );
     assert!(summary.contains("screenshot.png: not saved"), "{summary}");

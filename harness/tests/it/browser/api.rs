@@ -135,6 +135,7 @@ async fn site() -> InProcessService {
 
 const SHORT: Duration = Duration::from_millis(300);
 
+mod clicks;
 mod lent;
 mod matchers;
 mod snapshots;

@@ -174,6 +174,35 @@ async fn the_threshold_masks_caret_and_animations_decide_what_counts(
 }
 
 /// `full_page()` takes the whole page, below the fold too.
+/// `Browser::screenshot`: the viewport as the page shows it now, as a PNG of its size.
+#[harness::test(migrations = false)]
+async fn a_screenshot_is_the_viewport_as_it_is_now(browser: Browser) -> anyhow::Result<()> {
+    let _site = page(&browser).await?;
+    let viewport = browser
+        .execute("return [innerWidth, innerHeight];", Vec::new())
+        .await?;
+    let mut colors = Vec::new();
+    for color in ["rgb(30, 90, 200)", "rgb(10, 200, 40)"] {
+        paint(&browser, "swatch", color).await?;
+        let png = browser.screenshot().await?;
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png)).read_info()?;
+        let info = reader.info();
+        assert_eq!(
+            serde_json::json!([info.width, info.height]),
+            viewport,
+            "the viewport's size"
+        );
+        let (width, channels) = (info.width as usize, info.color_type.samples());
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap_or_default()];
+        reader.next_frame(&mut pixels)?;
+        // The swatch's middle: 8 px of margin, then 120 by 60.
+        let at = (38 * width + 68) * channels;
+        colors.push(pixels[at..at + 3].to_vec());
+    }
+    assert_eq!(colors, [vec![30, 90, 200], vec![10, 200, 40]], "what the page showed");
+    Ok(())
+}
+
 #[harness::test(migrations = false)]
 async fn a_full_page_screenshot_takes_what_is_below_the_fold(browser: Browser) -> anyhow::Result<()> {
     let _site = page(&browser).await?;
