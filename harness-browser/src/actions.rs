@@ -354,8 +354,9 @@ impl Browser {
     }
 
     /// Replace the value of a text field as Playwright's `fill` does: focus it, select what it
-    /// holds, and insert `text` as input (on Chrome one trusted `input` event, Playwright's own way;
-    /// on Firefox real key events). No `change` is made up: the browser fires it itself when the
+    /// holds, and insert `text` as input: one trusted `input` event, Playwright's own way (Chrome's
+    /// `Input.insertText`, Firefox's editor through `execCommand`; real key events where neither
+    /// can). No `change` is made up: the browser fires it itself when the
     /// field is left or Enter pressed, as for a user. A field that takes no typing (date, color,
     /// range) gets its value set, with `input` and `change`, as Playwright does there.
     pub async fn fill(&self, locator: impl Into<Locator>, text: &str) -> Result<(), ActionError> {
@@ -371,9 +372,20 @@ impl Browser {
                  if (el.isContentEditable) { document.getSelection().selectAllChildren(el); } \
                  else if (['email', 'number'].includes(type)) { el.value = ''; } \
                  else { el.select(); } \
-                 return 'selected';";
+                 if (!args[1]) return 'selected'; \
+                 const inserted = args[0] === '' ? document.execCommand('delete') \
+                   : document.execCommand('insertText', false, args[0]); \
+                 return inserted ? 'inserted' : 'selected';";
+            // Firefox: the editor's own insertion, in the same read (Playwright's Firefox
+            // inserts text as one input too); Chrome's `Input.insertText` comes after.
+            let in_page = self.browser_name() == "firefox";
             let how = self
-                .prepared(&locator, format!("fill {locator}"), PREPARE, vec![json!(text)])
+                .prepared(
+                    &locator,
+                    format!("fill {locator}"),
+                    PREPARE,
+                    vec![json!(text), json!(in_page)],
+                )
                 .await?;
             if how != json!("selected") {
                 return Ok(());
@@ -662,20 +674,28 @@ impl Browser {
         let locator = locator.into();
         self.action_step(format!("press {key} in {locator}"), async {
             let keys = chord(key)?;
+            // A single key as trusted input over the tab's own socket (Chrome's DevTools, a lent
+            // Firefox's BiDi), once the read that finds the element actionable has focused it.
+            let chrome = self.browser_name() == "chrome";
             if let Some(event) = KeyEvent::of(key)
-                && self.browser_name() == "chrome"
-            {
-                let focused = self
+                && (chrome || self.has_bidi_socket())
+                && self
                     .prepared(
                         &locator,
                         format!("focus {locator}"),
                         FOCUS_FOR_KEYS,
                         Vec::new(),
                     )
-                    .await?;
-                if focused.as_bool() == Some(true) && self.dispatch_key(&event).await {
-                    return Ok(());
+                    .await?
+                    .as_bool()
+                    == Some(true)
+                && if chrome {
+                    self.dispatch_key(&event).await
+                } else {
+                    self.bidi_key(&keys).await
                 }
+            {
+                return Ok(());
             }
             self.actionable(&locator)
                 .await?
@@ -683,6 +703,20 @@ impl Browser {
                 .await
                 .map_err(command(format!("press {key} in {locator}")))
         })
+        .await
+    }
+
+    /// A key (WebDriver's code of it) pressed and released in the focused element, over the
+    /// lent Firefox's WebDriver BiDi socket (`input.performActions`): one message, where
+    /// WebDriver's Element Send Keys first checks the element again. `false` if it failed.
+    async fn bidi_key(&self, key: &str) -> bool {
+        self.bidi_command(
+            "input.performActions",
+            json!({"actions": [{"type": "key", "id": "harness-keys", "actions": [
+                {"type": "keyDown", "value": key},
+                {"type": "keyUp", "value": key},
+            ]}]}),
+        )
         .await
     }
 

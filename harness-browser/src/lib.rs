@@ -15,9 +15,10 @@
 //!
 //! In a browser of the run's (lent or shared), the harness's own scripts (every read and wait, an
 //! action's preparation) go over a socket of its own to the test's tab, Chrome's DevTools or
-//! Firefox's WebDriver BiDi, as Playwright's do; on Chrome so do the keys, a fill's text and
-//! clicks (trusted input events, found and hit-tested in the read that finds the element
-//! actionable). WebDriver does the rest: navigation, a test's own [`Browser::execute`], actions
+//! Firefox's WebDriver BiDi, as Playwright's do; so do a pressed key, and on Chrome a fill's text
+//! and clicks (trusted input events; a click's point found and hit-tested at the page's next
+//! frame). A fill on Firefox is the editor's own insertion, in the read that finds the field
+//! actionable. WebDriver does the rest: navigation, a test's own [`Browser::execute`], actions
 //! on elements it found. So the harness's reads see the tab's top document, as WebDriver's do
 //! until a test switches frames through [`Browser::client`]: a test that does reads its frame
 //! through the client too.

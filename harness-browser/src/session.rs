@@ -416,16 +416,16 @@ impl TabSocket {
         }))
     }
 
-    /// A DevTools command in the tab (Chrome only): its answer, `None` if it failed.
-    async fn command(&mut self, method: &str, params: Value) -> Option<Value> {
-        match self.source {
-            ShotSource::DevTools { .. } => self
-                .socket
-                .call_in(self.session.as_deref(), method, params)
-                .await
-                .ok(),
-            ShotSource::Bidi { .. } => None,
+    /// A command in the tab, DevTools' or BiDi's (whose `context` is set to the tab): its
+    /// answer, `None` if it failed.
+    async fn command(&mut self, method: &str, mut params: Value) -> Option<Value> {
+        if let ShotSource::Bidi { tab, .. } = &self.source {
+            params["context"] = json!(tab);
         }
+        self.socket
+            .call_in(self.session.as_deref(), method, params)
+            .await
+            .ok()
     }
 
     /// The tab as a JPEG: what a report's step shows, at a fraction of a PNG's cost to the
@@ -829,6 +829,9 @@ impl Browser {
     ) -> tokio::sync::MutexGuard<'_, Option<TabSocket>> {
         let mut socket = self.scripts.lock().await;
         if socket.is_none() {
+            let _span = harness_core::timings::span(|| {
+                "browser: a socket to the tab of its own".to_owned()
+            });
             *socket =
                 tokio::time::timeout(SCRIPT_SOCKET_TIMEOUT, TabSocket::attach(source.clone()))
                     .await
@@ -868,10 +871,37 @@ impl Browser {
         }
     }
 
-    /// A DevTools command over the tab's own socket, made by the first (Chrome, a browser of the
-    /// run's). A socket that failed is dropped, for the next command to make a fresh one.
+    /// Whether the test's tab has a WebDriver BiDi socket of the harness's own (a lent
+    /// Firefox) for [`bidi_command`](Self::bidi_command) to take.
+    pub(crate) fn has_bidi_socket(&self) -> bool {
+        matches!(self.shots, Some(ShotSource::Bidi { .. }))
+    }
+
+    /// A WebDriver BiDi command in the test's tab (`params` without its `context`): whether it
+    /// was given (sent and answered, or held by the page).
+    pub(crate) async fn bidi_command(&self, method: &str, params: Value) -> bool {
+        if !self.has_bidi_socket() {
+            return false;
+        }
+        match self.tab_answer(method, params).await {
+            Answer::Given(answer) => answer.is_some(),
+            Answer::Held => true,
+            Answer::NoSocket => false,
+        }
+    }
+
+    /// A DevTools command over the tab's own socket (Chrome, a browser of the run's).
     async fn devtools_answer(&self, method: &str, params: Value) -> Answer {
-        let Some(source @ ShotSource::DevTools { .. }) = &self.shots else {
+        if !self.has_devtools_socket() {
+            return Answer::NoSocket;
+        }
+        self.tab_answer(method, params).await
+    }
+
+    /// A command over the tab's own socket, made by the first. A socket that failed is dropped,
+    /// for the next command to make a fresh one.
+    async fn tab_answer(&self, method: &str, params: Value) -> Answer {
+        let Some(source) = &self.shots else {
             return Answer::NoSocket;
         };
         let mut socket = self.tab_socket(source).await;
