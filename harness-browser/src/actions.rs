@@ -29,42 +29,49 @@ const FOCUS_FOR_KEYS: &str = "if (document.activeElement !== el) { el.focus(); \
      try { const n = (el.value || '').length; el.setSelectionRange(n, n); } catch (e) {} } \
      return document.activeElement === el;";
 
-/// Scroll `el` to the middle of the viewport unless all of it is in view already, as WebDriver's
-/// click does and its pointer actions do not (they refuse a point out of view).
+/// An expression that scrolls `el` to the middle of the viewport unless all of it is in view
+/// already, as WebDriver's click does and its pointer actions do not (they refuse a point out of
+/// view); whether it scrolled.
 macro_rules! scroll_into_view {
     () => {
-        "{ const r = el.getBoundingClientRect(); \
-         if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) \
-           el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'}); } "
+        "((el) => { const r = el.getBoundingClientRect(); \
+         if (r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth) return false; \
+         el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'}); return true; })(el)"
     };
 }
 
 /// [`scroll_into_view!`] alone: what WebDriver's pointer actions on an element need first.
-const SCROLL_INTO_VIEW: &str = scroll_into_view!();
+const SCROLL_INTO_VIEW: &str = concat!(scroll_into_view!(), ";");
 
 /// Where a mouse clicks the one match of the locator `arguments[0]`, as WebDriver's Element
 /// Click finds it: the centre of its first box, scrolled into view if it is not in it, and the
 /// element (or one inside it, shadow trees included) the one a click there hits. Read at the
 /// page's next frame, so that what the page has queued (a `hashchange` the last click caused, and
-/// the render it starts) has moved things first. `null` for WebDriver to click instead: no
-/// single match, an `<option>` (selected, not clicked), no box, or another element on top
-/// (WebDriver's error says which).
+/// the render it starts) has moved things first, and after a scroll at the frame after, so that
+/// the page's input sees the scroll as the script did (a click sent right after its scroll was
+/// seen to miss). `null` for WebDriver to click instead: no single match, an `<option>`
+/// (selected, not clicked), no box, or another element on top (WebDriver's error says which).
 const CLICK_POINT: &str = concat!(
-    "const point = () => { const all = harnessResolve(arguments[0]); \
-     if (all.length !== 1) return null; const el = all[0]; \
-     if (el.closest('select, option')) return null; ",
+    "const frame = () => new Promise((done) => { let over = false; \
+       const once = () => { if (!over) { over = true; done(); } }; \
+       requestAnimationFrame(once); setTimeout(once, 100); }); \
+     const at = (el) => { \
+       const r = [...el.getClientRects()].find((r) => r.width > 0 && r.height > 0); \
+       if (!r) return null; \
+       const x = Math.max(0, Math.min(innerWidth - 1, r.left + r.width / 2)); \
+       const y = Math.max(0, Math.min(innerHeight - 1, r.top + r.height / 2)); \
+       let hit = document.elementFromPoint(x, y); \
+       while (hit && hit.shadowRoot) { const inner = hit.shadowRoot.elementFromPoint(x, y); \
+         if (!inner || inner === hit) break; hit = inner; } \
+       for (let n = hit; n; n = n.parentNode || n.host) if (n === el) return {x, y}; \
+       return null; }; \
+     const locator = arguments[0]; \
+     return frame().then(() => { const all = harnessResolve(locator); \
+       if (all.length !== 1) return null; const el = all[0]; \
+       if (el.closest('select, option')) return null; \
+       return ",
     scroll_into_view!(),
-    "const r = [...el.getClientRects()].find((r) => r.width > 0 && r.height > 0); \
-     if (!r) return null; \
-     const x = Math.max(0, Math.min(innerWidth - 1, r.left + r.width / 2)); \
-     const y = Math.max(0, Math.min(innerHeight - 1, r.top + r.height / 2)); \
-     let hit = document.elementFromPoint(x, y); \
-     while (hit && hit.shadowRoot) { const inner = hit.shadowRoot.elementFromPoint(x, y); \
-       if (!inner || inner === hit) break; hit = inner; } \
-     for (let n = hit; n; n = n.parentNode || n.host) if (n === el) return {x, y}; \
-     return null; }; \
-     return new Promise((done) => { requestAnimationFrame(() => done(point())); \
-       setTimeout(() => done(point()), 100); });"
+    " ? frame().then(() => at(el)) : at(el); });"
 );
 
 /// An HTML5 drag of `el` onto the first match of the locator `args[0]`, fired from the page as a
