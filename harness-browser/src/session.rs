@@ -435,7 +435,7 @@ impl TabSocket {
         let (method, params) = match &self.source {
             ShotSource::DevTools { .. } => (
                 "Page.captureScreenshot",
-                json!({"format": "jpeg", "quality": 70}),
+                json!({"format": "jpeg", "quality": 70, "optimizeForSpeed": true}),
             ),
             ShotSource::Bidi { tab, .. } => (
                 "browsingContext.captureScreenshot",
