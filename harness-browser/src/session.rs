@@ -311,14 +311,14 @@ enum ShotSource {
 /// dialog costs once.
 const SCRIPT_SOCKET_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// What came of a DevTools command over the tab's own socket.
+/// What came of a command over the tab's own socket (DevTools' or WebDriver BiDi's).
 enum Answer {
     /// Its answer, `None` if it failed.
     Given(Option<Value>),
     /// Sent, and no answer in time: the page holds it.
     Held,
-    /// There is no such socket (Firefox, a browser of the test's own), or it could not be made:
-    /// nothing was sent.
+    /// There is no socket of the command's protocol (a browser of the test's own has none), or
+    /// it could not be made: nothing was sent.
     NoSocket,
 }
 
