@@ -363,9 +363,9 @@ impl Browser {
     /// Replace the value of a text field as Playwright's `fill` does: focus it, select what it
     /// holds, and insert `text` as input: one trusted `input` event, Playwright's own way (Chrome's
     /// `Input.insertText`, Firefox's editor through `execCommand`; real key events where neither
-    /// can). No `change` is made up: the browser fires it itself when the
-    /// field is left or Enter pressed, as for a user. A field that takes no typing (date, color,
-    /// range) gets its value set, with `input` and `change`, as Playwright does there.
+    /// can). No `change` is made up: the browser fires it itself when the field is left or Enter
+    /// pressed, as for a user. A field that takes no typing (date, color, range) gets its value
+    /// set, with `input` and `change`, as Playwright does there.
     pub async fn fill(&self, locator: impl Into<Locator>, text: &str) -> Result<(), ActionError> {
         let locator = locator.into();
         self.action_step(format!("fill {locator} with {:?}", short(text)), async {
@@ -417,19 +417,19 @@ impl Browser {
         .await
     }
 
-    /// Chrome's `Input.insertText` (`devtools_command`): the focused field's
-    /// selection replaced by `text` in one trusted `input` event. `false` when the endpoint is
-    /// not there (a remote WebDriver), for the caller to type instead.
+    /// Chrome's `Input.insertText` (`devtools_command`): the focused field's selection replaced
+    /// by `text` in one trusted `input` event. `false` when neither the tab's socket nor
+    /// chromedriver's endpoint is there (a remote WebDriver), for the caller to type instead.
     async fn insert_text(&self, text: &str) -> bool {
         self.devtools_command("Input.insertText", json!({"text": text}))
             .await
     }
 
     /// On Chrome with the tab's own socket: wait until `locator` is actionable, find where a
-    /// click hits it ([`CLICK_POINT`]), and press the left button there
-    /// `count` times as trusted input (`Input.dispatchMouseEvent`, as Playwright clicks; the
-    /// page sees the same events as from WebDriver's click, in three or five messages where
-    /// chromedriver's click takes a dozen). A navigation the click started is waited for as
+    /// click hits it ([`CLICK_POINT`]), and press the left button there `count` times as trusted
+    /// input (`Input.dispatchMouseEvent`, as Playwright clicks; the page sees the same events as
+    /// from WebDriver's click, in three or five messages where chromedriver's click takes a
+    /// dozen). A navigation the click started is waited for as
     /// WebDriver's click waits for it. `false` for the caller to click through WebDriver.
     async fn mouse_clicks(&self, locator: &Locator, count: u8) -> Result<bool, ActionError> {
         if !self.has_devtools_socket() {
